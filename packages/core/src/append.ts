@@ -1,0 +1,50 @@
+import { CID } from 'multiformats/cid'
+import { toHex } from './bytes.js'
+import { nobleCrypto, type CryptoProvider } from './crypto.js'
+import type { EntryBody, EntryType } from './bodies.js'
+import { createEntry, MAX_PARENTS, type SignedEntry } from './entry.js'
+import type { Dag } from './dag.js'
+import type { KeyPair } from './identity.js'
+
+export interface NextEntryInit<T extends EntryType> {
+  type: T
+  body: EntryBody<T>
+  time?: number
+  /** Extra parents the entry must cite (e.g. the failures a restore clears). */
+  parents?: CID[]
+}
+
+/**
+ * Builds (but does not add) the author's next entry on top of what `dag` knows:
+ * seq and prev continue the author's chain; parents are the newest governance
+ * entries plus the current heads of other authors, so the entry is judged against
+ * the newest governance state and links every concurrent branch.
+ *
+ * @example
+ * ```ts
+ * const next = nextEntry(dag, nodeKeys, { type: 'trust.fail', body: { subject, reason, detector: 'manual', evidence: null } })
+ * dag.add(next)
+ * ```
+ */
+export function nextEntry<T extends EntryType> (dag: Dag, keys: KeyPair, init: NextEntryInit<T>, crypto: CryptoProvider = nobleCrypto): SignedEntry<T> {
+  const author = toHex(keys.publicKey)
+  const latest = dag.latest(author)
+  const own = (id: string): boolean => dag.meta(id)?.author === author
+  const parentIds = new Set<string>()
+  for (const p of init.parents ?? []) parentIds.add(p.toString())
+  for (const g of dag.governanceHeads()) if (!own(g)) parentIds.add(g)
+  for (const h of dag.heads()) {
+    if (parentIds.size >= MAX_PARENTS) break
+    if (!own(h)) parentIds.add(h)
+  }
+  if (latest !== undefined) parentIds.delete(latest.id)
+  return createEntry({
+    mesh: dag.meshId,
+    seq: (latest?.seq ?? 0) + 1,
+    prev: latest?.cid ?? null,
+    parents: [...parentIds].map(id => CID.parse(id)),
+    type: init.type,
+    body: init.body,
+    time: init.time ?? Date.now()
+  }, keys, crypto)
+}

@@ -1,0 +1,175 @@
+import { CID } from 'multiformats/cid'
+import * as Y from 'yjs'
+import { compareBytes } from './bytes.js'
+
+/** Every entry type of protocol version 1. */
+export const ENTRY_TYPES = [
+  'mesh.genesis', 'member.admit', 'member.remove', 'policy.update',
+  'trust.fail', 'trust.restore',
+  'exec.request', 'exec.hop', 'exec.refuse', 'exec.result'
+] as const
+export type EntryType = typeof ENTRY_TYPES[number]
+
+/** Types only governors may author; they also form the governance sub-DAG. */
+export const GOVERNANCE_TYPES: ReadonlySet<EntryType> = new Set(['mesh.genesis', 'member.admit', 'member.remove', 'policy.update', 'trust.restore'])
+/** Types that change who may write, so they drive the causal governance state. */
+export const MEMBERSHIP_TYPES: ReadonlySet<EntryType> = new Set(['mesh.genesis', 'member.admit', 'member.remove'])
+
+export function isEntryType (t: unknown): t is EntryType {
+  return typeof t === 'string' && (ENTRY_TYPES as readonly string[]).includes(t)
+}
+
+export interface GenesisMember { key: Uint8Array, zone: string }
+export interface GenesisBody {
+  name: string
+  governors: Uint8Array[]
+  members: GenesisMember[]
+  quorums: { fail: number, restore: number }
+  policy: Uint8Array
+}
+export interface MemberAdmitBody { member: Uint8Array, zone: string }
+export interface MemberRemoveBody { member: Uint8Array, cut: number, reason: string }
+export interface PolicyUpdateBody { update: Uint8Array }
+export interface TrustFailBody { subject: Uint8Array, reason: string, detector: string, evidence: Record<string, unknown> | null }
+export interface RestoreApproval { governor: Uint8Array, sig: Uint8Array }
+export interface TrustRestoreBody { subject: Uint8Array, clears: CID[], approvals: RestoreApproval[] }
+/** Execution bodies are maps whose fields are defined by the execution protocol. */
+export type ExecBody = Record<string, unknown>
+
+export interface BodyByType {
+  'mesh.genesis': GenesisBody
+  'member.admit': MemberAdmitBody
+  'member.remove': MemberRemoveBody
+  'policy.update': PolicyUpdateBody
+  'trust.fail': TrustFailBody
+  'trust.restore': TrustRestoreBody
+  'exec.request': ExecBody
+  'exec.hop': ExecBody
+  'exec.refuse': ExecBody
+  'exec.result': ExecBody
+}
+export type EntryBody<T extends EntryType = EntryType> = BodyByType[T]
+
+export const ZONE_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/
+const MAX_TEXT = 1024
+
+type Fail = (msg: string) => Error
+
+function isMap (v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array) && CID.asCID(v) === null
+}
+
+/** Checks a map has exactly the named keys; reports the first unknown or missing one. */
+function fields (v: unknown, where: string, names: string[], fail: Fail): Record<string, unknown> {
+  if (!isMap(v)) throw fail(`${where}: expected a map`)
+  for (const k of Object.keys(v)) if (!names.includes(k)) throw fail(`${where}: unknown field "${k}"`)
+  for (const k of names) if (!(k in v)) throw fail(`${where}: missing field "${k}"`)
+  return v
+}
+
+function key32 (v: unknown, where: string, fail: Fail): void {
+  if (!(v instanceof Uint8Array) || v.length !== 32) throw fail(`${where}: expected a 32-byte key`)
+}
+
+function text (v: unknown, where: string, fail: Fail, max = MAX_TEXT): void {
+  if (typeof v !== 'string' || v.length > max) throw fail(`${where}: expected a string of at most ${max} characters`)
+}
+
+function zone (v: unknown, where: string, fail: Fail): void {
+  if (typeof v !== 'string' || !ZONE_PATTERN.test(v)) throw fail(`${where}: expected a zone name matching ${ZONE_PATTERN.source}`)
+}
+
+function uint (v: unknown, where: string, fail: Fail, min = 0): void {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw fail(`${where}: expected an integer >= ${min}`)
+}
+
+function sortedUnique (items: Uint8Array[], where: string, fail: Fail): void {
+  for (let i = 1; i < items.length; i++) {
+    if (compareBytes(items[i - 1]!, items[i]!) >= 0) throw fail(`${where}: must be sorted by bytes without duplicates`)
+  }
+}
+
+/**
+ * Validates the body of an entry of the given type. `unknownType` builds the error
+ * for an unknown type, `malformed` the one for a bad body, so callers get typed errors.
+ */
+export function validateBody (type: unknown, body: unknown, unknownType: Fail, malformed: Fail): void {
+  if (!isEntryType(type)) throw unknownType(`unknown entry type ${JSON.stringify(type)}`)
+  const where = `body(${type})`
+  switch (type) {
+    case 'mesh.genesis': {
+      const b = fields(body, where, ['name', 'governors', 'members', 'quorums', 'policy'], malformed)
+      text(b.name, `${where}.name`, malformed, 128)
+      if (!Array.isArray(b.governors) || b.governors.length === 0) throw malformed(`${where}.governors: expected a non-empty array`)
+      b.governors.forEach((g, i) => { key32(g, `${where}.governors[${i}]`, malformed) })
+      sortedUnique(b.governors as Uint8Array[], `${where}.governors`, malformed)
+      if (!Array.isArray(b.members)) throw malformed(`${where}.members: expected an array`)
+      b.members.forEach((m, i) => {
+        const mm = fields(m, `${where}.members[${i}]`, ['key', 'zone'], malformed)
+        key32(mm.key, `${where}.members[${i}].key`, malformed)
+        zone(mm.zone, `${where}.members[${i}].zone`, malformed)
+      })
+      sortedUnique((b.members as GenesisMember[]).map(m => m.key), `${where}.members`, malformed)
+      const q = fields(b.quorums, `${where}.quorums`, ['fail', 'restore'], malformed)
+      uint(q.fail, `${where}.quorums.fail`, malformed, 1)
+      uint(q.restore, `${where}.quorums.restore`, malformed, 1)
+      if ((q.restore as number) > b.governors.length) throw malformed(`${where}.quorums.restore: exceeds the number of governors`)
+      if (!(b.policy instanceof Uint8Array)) throw malformed(`${where}.policy: expected bytes (a Yjs update)`)
+      if (b.policy.length > 0) {
+        try {
+          Y.decodeUpdate(b.policy)
+        } catch {
+          throw malformed(`${where}.policy: not a valid Yjs update`)
+        }
+      }
+      return
+    }
+    case 'member.admit': {
+      const b = fields(body, where, ['member', 'zone'], malformed)
+      key32(b.member, `${where}.member`, malformed)
+      zone(b.zone, `${where}.zone`, malformed)
+      return
+    }
+    case 'member.remove': {
+      const b = fields(body, where, ['member', 'cut', 'reason'], malformed)
+      key32(b.member, `${where}.member`, malformed)
+      uint(b.cut, `${where}.cut`, malformed)
+      text(b.reason, `${where}.reason`, malformed)
+      return
+    }
+    case 'policy.update': {
+      const b = fields(body, where, ['update'], malformed)
+      if (!(b.update instanceof Uint8Array) || b.update.length === 0) throw malformed(`${where}.update: expected non-empty bytes`)
+      try {
+        Y.decodeUpdate(b.update)
+      } catch {
+        throw malformed(`${where}.update: not a valid Yjs update`)
+      }
+      return
+    }
+    case 'trust.fail': {
+      const b = fields(body, where, ['subject', 'reason', 'detector', 'evidence'], malformed)
+      key32(b.subject, `${where}.subject`, malformed)
+      text(b.reason, `${where}.reason`, malformed)
+      text(b.detector, `${where}.detector`, malformed, 64)
+      if (b.evidence !== null && !isMap(b.evidence)) throw malformed(`${where}.evidence: expected a map or null`)
+      return
+    }
+    case 'trust.restore': {
+      const b = fields(body, where, ['subject', 'clears', 'approvals'], malformed)
+      key32(b.subject, `${where}.subject`, malformed)
+      if (!Array.isArray(b.clears) || b.clears.length === 0) throw malformed(`${where}.clears: expected a non-empty array of CIDs`)
+      b.clears.forEach((c, i) => { if (CID.asCID(c) === null) throw malformed(`${where}.clears[${i}]: expected a CID`) })
+      sortedUnique((b.clears as CID[]).map(c => c.bytes), `${where}.clears`, malformed)
+      if (!Array.isArray(b.approvals) || b.approvals.length === 0) throw malformed(`${where}.approvals: expected a non-empty array`)
+      b.approvals.forEach((a, i) => {
+        const aa = fields(a, `${where}.approvals[${i}]`, ['governor', 'sig'], malformed)
+        key32(aa.governor, `${where}.approvals[${i}].governor`, malformed)
+        if (!(aa.sig instanceof Uint8Array) || aa.sig.length !== 64) throw malformed(`${where}.approvals[${i}].sig: expected 64 bytes`)
+      })
+      return
+    }
+    default:
+      if (!isMap(body)) throw malformed(`${where}: expected a map`)
+  }
+}

@@ -1,0 +1,62 @@
+/** Byte helpers shared by every module; kept dependency-free so the browser can use them. */
+
+const HEX = '0123456789abcdef'
+
+/** Lower-case hex of `bytes`. */
+export function toHex (bytes: Uint8Array): string {
+  let out = ''
+  for (const b of bytes) out += HEX[b >> 4]! + HEX[b & 15]!
+  return out
+}
+
+/** Parses lower- or upper-case hex; throws on odd length or a non-hex digit. */
+export function fromHex (hex: string): Uint8Array {
+  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
+    throw new TypeError('invalid hex string')
+  }
+  const out = new Uint8Array(hex.length / 2)
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16)
+  return out
+}
+
+export function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+/** Lexicographic byte order, shorter first on a common prefix. */
+export function compareBytes (a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) {
+    const d = a[i]! - b[i]!
+    if (d !== 0) return d
+  }
+  return a.length - b.length
+}
+
+export function concatBytes (...parts: Uint8Array[]): Uint8Array {
+  let len = 0
+  for (const p of parts) len += p.length
+  const out = new Uint8Array(len)
+  let off = 0
+  for (const p of parts) { out.set(p, off); off += p.length }
+  return out
+}
+
+const encoder = new TextEncoder()
+export function utf8 (s: string): Uint8Array { return encoder.encode(s) }
+
+/** Base64 (standard alphabet, padded) without Buffer so it also runs in browsers. */
+export function toBase64 (bytes: Uint8Array): string {
+  let bin = ''
+  for (const b of bytes) bin += String.fromCharCode(b)
+  return btoa(bin)
+}
+
+export function fromBase64 (b64: string): Uint8Array {
+  const bin = atob(b64)
+  const out = new Uint8Array(bin.length)
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i)
+  return out
+}

@@ -1,0 +1,526 @@
+import type { CID } from 'multiformats/cid'
+import { toHex } from './bytes.js'
+import { nobleCrypto, type CryptoProvider } from './crypto.js'
+import { GOVERNANCE_TYPES, MEMBERSHIP_TYPES, type EntryType, type GenesisBody, type TrustFailBody, type TrustRestoreBody } from './bodies.js'
+import { decodeEntry, verifyEntrySignature, type SignedEntry } from './entry.js'
+import {
+  BadSignatureError, CutExceededError, GenesisError, GovmeshError, MalformedEntryError, NotGovernorError,
+  NotMemberError, ParentInvalidError, PendingFullError, RestoreQuorumError, SeqGapError, UnknownFailureError,
+  WrongMeshError, WrongPrevError
+} from './errors.js'
+import { applyMembership, genesisState, type GovernanceState } from './governance.js'
+import { equivocationEvidence, type EquivocationEvidence } from './evidence.js'
+import { verifyRestoreApproval } from './restore.js'
+
+/** Index record of an accepted entry (the bytes are kept separately). */
+export interface EntryMeta {
+  id: string
+  cid: CID
+  /** Hex public key of the author. */
+  author: string
+  seq: number
+  type: EntryType
+  prev: string | null
+  parents: string[]
+  time: number
+  /** Newest membership entries in this entry's causal past (excluding itself). */
+  govContext: GovContext
+}
+
+/** An interned set of membership heads; its governance state is computed once. */
+interface GovContext {
+  key: string
+  heads: string[]
+  state?: GovernanceState
+}
+
+export interface DagInit {
+  /** The genesis entry (bytes or decoded); its CID is the mesh id. */
+  genesis: Uint8Array | SignedEntry
+  crypto?: CryptoProvider
+  /** Most entries held while waiting for parents. Default 10,000. */
+  maxPending?: number
+}
+
+export interface AddOptions {
+  /** The entry was validated before (e.g. read back from the node's own store): skip the signature check. */
+  verified?: boolean
+}
+
+/** Outcome of {@link Dag.add}. Errors about the offered entry itself are thrown. */
+export interface AddResult {
+  status: 'accepted' | 'pending' | 'duplicate'
+  id: string
+  /** Every entry accepted by this call, in causal order: the offered one, then pending entries it released. */
+  accepted: SignedEntry[]
+  /** Released pending entries that turned out invalid. */
+  rejected: Array<{ id: string, error: GovmeshError }>
+  /** Equivocations detected by this call. */
+  equivocations: EquivocationEvidence[]
+  /** For `pending`: the CIDs it still waits for. */
+  missing: string[]
+}
+
+interface PendingEntry {
+  signed: SignedEntry
+  missing: Set<string>
+}
+
+/**
+ * The lineage DAG of one mesh, in memory, with every rule of docs/PROTOCOL.md:
+ * signatures, author chains, writer authorization judged in the causal past,
+ * removal and equivocation cuts, a bounded pending area, heads and frontier.
+ * Pure: the node persists what it accepts and replays it with `verified: true`.
+ *
+ * @example
+ * ```ts
+ * const dag = createDag({ genesis: genesisBytes, crypto: nodeCrypto })
+ * const result = dag.add(entryBytes)
+ * if (result.status === 'accepted') for (const e of result.accepted) persist(e)
+ * ```
+ */
+export class Dag {
+  readonly genesis: SignedEntry
+  readonly meshId: CID
+  readonly meshIdString: string
+  private readonly crypto: CryptoProvider
+  private readonly maxPending: number
+  private readonly metas = new Map<string, EntryMeta>()
+  private readonly bytes = new Map<string, Uint8Array>()
+  private readonly order: string[] = []
+  private readonly chains = new Map<string, Map<number, string>>()
+  private readonly frontierMap = new Map<string, number>()
+  private readonly headSet = new Set<string>()
+  private readonly pendingMap = new Map<string, PendingEntry>()
+  private readonly waiting = new Map<string, Set<string>>()
+  /** Membership entries: the membership entries strictly in each one's past. */
+  private readonly membershipAncestors = new Map<string, Set<string>>()
+  private readonly membershipEntries = new Map<string, SignedEntry>()
+  private readonly contexts = new Map<string, GovContext>()
+  private readonly cutMap = new Map<string, number>()
+  private readonly evidence: EquivocationEvidence[] = []
+  /** Decoded entries of the few types other reducers need (trust, governance). */
+  private readonly kept = new Map<string, SignedEntry>()
+
+  constructor (init: DagInit) {
+    this.crypto = init.crypto ?? nobleCrypto
+    this.maxPending = init.maxPending ?? 10_000
+    const genesis = init.genesis instanceof Uint8Array ? decodeEntry(init.genesis, { crypto: this.crypto }) : init.genesis
+    const e = genesis.entry
+    if (e.type !== 'mesh.genesis') throw new GenesisError(`genesis: type is ${e.type}`)
+    if (e.mesh !== null || e.seq !== 1 || e.prev !== null || e.parents.length !== 0) {
+      throw new GenesisError('genesis: must have mesh null, seq 1, no prev and no parents')
+    }
+    if (!(init.genesis instanceof Uint8Array) && !verifyEntrySignature(e, this.crypto)) {
+      throw new BadSignatureError('genesis: signature does not verify')
+    }
+    const author = toHex(e.author)
+    const body = e.body as GenesisBody
+    if (!body.governors.some(g => toHex(g) === author)) throw new GenesisError('genesis: author is not a founding governor')
+    this.genesis = genesis
+    this.meshId = genesis.cid
+    this.meshIdString = genesis.id
+    const empty: GovContext = { key: '', heads: [], state: genesisState(body) }
+    this.contexts.set('', empty)
+    this.membershipAncestors.set(genesis.id, new Set())
+    this.membershipEntries.set(genesis.id, genesis)
+    this.insert(genesis, author, empty)
+  }
+
+  /** Number of accepted entries (including genesis). */
+  get size (): number { return this.metas.size }
+  get pendingCount (): number { return this.pendingMap.size }
+
+  has (id: string): boolean { return this.metas.has(id) }
+  isPending (id: string): boolean { return this.pendingMap.has(id) }
+  meta (id: string): EntryMeta | undefined { return this.metas.get(id) }
+  getBytes (id: string): Uint8Array | undefined { return this.bytes.get(id) }
+
+  /** Decodes a stored entry (signatures were checked when it was added). */
+  getEntry (id: string): SignedEntry | undefined {
+    const kept = this.kept.get(id)
+    if (kept !== undefined) return kept
+    const bytes = this.bytes.get(id)
+    return bytes === undefined ? undefined : decodeEntry(bytes, { crypto: this.crypto, verify: false })
+  }
+
+  /** The author's accepted entry with the highest seq. */
+  latest (author: string): EntryMeta | undefined {
+    const seq = this.frontierMap.get(author)
+    if (seq === undefined) return undefined
+    const id = this.chains.get(author)?.get(seq)
+    return id === undefined ? undefined : this.metas.get(id)
+  }
+
+  /** Accepted entries with no accepted child, sorted. */
+  heads (): string[] { return [...this.headSet].sort() }
+
+  /** Author (hex key) → highest contiguous accepted seq. */
+  frontier (): Record<string, number> { return Object.fromEntries([...this.frontierMap].sort(([a], [b]) => a < b ? -1 : 1)) }
+
+  /** Accepted entry ids in the order they were accepted (always a causal order). */
+  ids (): readonly string[] { return this.order }
+
+  /** Accepted entries that a peer with the given frontier lacks, in causal order. */
+  *missingFor (remote: Readonly<Record<string, number>>): Generator<string> {
+    for (const id of this.order) {
+      const m = this.metas.get(id)!
+      if (m.seq > (remote[m.author] ?? 0)) yield id
+    }
+  }
+
+  /** Decoded accepted entries of one type, for reducers (governance and trust types only). */
+  entriesOfType (type: EntryType): SignedEntry[] {
+    return [...this.kept.values()].filter(s => s.entry.type === type)
+  }
+
+  /** Cut per author (hex): entries with a greater seq are invalid. */
+  cuts (): ReadonlyMap<string, number> { return this.cutMap }
+
+  /** True when the entry is past its author's cut (learned after it was accepted). */
+  isRevoked (id: string): boolean {
+    const m = this.metas.get(id)
+    if (m === undefined) return false
+    const cut = this.cutMap.get(m.author)
+    return cut !== undefined && m.seq > cut
+  }
+
+  /** Equivocation evidence gathered so far. */
+  equivocations (): readonly EquivocationEvidence[] { return this.evidence }
+
+  /** Governance state in the causal past of an entry, including the entry itself when it is a membership entry. */
+  governanceAt (id: string): GovernanceState {
+    const m = this.metas.get(id)
+    if (m === undefined) throw new MalformedEntryError(`unknown entry ${id}`)
+    if (MEMBERSHIP_TYPES.has(m.type)) return this.stateOf(this.internContext([id]))
+    return this.stateOf(m.govContext)
+  }
+
+  /** Governance state of everything accepted so far. */
+  currentGovernance (): GovernanceState {
+    return this.stateOf(this.contextFor([...this.headSet]))
+  }
+
+  /** Membership heads to cite as parents so a new entry is judged against the newest governance. */
+  governanceHeads (): string[] {
+    return this.contextFor([...this.headSet]).heads
+  }
+
+  /**
+   * Ancestry walk from `id` over prev and parents, breadth first, up to `depth`
+   * edges (default unbounded). The start entry comes first.
+   */
+  ancestry (id: string, opts: { depth?: number, limit?: number } = {}): string[] {
+    if (!this.metas.has(id)) return []
+    const maxDepth = opts.depth ?? Infinity
+    const limit = opts.limit ?? Infinity
+    const seen = new Set([id])
+    const out = [id]
+    let frontier = [id]
+    for (let d = 0; d < maxDepth && frontier.length > 0 && out.length < limit; d++) {
+      const next: string[] = []
+      for (const cur of frontier) {
+        const m = this.metas.get(cur)!
+        for (const p of m.prev === null ? m.parents : [m.prev, ...m.parents]) {
+          if (!seen.has(p) && this.metas.has(p)) {
+            seen.add(p)
+            out.push(p)
+            next.push(p)
+            if (out.length >= limit) return out
+          }
+        }
+      }
+      frontier = next
+    }
+    return out
+  }
+
+  /**
+   * Offers an entry. Returns accepted / pending / duplicate; throws a typed
+   * GovmeshError when the entry is invalid.
+   */
+  add (input: Uint8Array | SignedEntry, opts: AddOptions = {}): AddResult {
+    const signed = input instanceof Uint8Array
+      ? decodeEntry(input, { crypto: this.crypto, verify: opts.verified !== true })
+      : input
+    if (!(input instanceof Uint8Array) && opts.verified !== true && !verifyEntrySignature(signed.entry, this.crypto)) {
+      throw new BadSignatureError('signature does not verify for the author key')
+    }
+    const result: AddResult = { status: 'accepted', id: signed.id, accepted: [], rejected: [], equivocations: [], missing: [] }
+    if (this.metas.has(signed.id)) return { ...result, status: 'duplicate' }
+    const pending = this.pendingMap.get(signed.id)
+    if (pending !== undefined) return { ...result, status: 'pending', missing: [...pending.missing] }
+
+    const missing = this.check(signed)
+    if (missing.length > 0) {
+      if (this.pendingMap.size >= this.maxPending) throw new PendingFullError(`pending area full (${this.maxPending} entries)`)
+      this.pendingMap.set(signed.id, { signed, missing: new Set(missing) })
+      for (const m of missing) {
+        let set = this.waiting.get(m)
+        if (set === undefined) this.waiting.set(m, set = new Set())
+        set.add(signed.id)
+      }
+      return { ...result, status: 'pending', missing }
+    }
+    this.accept(signed, result)
+    this.release(signed.id, result)
+    return result
+  }
+
+  /** Removes a pending entry (e.g. evicted by the node after a timeout). */
+  dropPending (id: string): boolean {
+    const p = this.pendingMap.get(id)
+    if (p === undefined) return false
+    this.pendingMap.delete(id)
+    for (const m of p.missing) this.waiting.get(m)?.delete(id)
+    return true
+  }
+
+  /** Ids of pending entries and what each waits for. */
+  pending (): Array<{ id: string, missing: string[] }> {
+    return [...this.pendingMap].map(([id, p]) => ({ id, missing: [...p.missing] }))
+  }
+
+  /** Validates against known state; returns the ids it must wait for, or throws. */
+  private check (signed: SignedEntry): string[] {
+    const e = signed.entry
+    if (e.type === 'mesh.genesis') throw new GenesisError('a mesh has exactly one genesis')
+    if (e.mesh === null || !e.mesh.equals(this.meshId)) {
+      throw new WrongMeshError(`entry belongs to mesh ${e.mesh?.toString() ?? 'null'}, not ${this.meshIdString}`)
+    }
+    if (e.seq === 1 && e.prev !== null) throw new WrongPrevError('seq 1 must have prev null')
+    if (e.seq > 1 && e.prev === null) throw new WrongPrevError(`seq ${e.seq} must name the author's entry at seq ${e.seq - 1} as prev`)
+    const author = toHex(e.author)
+    const cut = this.cutMap.get(author)
+    if (cut !== undefined && e.seq > cut) throw new CutExceededError(`author ${author.slice(0, 16)}… is cut at seq ${cut}`)
+
+    const missing: string[] = []
+    const deps = e.prev === null ? e.parents : [e.prev, ...e.parents]
+    for (const dep of deps) {
+      const id = dep.toString()
+      if (this.metas.has(id)) continue
+      if (this.rejectedRecently.has(id)) throw new ParentInvalidError(`parent ${id} was rejected`)
+      missing.push(id)
+    }
+    if (e.prev !== null) {
+      const prev = this.metas.get(e.prev.toString())
+      if (prev !== undefined) {
+        if (prev.author !== author) throw new WrongPrevError('prev names an entry of another author')
+        if (prev.seq + 1 !== e.seq) throw new SeqGapError(`seq ${e.seq} does not follow prev seq ${prev.seq}`)
+      }
+    }
+    for (const p of e.parents) {
+      const pm = this.metas.get(p.toString())
+      if (pm !== undefined && pm.author === author) throw new MalformedEntryError('parents: must be entries of other authors (use prev for your own)')
+    }
+    if (e.type === 'trust.restore') {
+      const body = e.body as TrustRestoreBody
+      for (const c of body.clears) {
+        if (!deps.some(d => d.equals(c))) throw new MalformedEntryError('trust.restore: every cleared failure must also be a parent')
+      }
+    }
+    if (missing.length > 0) return missing
+
+    const ctx = this.contextFor(deps.map(d => d.toString()))
+    const gov = this.stateOf(ctx)
+    if (GOVERNANCE_TYPES.has(e.type)) {
+      if (!gov.governors.has(author)) throw new NotGovernorError(`${e.type} must be authored by a governor`)
+    } else if (!gov.members.has(author)) {
+      throw new NotMemberError(`author ${author.slice(0, 16)}… is not a member in the entry's causal past`)
+    }
+    if (e.type === 'trust.restore') this.checkRestore(signed, gov)
+    return []
+  }
+
+  private checkRestore (signed: SignedEntry, gov: GovernanceState): void {
+    const body = signed.entry.body as TrustRestoreBody
+    const subject = toHex(body.subject)
+    for (const c of body.clears) {
+      const fail = this.kept.get(c.toString())
+      if (fail === undefined || fail.entry.type !== 'trust.fail' || toHex((fail.entry.body as TrustFailBody).subject) !== subject) {
+        throw new UnknownFailureError(`trust.restore clears ${c.toString()}, which is not a trust.fail about this subject`)
+      }
+    }
+    const approvers = new Set<string>()
+    for (const a of body.approvals) {
+      const g = toHex(a.governor)
+      if (!gov.governors.has(g)) throw new RestoreQuorumError(`approval by ${g.slice(0, 16)}…, who is not a governor`)
+      if (!verifyRestoreApproval({ mesh: this.meshId, subject: body.subject, clears: body.clears }, a, this.crypto)) {
+        throw new BadSignatureError(`restore approval by ${g.slice(0, 16)}… does not verify`)
+      }
+      approvers.add(g)
+    }
+    if (approvers.size < gov.quorums.restore) {
+      throw new RestoreQuorumError(`restore has ${approvers.size} governor approval(s); quorum is ${gov.quorums.restore}`)
+    }
+  }
+
+  /** Ids whose rejection should fail their waiters fast; bounded like the pending area. */
+  private readonly rejectedRecently = new Set<string>()
+
+  private accept (signed: SignedEntry, result: AddResult): void {
+    const e = signed.entry
+    const author = toHex(e.author)
+    const deps = e.prev === null ? e.parents : [e.prev, ...e.parents]
+    const ctx = this.contextFor(deps.map(d => d.toString()))
+    const chain = this.chains.get(author)
+    const existing = chain?.get(e.seq)
+    if (existing !== undefined && existing !== signed.id) {
+      const ev = equivocationEvidence(this.bytes.get(existing)!, signed.bytes)
+      this.evidence.push(ev)
+      result.equivocations.push(ev)
+      const cut = e.seq - 1
+      this.cutMap.set(author, Math.min(cut, this.cutMap.get(author) ?? cut))
+    }
+    if (MEMBERSHIP_TYPES.has(e.type)) {
+      const anc = new Set<string>()
+      for (const h of ctx.heads) {
+        anc.add(h)
+        for (const a of this.membershipAncestors.get(h)!) anc.add(a)
+      }
+      this.membershipAncestors.set(signed.id, anc)
+      this.membershipEntries.set(signed.id, signed)
+    }
+    if (e.type === 'member.remove') {
+      const body = e.body as { member: Uint8Array, cut: number }
+      const key = toHex(body.member)
+      this.cutMap.set(key, Math.min(body.cut, this.cutMap.get(key) ?? body.cut))
+    }
+    this.insert(signed, author, ctx)
+    result.accepted.push(signed)
+  }
+
+  private insert (signed: SignedEntry, author: string, ctx: GovContext): void {
+    const e = signed.entry
+    const meta: EntryMeta = {
+      id: signed.id,
+      cid: signed.cid,
+      author,
+      seq: e.seq,
+      type: e.type,
+      prev: e.prev?.toString() ?? null,
+      parents: e.parents.map(p => p.toString()),
+      time: e.time,
+      govContext: ctx
+    }
+    this.metas.set(signed.id, meta)
+    this.bytes.set(signed.id, signed.bytes)
+    this.order.push(signed.id)
+    let chain = this.chains.get(author)
+    if (chain === undefined) this.chains.set(author, chain = new Map())
+    if (!chain.has(e.seq)) chain.set(e.seq, signed.id)
+    if ((this.frontierMap.get(author) ?? 0) < e.seq) this.frontierMap.set(author, e.seq)
+    if (meta.prev !== null) this.headSet.delete(meta.prev)
+    for (const p of meta.parents) this.headSet.delete(p)
+    this.headSet.add(signed.id)
+    if (GOVERNANCE_TYPES.has(e.type) || e.type === 'trust.fail') this.kept.set(signed.id, signed)
+  }
+
+  /** Retries pending entries whose last missing dependency just arrived. */
+  private release (id: string, result: AddResult): void {
+    const queue = [id]
+    while (queue.length > 0) {
+      const done = queue.shift()!
+      const waiters = this.waiting.get(done)
+      if (waiters === undefined) continue
+      this.waiting.delete(done)
+      for (const w of waiters) {
+        const p = this.pendingMap.get(w)
+        if (p === undefined) continue
+        p.missing.delete(done)
+        if (p.missing.size > 0) continue
+        this.pendingMap.delete(w)
+        try {
+          const missing = this.check(p.signed)
+          if (missing.length > 0) {
+            // Cannot happen (all deps accepted), but never accept an unchecked entry.
+            throw new MalformedEntryError('dependencies still missing')
+          }
+          this.accept(p.signed, result)
+          queue.push(w)
+        } catch (err) {
+          const error = err instanceof GovmeshError ? err : new MalformedEntryError(String(err))
+          result.rejected.push({ id: w, error })
+          this.rejectWaiters(w, result)
+        }
+      }
+    }
+  }
+
+  private rejectWaiters (id: string, result: AddResult): void {
+    if (this.rejectedRecently.size >= this.maxPending) this.rejectedRecently.clear()
+    this.rejectedRecently.add(id)
+    const waiters = this.waiting.get(id)
+    if (waiters === undefined) return
+    this.waiting.delete(id)
+    for (const w of waiters) {
+      if (this.dropPending(w)) {
+        result.rejected.push({ id: w, error: new ParentInvalidError(`parent ${id} was rejected`) })
+        this.rejectWaiters(w, result)
+      }
+    }
+  }
+
+  /** The maximal membership entries among what the given accepted dependencies know. */
+  private contextFor (deps: string[]): GovContext {
+    const candidates = new Set<string>()
+    for (const d of deps) {
+      const m = this.metas.get(d)
+      if (m === undefined) continue
+      if (MEMBERSHIP_TYPES.has(m.type)) candidates.add(d)
+      else for (const h of m.govContext.heads) candidates.add(h)
+    }
+    const heads = [...candidates].filter(c => {
+      for (const other of candidates) {
+        if (other !== c && this.membershipAncestors.get(other)!.has(c)) return false
+      }
+      return true
+    })
+    return this.internContext(heads)
+  }
+
+  private internContext (heads: string[]): GovContext {
+    heads.sort()
+    const key = heads.join(',')
+    let ctx = this.contexts.get(key)
+    if (ctx === undefined) {
+      ctx = { key, heads }
+      this.contexts.set(key, ctx)
+    }
+    return ctx
+  }
+
+  private stateOf (ctx: GovContext): GovernanceState {
+    if (ctx.state !== undefined) return ctx.state
+    const closure = new Set<string>()
+    for (const h of ctx.heads) {
+      closure.add(h)
+      for (const a of this.membershipAncestors.get(h)!) closure.add(a)
+    }
+    // Fewer ancestors first is a topological order; ties broken by id so every node folds alike.
+    const ordered = [...closure].sort((x, y) => {
+      const d = this.membershipAncestors.get(x)!.size - this.membershipAncestors.get(y)!.size
+      return d !== 0 ? d : (x < y ? -1 : x > y ? 1 : 0)
+    })
+    let state = this.contexts.get('')!.state!
+    for (const id of ordered) {
+      if (id === this.meshIdString) continue
+      state = applyMembership(state, this.membershipEntries.get(id)!)
+    }
+    ctx.state = state
+    return state
+  }
+}
+
+/**
+ * Creates the DAG of a mesh from its genesis entry.
+ *
+ * @example
+ * ```ts
+ * const dag = createDag({ genesis: genesisBytes })
+ * dag.add(entryBytes)
+ * ```
+ */
+export function createDag (init: DagInit): Dag {
+  return new Dag(init)
+}

@@ -1,0 +1,203 @@
+import * as dagCbor from '@ipld/dag-cbor'
+import { CID } from 'multiformats/cid'
+import * as Digest from 'multiformats/hashes/digest'
+import { compareBytes, concatBytes, equalBytes, utf8 } from './bytes.js'
+import { nobleCrypto, type CryptoProvider } from './crypto.js'
+import {
+  BadSignatureError, EntryTooLargeError, InvalidArgumentError, MalformedEntryError,
+  NonCanonicalError, UnknownTypeError
+} from './errors.js'
+import { validateBody, type EntryBody, type EntryType } from './bodies.js'
+
+
+/** Protocol version carried in every entry's `v` field. */
+export const ENTRY_VERSION = 1
+/** Largest encoded entry any node accepts (bytes of the whole signed dag-cbor map). */
+export const MAX_ENTRY_BYTES = 256 * 1024
+/** Most causal parents one entry may name. */
+export const MAX_PARENTS = 64
+/** Bytes prepended to the unsigned encoding before signing, so an entry signature can never be replayed as another message. */
+export const ENTRY_SIGNATURE_DOMAIN = utf8('govmesh/entry/v1\0')
+/** Multicodec of dag-cbor, the CID codec of every entry. */
+export const DAG_CBOR_CODE = 0x71
+/** Multihash code of sha2-256. */
+export const SHA2_256_CODE = 0x12
+
+/** A lineage entry as decoded (all fields, including the signature). */
+export interface Entry<T extends EntryType = EntryType> {
+  v: 1
+  mesh: CID | null
+  author: Uint8Array
+  seq: number
+  prev: CID | null
+  parents: CID[]
+  type: T
+  body: EntryBody<T>
+  time: number
+  sig: Uint8Array
+}
+
+/** An entry together with its canonical bytes and CID. */
+export interface SignedEntry<T extends EntryType = EntryType> {
+  cid: CID
+  /** `cid.toString()`, computed once because it is the key of every index. */
+  id: string
+  bytes: Uint8Array
+  entry: Entry<T>
+}
+
+/** What a caller supplies to create an entry; the author comes from the key pair. */
+export interface EntryInit<T extends EntryType = EntryType> {
+  mesh: CID | null
+  seq: number
+  prev: CID | null
+  parents?: CID[]
+  type: T
+  body: EntryBody<T>
+  time: number
+}
+
+const FIELDS = ['v', 'mesh', 'author', 'seq', 'prev', 'parents', 'type', 'body', 'time', 'sig'] as const
+
+/** CIDv1 (dag-cbor, sha2-256) of encoded bytes. */
+export function cidOfBytes (bytes: Uint8Array, crypto: CryptoProvider = nobleCrypto): CID {
+  return CID.createV1(DAG_CBOR_CODE, Digest.create(SHA2_256_CODE, crypto.sha256(bytes)))
+}
+
+/** Sorts CIDs by their binary form and removes duplicates, the canonical `parents` order. */
+export function sortCids (cids: Iterable<CID>): CID[] {
+  const sorted = [...cids].sort((a, b) => compareBytes(a.bytes, b.bytes))
+  return sorted.filter((c, i) => i === 0 || !equalBytes(c.bytes, sorted[i - 1]!.bytes))
+}
+
+function unsignedMap (e: Omit<Entry, 'sig'>): Record<string, unknown> {
+  return {
+    v: e.v, mesh: e.mesh, author: e.author, seq: e.seq, prev: e.prev,
+    parents: e.parents, type: e.type, body: e.body, time: e.time
+  }
+}
+
+/** The exact bytes an entry signature covers: the domain tag, then the dag-cbor map of every field but `sig`. */
+export function signingBytes (e: Omit<Entry, 'sig'>): Uint8Array {
+  return concatBytes(ENTRY_SIGNATURE_DOMAIN, dagCbor.encode(unsignedMap(e)))
+}
+
+/**
+ * Creates, signs and encodes an entry.
+ *
+ * @example
+ * ```ts
+ * const signed = createEntry({ mesh, seq: 2, prev, parents: [genesisCid], type: 'trust.fail',
+ *   body: { subject, reason: 'tampered', evidence: null }, time: Date.now() }, keys)
+ * ```
+ */
+export function createEntry<T extends EntryType> (init: EntryInit<T>, keys: { secretKey: Uint8Array, publicKey: Uint8Array }, crypto: CryptoProvider = nobleCrypto): SignedEntry<T> {
+  const unsigned = {
+    v: ENTRY_VERSION as 1,
+    mesh: init.mesh,
+    author: keys.publicKey,
+    seq: init.seq,
+    prev: init.prev,
+    parents: sortCids(init.parents ?? []),
+    type: init.type,
+    body: init.body,
+    time: init.time
+  }
+  checkShape(unsigned as Omit<Entry, 'sig'> & { sig?: Uint8Array }, false)
+  const sig = crypto.sign(signingBytes(unsigned), keys.secretKey)
+  const entry: Entry<T> = { ...unsigned, sig }
+  const bytes = encodeEntry(entry)
+  if (bytes.length > MAX_ENTRY_BYTES) {
+    throw new EntryTooLargeError(`entry is ${bytes.length} bytes, limit ${MAX_ENTRY_BYTES}`)
+  }
+  const cid = cidOfBytes(bytes, crypto)
+  return { cid, id: cid.toString(), bytes, entry }
+}
+
+/** Canonical dag-cbor bytes of a signed entry. */
+export function encodeEntry (entry: Entry): Uint8Array {
+  return dagCbor.encode({ ...unsignedMap(entry), sig: entry.sig })
+}
+
+/**
+ * Decodes entry bytes and checks everything that needs no other entry: size,
+ * canonical encoding, field types, unknown fields, the type and its body, and
+ * (unless `verify` is false) the signature.
+ *
+ * @example
+ * ```ts
+ * const signed = decodeEntry(bytes, { crypto: nodeCrypto })
+ * ```
+ */
+export function decodeEntry (bytes: Uint8Array, opts: { crypto?: CryptoProvider, verify?: boolean, maxBytes?: number } = {}): SignedEntry {
+  if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('bytes: expected Uint8Array')
+  const max = opts.maxBytes ?? MAX_ENTRY_BYTES
+  if (bytes.length > max) throw new EntryTooLargeError(`entry is ${bytes.length} bytes, limit ${max}`)
+  const crypto = opts.crypto ?? nobleCrypto
+  let decoded: unknown
+  try {
+    decoded = dagCbor.decode(bytes)
+  } catch (err) {
+    throw new MalformedEntryError(`not dag-cbor: ${(err as Error).message}`)
+  }
+  if (decoded === null || typeof decoded !== 'object' || Array.isArray(decoded) || decoded instanceof Uint8Array || CID.asCID(decoded) !== null) {
+    throw new MalformedEntryError('entry is not a map')
+  }
+  const entry = decoded as Entry
+  checkShape(entry, true)
+  // Re-encoding must give back the same bytes; otherwise two encodings (two CIDs) would name one entry.
+  if (!equalBytes(encodeEntry(entry), bytes)) {
+    throw new NonCanonicalError('bytes are not the canonical dag-cbor encoding of the entry')
+  }
+  if (opts.verify !== false && !crypto.verify(entry.sig, signingBytes(entry), entry.author)) {
+    throw new BadSignatureError('signature does not verify for the author key')
+  }
+  const cid = cidOfBytes(bytes, crypto)
+  return { cid, id: cid.toString(), bytes, entry }
+}
+
+/** True when the entry's signature verifies for its author. */
+export function verifyEntrySignature (entry: Entry, crypto: CryptoProvider = nobleCrypto): boolean {
+  return crypto.verify(entry.sig, signingBytes(entry), entry.author)
+}
+
+function isUint (n: unknown): n is number {
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
+}
+
+function isCid (c: unknown): c is CID {
+  return c !== null && typeof c === 'object' && CID.asCID(c) !== null
+}
+
+function isEntryCid (c: CID): boolean {
+  return c.version === 1 && c.code === DAG_CBOR_CODE && c.multihash.code === SHA2_256_CODE && c.multihash.digest.length === 32
+}
+
+function checkShape (e: Partial<Entry>, withSig: boolean): void {
+  for (const key of Object.keys(e)) {
+    if (!(FIELDS as readonly string[]).includes(key)) throw new MalformedEntryError(`unknown field "${key}"`)
+  }
+  if (e.v !== ENTRY_VERSION) throw new MalformedEntryError(`v: expected ${ENTRY_VERSION}, got ${String(e.v)}`)
+  if (e.mesh !== null && !(isCid(e.mesh) && isEntryCid(e.mesh))) throw new MalformedEntryError('mesh: expected an entry CID or null')
+  if (!(e.author instanceof Uint8Array) || e.author.length !== 32) throw new MalformedEntryError('author: expected 32 bytes')
+  if (!isUint(e.seq) || e.seq < 1) throw new MalformedEntryError('seq: expected an integer >= 1')
+  if (e.prev !== null && !(isCid(e.prev) && isEntryCid(e.prev))) throw new MalformedEntryError('prev: expected an entry CID or null')
+  if (!Array.isArray(e.parents)) throw new MalformedEntryError('parents: expected an array')
+  if (e.parents.length > MAX_PARENTS) throw new MalformedEntryError(`parents: at most ${MAX_PARENTS}`)
+  for (const p of e.parents) {
+    if (!isCid(p) || !isEntryCid(p)) throw new MalformedEntryError('parents: expected entry CIDs')
+  }
+  for (let i = 1; i < e.parents.length; i++) {
+    if (compareBytes(e.parents[i - 1]!.bytes, e.parents[i]!.bytes) >= 0) {
+      throw new MalformedEntryError('parents: must be sorted by CID bytes without duplicates')
+    }
+  }
+  if (e.prev !== null && e.prev !== undefined && e.parents.some(p => p.equals(e.prev))) {
+    throw new MalformedEntryError('parents: must not repeat prev')
+  }
+  if (typeof e.type !== 'string') throw new MalformedEntryError('type: expected a string')
+  if (!isUint(e.time)) throw new MalformedEntryError('time: expected unix milliseconds')
+  if (withSig && (!(e.sig instanceof Uint8Array) || e.sig.length !== 64)) throw new MalformedEntryError('sig: expected 64 bytes')
+  if (!withSig && e.sig !== undefined) throw new MalformedEntryError('sig: unexpected before signing')
+  validateBody(e.type, e.body, (msg) => new UnknownTypeError(msg), (msg) => new MalformedEntryError(msg))
+}

@@ -1,0 +1,77 @@
+import { toHex } from './bytes.js'
+import type { GenesisBody, MemberAdmitBody, MemberRemoveBody } from './bodies.js'
+import type { SignedEntry } from './entry.js'
+
+/** A member's record in a governance state. */
+export interface MemberInfo {
+  /** Hex of the member's Ed25519 public key. */
+  key: string
+  zone: string
+}
+
+/**
+ * Who may write, as of some set of membership entries. Immutable: each applied
+ * entry yields a new state, so states can be cached by the set of heads they
+ * were computed from.
+ */
+export interface GovernanceState {
+  meshName: string
+  /** Hex public keys of governors (fixed at genesis). */
+  governors: ReadonlySet<string>
+  /** Current members by hex public key. */
+  members: ReadonlyMap<string, MemberInfo>
+  /** Keys removed, with the cut (last valid seq) each removal recorded. */
+  removed: ReadonlyMap<string, number>
+  quorums: { fail: number, restore: number }
+}
+
+/** The state a genesis entry establishes. */
+export function genesisState (body: GenesisBody): GovernanceState {
+  const members = new Map<string, MemberInfo>()
+  for (const m of body.members) {
+    const key = toHex(m.key)
+    members.set(key, { key, zone: m.zone })
+  }
+  return {
+    meshName: body.name,
+    governors: new Set(body.governors.map(toHex)),
+    members,
+    removed: new Map(),
+    quorums: { fail: body.quorums.fail, restore: body.quorums.restore }
+  }
+}
+
+/**
+ * Applies one membership entry. Removal is final: a removed key stays removed even
+ * if a concurrent or later admit names it, so every order of the same entries agrees.
+ */
+export function applyMembership (state: GovernanceState, signed: SignedEntry): GovernanceState {
+  const { entry } = signed
+  if (entry.type === 'member.admit') {
+    const body = entry.body as MemberAdmitBody
+    const key = toHex(body.member)
+    if (state.removed.has(key)) return state
+    const members = new Map(state.members)
+    members.set(key, { key, zone: body.zone })
+    return { ...state, members }
+  }
+  if (entry.type === 'member.remove') {
+    const body = entry.body as MemberRemoveBody
+    const key = toHex(body.member)
+    const members = new Map(state.members)
+    members.delete(key)
+    const removed = new Map(state.removed)
+    const prior = removed.get(key)
+    removed.set(key, prior === undefined ? body.cut : Math.min(prior, body.cut))
+    return { ...state, members, removed }
+  }
+  return state
+}
+
+export function isGovernor (state: GovernanceState, keyHex: string): boolean {
+  return state.governors.has(keyHex)
+}
+
+export function isMember (state: GovernanceState, keyHex: string): boolean {
+  return state.members.has(keyHex)
+}

@@ -1,0 +1,71 @@
+import { createHash, createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto'
+import type { CryptoProvider } from './crypto.js'
+import { toHex } from './bytes.js'
+
+// DER prefixes for raw Ed25519 keys (RFC 8410): SPKI for public, PKCS#8 for private.
+const SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00])
+const PKCS8_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20])
+
+function withPrefix (prefix: Uint8Array, key: Uint8Array): Buffer {
+  const out = Buffer.alloc(prefix.length + key.length)
+  out.set(prefix, 0)
+  out.set(key, prefix.length)
+  return out
+}
+
+/** Bounded cache: a mesh has few authors, but a hostile peer can invent many. */
+class KeyCache {
+  private readonly map = new Map<string, KeyObject>()
+  constructor (private readonly max: number) {}
+  get (key: Uint8Array, make: () => KeyObject): KeyObject {
+    const id = toHex(key)
+    let obj = this.map.get(id)
+    if (obj === undefined) {
+      obj = make()
+      if (this.map.size >= this.max) this.map.clear()
+      this.map.set(id, obj)
+    }
+    return obj
+  }
+}
+
+/**
+ * Creates the `node:crypto` provider: OpenSSL Ed25519 and SHA-256, about 15x faster
+ * than the portable one. Public and private key objects are cached by key bytes
+ * because building a KeyObject costs about as much as a verification.
+ *
+ * @example
+ * ```ts
+ * import { createNodeCrypto } from '@govmesh/core/node-crypto'
+ * const crypto = createNodeCrypto()
+ * const dag = createDag({ genesis, crypto })
+ * ```
+ */
+export function createNodeCrypto (init: { keyCacheSize?: number } = {}): CryptoProvider {
+  const publicKeys = new KeyCache(init.keyCacheSize ?? 4096)
+  const privateKeys = new KeyCache(64)
+  const privateKey = (secretKey: Uint8Array): KeyObject => privateKeys.get(secretKey, () =>
+    createPrivateKey({ key: withPrefix(PKCS8_PREFIX, secretKey), format: 'der', type: 'pkcs8' }))
+  return {
+    name: 'node:crypto',
+    sha256: (data) => new Uint8Array(createHash('sha256').update(data).digest()),
+    publicKey: (secretKey) => {
+      const der = createPublicKey(privateKey(secretKey)).export({ format: 'der', type: 'spki' })
+      return new Uint8Array(der.subarray(SPKI_PREFIX.length))
+    },
+    sign: (message, secretKey) => new Uint8Array(nodeSign(null, message, privateKey(secretKey))),
+    verify: (signature, message, publicKey) => {
+      if (publicKey.length !== 32 || signature.length !== 64) return false
+      try {
+        const key = publicKeys.get(publicKey, () =>
+          createPublicKey({ key: withPrefix(SPKI_PREFIX, publicKey), format: 'der', type: 'spki' }))
+        return nodeVerify(null, message, key, signature)
+      } catch {
+        return false
+      }
+    }
+  }
+}
+
+/** A shared default instance for callers that do not need their own cache. */
+export const nodeCrypto: CryptoProvider = createNodeCrypto()

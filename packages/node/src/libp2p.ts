@@ -1,0 +1,151 @@
+/**
+ * libp2p 2.x node construction for the govmesh mesh transport.
+ *
+ * @packageDocumentation
+ */
+import './polyfill.js'
+import { gossipsub } from '@chainsafe/libp2p-gossipsub'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { bootstrap } from '@libp2p/bootstrap'
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { identify } from '@libp2p/identify'
+import { mdns } from '@libp2p/mdns'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p } from 'libp2p'
+import type { GossipSub, GossipSubComponents } from '@chainsafe/libp2p-gossipsub'
+import type { MsgIdFn } from '@chainsafe/libp2p-gossipsub/types'
+import type { Ed25519PrivateKey } from '@libp2p/interface'
+import type { Libp2pOptions } from 'libp2p'
+
+/** Options for {@link createMeshLibp2p}. */
+export interface MeshTransportInit {
+  /** 32-byte Ed25519 private seed; the node's PeerId is derived from it. */
+  seed: Uint8Array
+  /** Listen multiaddrs. @defaultValue `['/ip4/127.0.0.1/tcp/0']` */
+  listen?: string[]
+  /** Bootstrap multiaddrs, each ending in `/p2p/<peerId>`. Empty or absent disables bootstrap. */
+  bootstrap?: string[]
+  /** Enable LAN discovery via mDNS. @defaultValue `false` */
+  mdns?: boolean
+  /** Connection manager upper bound. @defaultValue `64` */
+  maxConnections?: number
+  /** Gossipsub heartbeat; short intervals form the mesh quickly. @defaultValue `100` */
+  gossipHeartbeatMs?: number
+  /**
+   * Gossipsub message-id function. Defaults to gossipsub's `from + seqno`
+   * (correct under StrictSign); supply a content hash to dedupe republished
+   * payloads across publishers.
+   */
+  msgIdFn?: MsgIdFn
+  /** Start the node before returning. @defaultValue `true` */
+  start?: boolean
+}
+
+const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0']
+const DEFAULT_MAX_CONNECTIONS = 64
+const DEFAULT_HEARTBEAT_MS = 100
+// @libp2p/bootstrap otherwise waits 1000 ms before its first dial.
+const BOOTSTRAP_DELAY_MS = 50
+
+/**
+ * Derive the node's Ed25519 private key from a 32-byte seed.
+ *
+ * `privateKeyFromRaw` would treat 32 raw bytes as secp256k1, so the seed path
+ * is the only correct one for Ed25519.
+ */
+export async function privateKeyFromSeed (seed: Uint8Array): Promise<Ed25519PrivateKey> {
+  if (seed.byteLength !== 32) {
+    throw new RangeError(`Ed25519 seed must be 32 bytes, got ${seed.byteLength}`)
+  }
+  return generateKeyPairFromSeed('Ed25519', seed)
+}
+
+/**
+ * The PeerId string a node created from `seed` will have.
+ *
+ * @example
+ * ```ts
+ * const id = await peerIdFromSeed(seed)
+ * const node = await createMeshLibp2p({ seed })
+ * id === node.peerId.toString() // true
+ * ```
+ */
+export async function peerIdFromSeed (seed: Uint8Array): Promise<string> {
+  return peerIdFromPrivateKey(await privateKeyFromSeed(seed)).toString()
+}
+
+/**
+ * Create a libp2p 2.x node: TCP + noise + yamux, identify, ping, gossipsub,
+ * optional bootstrap and mDNS discovery.
+ *
+ * The node is started unless `init.start === false`.
+ *
+ * Gossipsub is exposed as `node.services.pubsub` typed as the concrete
+ * `GossipSub` class, so mesh introspection (`getMeshPeers`) is available.
+ *
+ * Topic validation: put a validator into `node.services.pubsub.topicValidators`
+ * (a `Map<topic, TopicValidatorFn>`) before subscribing. It runs for every
+ * message received from the network (not for the node's own publishes) and
+ * returns `TopicValidatorResult` from `@libp2p/interface`:
+ * - `Accept`: deliver locally and forward;
+ * - `Reject`: drop, do not forward, and count against the sender's score;
+ * - `Ignore`: drop and do not forward, without penalising the sender.
+ *
+ * @example
+ * ```ts
+ * import { TopicValidatorResult } from '@libp2p/interface'
+ *
+ * const node = await createMeshLibp2p({ seed, bootstrap: [seedNodeAddr] })
+ * node.services.pubsub.topicValidators.set('govmesh/policy', (_from, msg) =>
+ *   isWellFormed(msg.data) ? TopicValidatorResult.Accept : TopicValidatorResult.Reject)
+ * node.services.pubsub.subscribe('govmesh/policy')
+ * node.services.pubsub.addEventListener('message', (evt) => handle(evt.detail))
+ * await node.services.pubsub.publish('govmesh/policy', bytes)
+ * ```
+ */
+export async function createMeshLibp2p (init: MeshTransportInit) {
+  const privateKey = await privateKeyFromSeed(init.seed)
+
+  const peerDiscovery: NonNullable<Libp2pOptions['peerDiscovery']> = []
+  const bootstrapList = init.bootstrap ?? []
+  if (bootstrapList.length > 0) {
+    peerDiscovery.push(bootstrap({ list: bootstrapList, timeout: BOOTSTRAP_DELAY_MS }))
+  }
+  if (init.mdns === true) {
+    peerDiscovery.push(mdns())
+  }
+
+  const pubsubFactory = gossipsub({
+    emitSelf: false,
+    heartbeatInterval: init.gossipHeartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+    globalSignaturePolicy: 'StrictSign',
+    // Callers sync on connect and never rely on gossip for delivery, so a
+    // publish before the mesh forms must not throw.
+    allowPublishToZeroTopicPeers: true,
+    ...(init.msgIdFn != null ? { msgIdFn: init.msgIdFn } : {})
+  })
+
+  return createLibp2p({
+    privateKey,
+    start: init.start ?? true,
+    addresses: { listen: init.listen ?? DEFAULT_LISTEN },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    peerDiscovery,
+    connectionManager: { maxConnections: init.maxConnections ?? DEFAULT_MAX_CONNECTIONS },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      // The factory is typed as the generic PubSub interface; the instance is
+      // a GossipSub, and exposing that type gives callers mesh introspection.
+      pubsub: (components: GossipSubComponents) => pubsubFactory(components) as GossipSub
+    }
+  })
+}
+
+/** The libp2p node type returned by {@link createMeshLibp2p}. */
+export type MeshLibp2p = Awaited<ReturnType<typeof createMeshLibp2p>>
