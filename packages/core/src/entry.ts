@@ -149,11 +149,35 @@ export function decodeEntry (bytes: Uint8Array, opts: { crypto?: CryptoProvider,
   if (!equalBytes(encodeEntry(entry), bytes)) {
     throw new NonCanonicalError('bytes are not the canonical dag-cbor encoding of the entry')
   }
-  if (opts.verify !== false && !crypto.verify(entry.sig, signingBytes(entry), entry.author)) {
+  if (opts.verify !== false && !crypto.verify(entry.sig, signingBytesFromCanonical(bytes) ?? signingBytes(entry), entry.author)) {
     throw new BadSignatureError('signature does not verify for the author key')
   }
   const cid = cidOfBytes(bytes, crypto)
   return { cid, id: cid.toString(), bytes, entry }
+}
+
+const SIG_FIELD = Uint8Array.from([0x63, 0x73, 0x69, 0x67, 0x58, 0x40]) // text "sig", bytes(64)
+
+/**
+ * Signing bytes cut out of canonical entry bytes instead of encoding again: in
+ * canonical key order (length, then bytes) the fields run v, seq, sig, ..., so the
+ * unsigned map is the same bytes with a 9-entry header and the `sig` pair removed.
+ * Returns undefined if the layout is not the expected one; the caller then encodes.
+ */
+function signingBytesFromCanonical (bytes: Uint8Array): Uint8Array | undefined {
+  if (bytes[0] !== 0xaa || bytes[1] !== 0x61 || bytes[2] !== 0x76 || bytes[4] !== 0x63) return undefined
+  const seqHead = bytes[8]!
+  const seqLen = seqHead < 0x18 ? 1 : seqHead === 0x18 ? 2 : seqHead === 0x19 ? 3 : seqHead === 0x1a ? 5 : seqHead === 0x1b ? 9 : 0
+  if (seqLen === 0) return undefined
+  const sigAt = 8 + seqLen
+  for (let i = 0; i < SIG_FIELD.length; i++) if (bytes[sigAt + i] !== SIG_FIELD[i]) return undefined
+  const domain = ENTRY_SIGNATURE_DOMAIN.length
+  const out = new Uint8Array(domain + bytes.length - 70)
+  out.set(ENTRY_SIGNATURE_DOMAIN, 0)
+  out[domain] = 0xa9
+  out.set(bytes.subarray(1, sigAt), domain + 1)
+  out.set(bytes.subarray(sigAt + 70), domain + sigAt)
+  return out
 }
 
 /** True when the entry's signature verifies for its author. */

@@ -1,0 +1,40 @@
+import { Command, CommanderError } from 'commander'
+import { GovmeshError } from '@govmesh/core'
+import { registerKeygen } from './commands/keygen.js'
+import { CliError, EXIT } from './output.js'
+
+/** Builds the `govmesh` command tree. */
+export function createProgram (): Command {
+  const program = new Command()
+  program.name('govmesh')
+    .description('govmesh: a governed execution mesh — one policy, one lineage, one trust view across every node')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+  registerKeygen(program)
+  return program
+}
+
+/** Runs the CLI and returns the exit code; errors become one clear line on stderr. */
+export async function run (argv: string[]): Promise<number> {
+  const program = createProgram()
+  try {
+    await program.parseAsync(argv)
+    return EXIT.ok
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version also arrive here, with exit code 0.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage
+    }
+    if (err instanceof CliError) {
+      process.stderr.write(`govmesh: ${err.message}\n`)
+      return err.exitCode
+    }
+    if (err instanceof GovmeshError) {
+      process.stderr.write(`govmesh: ${err.name} (${err.code}): ${err.message}\n`)
+      return EXIT.error
+    }
+    process.stderr.write(`govmesh: ${(err as Error).stack ?? String(err)}\n`)
+    return EXIT.error
+  }
+}

@@ -1,0 +1,36 @@
+// `npm run bench -- [core|...] [--json]`: prints the figures the issues ask for.
+import '@govmesh/node/polyfill'
+import { benchCore } from './bench/core.js'
+
+type Suite = () => Promise<Record<string, number>>
+const SUITES: Record<string, { run: Suite, describe: (r: Record<string, number>) => string[] }> = {
+  core: {
+    run: async () => ({ ...await benchCore() }),
+    describe: (r) => [
+      `raw node:crypto Ed25519 verify      ${r.rawVerifyPerSec}/s`,
+      `entry decode+validate+verify (DAG)  ${r.entryVerifyPerSec}/s  (${r.entryVerifyRatio}x raw; target >= 0.7x)`,
+      `entry create+sign+encode            ${r.entrySignPerSec}/s`,
+      `decide() with ${r.decideRules} rules           ${r.decidePerSec}/s  (target >= 50000/s)`
+    ]
+  }
+}
+
+const args = process.argv.slice(2)
+const json = args.includes('--json')
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(`usage: npm run bench -- [${Object.keys(SUITES).join('|')}]... [--json]\nWith no suite, runs all. --json prints one JSON object per suite.`)
+  process.exit(0)
+}
+const names = args.filter(a => !a.startsWith('-'))
+for (const name of names) {
+  if (!(name in SUITES)) {
+    console.error(`bench: unknown suite "${name}" (known: ${Object.keys(SUITES).join(', ')})`)
+    process.exit(2)
+  }
+}
+for (const name of names.length > 0 ? names : Object.keys(SUITES)) {
+  const suite = SUITES[name]!
+  const result = await suite.run()
+  if (json) console.log(JSON.stringify(result))
+  else console.log([`== ${name} ==`, ...suite.describe(result)].join('\n'))
+}
