@@ -1,6 +1,12 @@
 import { Command, CommanderError } from 'commander'
 import { GovmeshError } from '@govmesh/core'
 import { registerKeygen } from './commands/keygen.js'
+import { registerInit } from './commands/init.js'
+import { registerGenesis } from './commands/genesis.js'
+import { registerStart } from './commands/start.js'
+import { registerStatus } from './commands/status.js'
+import { registerGovernance } from './commands/governance.js'
+import { registerDag } from './commands/dag.js'
 import { CliError, EXIT } from './output.js'
 
 /** Builds the `govmesh` command tree. */
@@ -12,6 +18,12 @@ export function createProgram (): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
   registerKeygen(program)
+  registerInit(program)
+  registerGenesis(program)
+  registerStart(program)
+  registerStatus(program)
+  registerGovernance(program)
+  registerDag(program)
   return program
 }
 

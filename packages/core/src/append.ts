@@ -27,24 +27,37 @@ export interface NextEntryInit<T extends EntryType> {
  * ```
  */
 export function nextEntry<T extends EntryType> (dag: Dag, keys: KeyPair, init: NextEntryInit<T>, crypto: CryptoProvider = nobleCrypto): SignedEntry<T> {
-  const author = toHex(keys.publicKey)
+  const position = nextPosition(dag, toHex(keys.publicKey), init.parents)
+  return createEntry({ ...position, type: init.type, body: init.body, time: init.time ?? Date.now() }, keys, crypto)
+}
+
+/** Where an author's next entry goes: mesh, seq, prev and parents (see {@link nextEntry}). */
+export interface NextPosition {
+  mesh: CID
+  seq: number
+  prev: CID | null
+  parents: CID[]
+}
+
+/**
+ * Computes seq, prev and parents for an author's next entry without signing it, so a
+ * client holding the key elsewhere (the CLI with a governor key) can sign it.
+ */
+export function nextPosition (dag: Dag, author: string, extraParents: CID[] = []): NextPosition {
   const latest = dag.latest(author)
   const own = (id: string): boolean => dag.meta(id)?.author === author
   const parentIds = new Set<string>()
-  for (const p of init.parents ?? []) parentIds.add(p.toString())
+  for (const p of extraParents) parentIds.add(p.toString())
   for (const g of dag.governanceHeads()) if (!own(g)) parentIds.add(g)
   for (const h of dag.heads()) {
     if (parentIds.size >= MAX_PARENTS) break
     if (!own(h)) parentIds.add(h)
   }
   if (latest !== undefined) parentIds.delete(latest.id)
-  return createEntry({
+  return {
     mesh: dag.meshId,
     seq: (latest?.seq ?? 0) + 1,
     prev: latest?.cid ?? null,
-    parents: [...parentIds].map(id => CID.parse(id)),
-    type: init.type,
-    body: init.body,
-    time: init.time ?? Date.now()
-  }, keys, crypto)
+    parents: [...parentIds].map(id => CID.parse(id))
+  }
 }

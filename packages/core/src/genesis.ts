@@ -1,8 +1,8 @@
-import { compareBytes } from './bytes.js'
+import { compareBytes, fromBase64, toBase64 } from './bytes.js'
 import { nobleCrypto, type CryptoProvider } from './crypto.js'
-import { createEntry, type SignedEntry } from './entry.js'
-import { InvalidArgumentError } from './errors.js'
-import type { KeyPair } from './identity.js'
+import { createEntry, decodeEntry, type SignedEntry } from './entry.js'
+import { GenesisError, InvalidArgumentError } from './errors.js'
+import { peerIdFromPublicKey, type KeyPair } from './identity.js'
 
 export interface GenesisInit {
   name?: string
@@ -45,4 +45,61 @@ export function createGenesis (init: GenesisInit, signer: KeyPair, crypto: Crypt
     },
     time: init.time ?? Date.now()
   }, signer, crypto)
+}
+
+/** The genesis file distributed out of band, like a chain spec. */
+export interface GenesisFile {
+  version: 1
+  meshId: string
+  /** Base64 of the genesis entry's canonical bytes: the only field a node trusts. */
+  entry: string
+  /** Human-readable summary (informational; the entry is authoritative). */
+  name: string
+  governors: string[]
+  members: Array<{ peerId: string, zone: string }>
+  quorums: { fail: number, restore: number }
+}
+
+/**
+ * Serializes a genesis entry as the JSON genesis file.
+ *
+ * @example
+ * ```ts
+ * writeFileSync('genesis.json', JSON.stringify(encodeGenesisFile(genesis), null, 2))
+ * ```
+ */
+export function encodeGenesisFile (genesis: SignedEntry<'mesh.genesis'>): GenesisFile {
+  const body = genesis.entry.body
+  return {
+    version: 1,
+    meshId: genesis.id,
+    entry: toBase64(genesis.bytes),
+    name: body.name,
+    governors: body.governors.map(peerIdFromPublicKey),
+    members: body.members.map(m => ({ peerId: peerIdFromPublicKey(m.key), zone: m.zone })),
+    quorums: body.quorums
+  }
+}
+
+/** Parses a genesis file and checks the entry decodes, verifies and hashes to `meshId`. */
+export function decodeGenesisFile (text: string, crypto: CryptoProvider = nobleCrypto): SignedEntry<'mesh.genesis'> {
+  let json: Partial<GenesisFile>
+  try {
+    json = JSON.parse(text) as Partial<GenesisFile>
+  } catch {
+    throw new GenesisError('genesis file: not JSON')
+  }
+  if (json === null || typeof json !== 'object' || json.version !== 1 || typeof json.entry !== 'string' || typeof json.meshId !== 'string') {
+    throw new GenesisError('genesis file: expected { version: 1, meshId, entry }')
+  }
+  let bytes: Uint8Array
+  try {
+    bytes = fromBase64(json.entry)
+  } catch {
+    throw new GenesisError('genesis file: entry is not base64')
+  }
+  const signed = decodeEntry(bytes, { crypto })
+  if (signed.entry.type !== 'mesh.genesis') throw new GenesisError(`genesis file: entry type is ${signed.entry.type}`)
+  if (signed.id !== json.meshId) throw new GenesisError(`genesis file: entry CID ${signed.id} does not match meshId ${json.meshId}`)
+  return signed as SignedEntry<'mesh.genesis'>
 }

@@ -1,1 +1,17 @@
-export {}
+/**
+ * @govmesh/node — the govmesh daemon: libp2p mesh, gossip and sync replication,
+ * level store, HTTP API and metrics.
+ *
+ * @packageDocumentation
+ */
+import './polyfill.js'
+export { createGovmeshNode, GovmeshNode, type GovmeshNodeInit, type IngestOutcome, type NodeStatus, type EntrySource } from './node.js'
+export { startApi, type ApiInit, type ApiServer } from './api.js'
+export { createLogger, silentLogger, type Logger, type LogLevel } from './logger.js'
+export { Store, StoreMismatchError, SCHEMA_VERSION } from './store.js'
+export { entryView, toJsonValue, type EntryView } from './entry-view.js'
+export { createMeshLibp2p, peerIdFromSeed, type MeshLibp2p, type MeshTransportInit } from './libp2p.js'
+export { FramedStream, FrameTooLargeError, ReadTimeoutError } from './framing.js'
+export { SYNC_PROTOCOL, EXEC_PROTOCOL, entriesTopic, heartbeatsTopic, encodeSyncMessage, decodeSyncMessage } from './protocol.js'
+export { keyOfPeer, type PeerRecord } from './peers.js'
+export { measureRuntime } from './measurement.js'

@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Command } from 'commander'
+import { CliError } from './output.js'
+
+export interface ClientOptions {
+  api?: string
+  token?: string
+  dataDir?: string
+  json?: boolean
+}
+
+/** Adds --api, --token, --data-dir and --json to a client command. */
+export function clientOptions (cmd: Command): Command {
+  return cmd
+    .option('--api <url>', 'node API URL (default: $GOVMESH_API, else http://127.0.0.1:7700)')
+    .option('--token <token>', 'API bearer token (default: $GOVMESH_TOKEN, else DIR/api-token of --data-dir)')
+    .option('--data-dir <dir>', 'data dir of the node whose api-token (and api-url) to use')
+    .option('--json', 'print JSON for scripts', false)
+}
+
+/** HTTP client of a node's API with the CLI's defaults and error reporting. */
+export class ApiClient {
+  readonly url: string
+  private readonly token: string | undefined
+
+  constructor (opts: ClientOptions) {
+    let url = opts.api ?? process.env.GOVMESH_API
+    if (url === undefined && opts.dataDir !== undefined) url = readOptional(join(opts.dataDir, 'api-url'))
+    this.url = (url ?? 'http://127.0.0.1:7700').replace(/\/+$/, '')
+    this.token = opts.token ?? process.env.GOVMESH_TOKEN ?? (opts.dataDir !== undefined ? readOptional(join(opts.dataDir, 'api-token')) : undefined)
+  }
+
+  async get<T> (path: string): Promise<T> {
+    return this.request<T>('GET', path)
+  }
+
+  async post<T> (path: string, body: unknown, opts: { okStatuses?: number[] } = {}): Promise<{ status: number, body: T }> {
+    if (this.token === undefined) throw new CliError('this command needs the API token: pass --token, set GOVMESH_TOKEN, or pass --data-dir of the node')
+    return this.requestFull<T>('POST', path, body, opts.okStatuses)
+  }
+
+  private async request<T> (method: string, path: string): Promise<T> {
+    return (await this.requestFull<T>(method, path)).body
+  }
+
+  private async requestFull<T> (method: string, path: string, body?: unknown, okStatuses: number[] = []): Promise<{ status: number, body: T }> {
+    let res: Response
+    try {
+      res = await fetch(this.url + path, {
+        method,
+        headers: {
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(this.token !== undefined ? { authorization: `Bearer ${this.token}` } : {})
+        },
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+        signal: AbortSignal.timeout(60_000)
+      })
+    } catch (err) {
+      throw new CliError(`cannot reach the node API at ${this.url}: ${(err as Error).cause !== undefined ? String((err as { cause: Error }).cause.message) : (err as Error).message}`)
+    }
+    const text = await res.text()
+    let parsed: unknown
+    try {
+      parsed = text.length > 0 ? JSON.parse(text) : undefined
+    } catch {
+      parsed = text
+    }
+    if (!res.ok && !okStatuses.includes(res.status)) {
+      const msg = (parsed as { message?: string } | undefined)?.message ?? text
+      throw new CliError(`${method} ${path}: HTTP ${res.status}: ${msg}`)
+    }
+    return { status: res.status, body: parsed as T }
+  }
+}
+
+function readOptional (path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim()
+  } catch {
+    return undefined
+  }
+}

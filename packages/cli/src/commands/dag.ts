@@ -1,0 +1,51 @@
+import type { Command } from 'commander'
+import { ApiClient, clientOptions, type ClientOptions } from '../client.js'
+import { CliError, emit, EXIT, table } from '../output.js'
+
+interface EntryView { cid: string, type: string, author: string, authorPeerId: string, seq: number, prev: string | null, parents: string[], time: number, body: unknown, signature: string, revoked: boolean }
+
+function positiveInt (v: string, flag: string): number {
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 0) throw new CliError(`${flag}: expected a non-negative integer`, EXIT.usage)
+  return n
+}
+
+function entriesTable (entries: EntryView[]): string {
+  if (entries.length === 0) return 'no entries'
+  return table(['CID', 'TYPE', 'AUTHOR', 'SEQ', 'TIME'], entries.map(e => [
+    e.cid, e.type, e.authorPeerId, String(e.seq), new Date(e.time).toISOString()
+  ]))
+}
+
+export function registerDag (program: Command): void {
+  const dag = program.command('dag').description('query a node\'s lineage DAG')
+  clientOptions(dag.command('heads').description('the DAG heads and frontier'))
+    .action(async (opts: ClientOptions) => {
+      const r = await new ApiClient(opts).get<{ heads: string[], frontier: Record<string, number> }>('/v1/dag/heads')
+      emit(opts.json === true, r, () => r.heads.join('\n'))
+    })
+  clientOptions(dag.command('get').description('one entry, decoded, with signature status').argument('<cid>'))
+    .action(async (cid: string, opts: ClientOptions) => {
+      const e = await new ApiClient(opts).get<EntryView>(`/v1/dag/entries/${encodeURIComponent(cid)}`)
+      emit(opts.json === true, e, () => JSON.stringify(e, null, 2))
+    })
+  clientOptions(dag.command('log').description('newest entries first, optionally filtered')
+    .option('--author <key>', 'author PeerId or hex key')
+    .option('--type <type>', 'entry type, e.g. policy.update')
+    .option('--limit <n>', 'most entries to show', '50'))
+    .action(async (opts: ClientOptions & { author?: string, type?: string, limit: string }) => {
+      const q = new URLSearchParams({ limit: String(positiveInt(opts.limit, '--limit')) })
+      if (opts.author !== undefined) q.set('author', opts.author)
+      if (opts.type !== undefined) q.set('type', opts.type)
+      const r = await new ApiClient(opts).get<{ entries: EntryView[] }>(`/v1/dag/log?${q.toString()}`)
+      emit(opts.json === true, r, () => entriesTable(r.entries))
+    })
+  clientOptions(dag.command('ancestry').description('an entry and its causal ancestry, breadth first').argument('<cid>')
+    .option('--depth <n>', 'most edges to follow'))
+    .action(async (cid: string, opts: ClientOptions & { depth?: string }) => {
+      const q = new URLSearchParams()
+      if (opts.depth !== undefined) q.set('depth', String(positiveInt(opts.depth, '--depth')))
+      const r = await new ApiClient(opts).get<{ entries: EntryView[] }>(`/v1/dag/ancestry/${encodeURIComponent(cid)}?${q.toString()}`)
+      emit(opts.json === true, r, () => entriesTable(r.entries))
+    })
+}

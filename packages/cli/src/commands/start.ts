@@ -1,0 +1,83 @@
+import { readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Command } from 'commander'
+import { decodeGenesisFile } from '@govmesh/core'
+import { createGovmeshNode, createLogger, startApi, type LogLevel } from '@govmesh/node'
+import { CliError, EXIT } from '../output.js'
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v]
+
+function parseHostPort (v: string): { host: string, port: number } {
+  const m = /^(.*):(\d+)$/.exec(v)
+  if (m === null) throw new CliError(`--api ${v}: expected HOST:PORT`, EXIT.usage)
+  const port = Number(m[2])
+  if (port > 65535) throw new CliError(`--api ${v}: port out of range`, EXIT.usage)
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port }
+}
+
+export function registerStart (program: Command): void {
+  program.command('start')
+    .description('run a node in the foreground (stops cleanly on SIGINT/SIGTERM)')
+    .requiredOption('--data-dir <dir>', 'node data directory (run `govmesh init` first)')
+    .requiredOption('--genesis <file>', 'the mesh genesis file')
+    .option('--listen <multiaddr>', 'libp2p listen address (repeatable)', collect, [])
+    .option('--bootstrap <multiaddr>', 'peer to dial on start, with /p2p/ (repeatable)', collect, [])
+    .option('--api <host:port>', 'HTTP API listen address', '127.0.0.1:7700')
+    .option('--zone <zone>', 'the zone this node expects to be in (the membership record wins)')
+    .option('--mdns', 'discover peers on the LAN with mDNS', false)
+    .option('--measurement <hex>', 'override the runtime measurement (simulates tampered code)')
+    .option('--log-level <level>', 'debug | info | warn | error', 'info')
+    .action(async (opts: { dataDir: string, genesis: string, listen: string[], bootstrap: string[], api: string, zone?: string, mdns: boolean, measurement?: string, logLevel: string }) => {
+      if (!existsSync(join(opts.dataDir, 'node.key'))) throw new CliError(`${opts.dataDir}/node.key not found: run \`govmesh init --data-dir ${opts.dataDir}\` first`)
+      let genesisText: string
+      try {
+        genesisText = readFileSync(opts.genesis, 'utf8')
+      } catch (err) {
+        throw new CliError(`cannot read genesis ${opts.genesis}: ${(err as Error).message}`)
+      }
+      const genesis = decodeGenesisFile(genesisText)
+      if (opts.measurement !== undefined && !/^[0-9a-f]{2,128}$/.test(opts.measurement)) throw new CliError('--measurement: expected lower-case hex', EXIT.usage)
+      if (!['debug', 'info', 'warn', 'error'].includes(opts.logLevel)) throw new CliError('--log-level: expected debug, info, warn or error', EXIT.usage)
+      const { host, port } = parseHostPort(opts.api)
+      const logger = createLogger({ level: opts.logLevel as LogLevel })
+      const node = await createGovmeshNode({
+        dataDir: opts.dataDir,
+        genesis,
+        listen: opts.listen.length > 0 ? opts.listen : undefined,
+        bootstrap: opts.bootstrap,
+        mdns: opts.mdns,
+        zone: opts.zone,
+        measurement: opts.measurement,
+        logger
+      })
+      let api
+      try {
+        api = await startApi({ node, host, port })
+      } catch (err) {
+        await node.stop()
+        throw new CliError(`cannot start the API on ${opts.api}: ${(err as Error).message}`)
+      }
+      writeFileSync(join(opts.dataDir, 'api-token'), api.token + '\n', { mode: 0o600 })
+      writeFileSync(join(opts.dataDir, 'api-url'), api.url + '\n')
+      writeFileSync(join(opts.dataDir, 'node.json'), JSON.stringify({ pid: process.pid, peerId: node.peerId, addrs: node.addrs(), api: api.url, meshId: node.meshId }, null, 2) + '\n')
+      logger.info('api listening', { api: api.url, tokenFile: join(opts.dataDir, 'api-token') })
+      for (const a of node.addrs()) logger.info('listening', { multiaddr: a })
+
+      await new Promise<void>((resolve) => {
+        let stopping = false
+        const stop = (signal: string): void => {
+          if (stopping) return
+          stopping = true
+          logger.info('shutting down', { signal })
+          void (async () => {
+            await api.close()
+            await node.stop()
+            rmSync(join(opts.dataDir, 'node.json'), { force: true })
+            resolve()
+          })()
+        }
+        process.once('SIGINT', () => { stop('SIGINT') })
+        process.once('SIGTERM', () => { stop('SIGTERM') })
+      })
+    })
+}

@@ -1,0 +1,46 @@
+import type { Command } from 'commander'
+import { ApiClient, clientOptions, type ClientOptions } from '../client.js'
+import { emit, table } from '../output.js'
+
+interface Status {
+  peerId: string, addrs: string[], meshId: string, meshName: string, zone: string | null, member: boolean, measurement: string,
+  policyDigest: string, hasPolicy: boolean, heads: string[], entries: number, pending: number, peers: number, frontier: Record<string, number>, uptimeMs: number
+}
+interface Peer { peerId: string, connected: boolean, member: boolean, zone: string | null, addrs: string[], lastHeartbeat: number | null, policyDigest: string | null }
+
+export function registerStatus (program: Command): void {
+  clientOptions(program.command('status').description('show a node\'s identity, mesh, policy digest, DAG heads and peers'))
+    .action(async (opts: ClientOptions) => {
+      const s = await new ApiClient(opts).get<Status>('/v1/status')
+      emit(opts.json === true, s, () => [
+        `peer id:        ${s.peerId}`,
+        `mesh:           ${s.meshName} ${s.meshId}`,
+        `zone:           ${s.zone ?? '(not a member)'}`,
+        `policy digest:  ${s.policyDigest}${s.hasPolicy ? '' : ' (no policy yet)'}`,
+        `entries:        ${s.entries} (${s.pending} pending), authors ${Object.keys(s.frontier).length}`,
+        `heads:          ${s.heads.join(', ')}`,
+        `peers:          ${s.peers}`,
+        `measurement:    ${s.measurement}`,
+        'addrs:',
+        ...s.addrs.map(a => `  ${a}`)
+      ].join('\n'))
+    })
+
+  clientOptions(program.command('peers').description('list the peers a node knows, with membership, zone and last heartbeat'))
+    .action(async (opts: ClientOptions) => {
+      const { peers } = await new ApiClient(opts).get<{ peers: Peer[] }>('/v1/peers')
+      emit(opts.json === true, { peers }, () => peers.length === 0
+        ? 'no peers'
+        : table(['PEER', 'CONNECTED', 'MEMBER', 'ZONE', 'LAST HEARTBEAT', 'POLICY'], peers.map(p => [
+          p.peerId, p.connected ? 'yes' : 'no', p.member ? 'yes' : 'no', p.zone ?? '-',
+          p.lastHeartbeat === null ? '-' : `${Math.round((Date.now() - p.lastHeartbeat) / 100) / 10}s ago`,
+          p.policyDigest?.slice(0, 12) ?? '-'
+        ])))
+    })
+
+  clientOptions(program.command('join').description('ask a running node to dial a peer (a bootstrap multiaddr with /p2p/)').argument('<multiaddr>'))
+    .action(async (addr: string, opts: ClientOptions) => {
+      const res = await new ApiClient(opts).post<{ peerId: string }>('/v1/join', { multiaddr: addr })
+      emit(opts.json === true, res.body, () => `connected to ${res.body.peerId}`)
+    })
+}

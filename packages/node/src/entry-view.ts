@@ -1,0 +1,51 @@
+import { CID, peerIdFromPublicKey, toHex, type Dag } from '@govmesh/core'
+
+/** JSON rendering of decoded values: CIDs as strings, bytes as lower-case hex. */
+export function toJsonValue (v: unknown): unknown {
+  if (v instanceof Uint8Array) return toHex(v)
+  const cid = CID.asCID(v)
+  if (cid !== null) return cid.toString()
+  if (Array.isArray(v)) return v.map(toJsonValue)
+  if (v !== null && typeof v === 'object') {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toJsonValue(x)]))
+  }
+  return v
+}
+
+export interface EntryView {
+  cid: string
+  type: string
+  author: string
+  authorPeerId: string
+  seq: number
+  prev: string | null
+  parents: string[]
+  time: number
+  body: unknown
+  sig: string
+  /** Every stored entry's signature was verified before it was stored. */
+  signature: 'valid'
+  /** Past its author's removal or equivocation cut: kept as history, counts for nothing. */
+  revoked: boolean
+}
+
+/** The JSON view of a stored entry, or undefined if unknown. */
+export function entryView (dag: Dag, id: string): EntryView | undefined {
+  const signed = dag.getEntry(id)
+  if (signed === undefined) return undefined
+  const e = signed.entry
+  return {
+    cid: signed.id,
+    type: e.type,
+    author: toHex(e.author),
+    authorPeerId: peerIdFromPublicKey(e.author),
+    seq: e.seq,
+    prev: e.prev?.toString() ?? null,
+    parents: e.parents.map(p => p.toString()),
+    time: e.time,
+    body: toJsonValue(e.body),
+    sig: toHex(e.sig),
+    signature: 'valid',
+    revoked: dag.isRevoked(signed.id)
+  }
+}

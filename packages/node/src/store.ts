@@ -1,0 +1,137 @@
+import { Level } from 'level'
+import { GovmeshError } from '@govmesh/core'
+
+/** Bumped whenever the on-disk layout changes; a mismatch refuses to open. */
+export const SCHEMA_VERSION = 1
+
+/** The data directory was written by another schema version or for another mesh. */
+export class StoreMismatchError extends GovmeshError {
+  constructor (message: string) {
+    super('store.mismatch', message)
+    this.name = 'StoreMismatchError'
+  }
+}
+
+// Key layout (one prefix per index, all in one level database):
+//   m!schema          schema version            m!mesh   mesh id (genesis CID)
+//   e!<cid>           entry bytes               o!<n>    cid, in acceptance (causal) order
+//   a!<author>!<seq>  cid (author/seq index)    c!<parent>!<child>  '' (children index)
+//   p!<cid>           bytes of a pending entry  y!state  Yjs policy state
+const pad = (n: number): string => n.toString(16).padStart(12, '0')
+
+export interface StoredEntry {
+  id: string
+  bytes: Uint8Array
+  author: string
+  seq: number
+  deps: string[]
+}
+
+/**
+ * The node's level database. Entries are written only after the core accepted
+ * them, so on start they are replayed without re-verifying signatures. Each
+ * accepted batch is one atomic level batch: after `kill -9` an entry is either
+ * fully indexed or absent.
+ *
+ * @example
+ * ```ts
+ * const store = await openStore({ path: join(dataDir, 'db'), meshId })
+ * for await (const bytes of store.replay()) dag.add(bytes, { verified: true })
+ * ```
+ */
+export class Store {
+  private readonly db: Level<string, Uint8Array>
+  private nextOrder = 0
+
+  private constructor (db: Level<string, Uint8Array>) {
+    this.db = db
+  }
+
+  static async open (init: { path: string, meshId: string }): Promise<Store> {
+    const db = new Level<string, Uint8Array>(init.path, { valueEncoding: 'view' })
+    await db.open()
+    const store = new Store(db)
+    const schema = await db.get('m!schema')
+    const mesh = await db.get('m!mesh')
+    const text = (v: Uint8Array | undefined): string | undefined => v === undefined ? undefined : new TextDecoder().decode(v)
+    if (schema === undefined) {
+      await db.batch([
+        { type: 'put', key: 'm!schema', value: new TextEncoder().encode(String(SCHEMA_VERSION)) },
+        { type: 'put', key: 'm!mesh', value: new TextEncoder().encode(init.meshId) }
+      ], { sync: true })
+    } else {
+      if (text(schema) !== String(SCHEMA_VERSION)) {
+        await db.close()
+        throw new StoreMismatchError(`store schema version ${text(schema)} is not ${SCHEMA_VERSION}; migrate or use a new data dir`)
+      }
+      if (text(mesh) !== init.meshId) {
+        await db.close()
+        throw new StoreMismatchError(`store belongs to mesh ${text(mesh)}, not ${init.meshId}`)
+      }
+    }
+    for await (const key of db.keys({ gte: 'o!', lt: 'o"', reverse: true, limit: 1 })) {
+      store.nextOrder = parseInt(key.slice(2), 16) + 1
+    }
+    return store
+  }
+
+  /** Persists accepted entries (in causal order) and clears them from pending, atomically. */
+  async putAccepted (entries: StoredEntry[], opts: { sync?: boolean } = {}): Promise<void> {
+    if (entries.length === 0) return
+    const ops: Array<{ type: 'put', key: string, value: Uint8Array } | { type: 'del', key: string }> = []
+    const empty = new Uint8Array()
+    for (const e of entries) {
+      ops.push({ type: 'put', key: `e!${e.id}`, value: e.bytes })
+      ops.push({ type: 'put', key: `o!${pad(this.nextOrder++)}`, value: new TextEncoder().encode(e.id) })
+      ops.push({ type: 'put', key: `a!${e.author}!${pad(e.seq)}`, value: new TextEncoder().encode(e.id) })
+      for (const d of e.deps) ops.push({ type: 'put', key: `c!${d}!${e.id}`, value: empty })
+      ops.push({ type: 'del', key: `p!${e.id}` })
+    }
+    await this.db.batch(ops, { sync: opts.sync === true })
+  }
+
+  async putPending (id: string, bytes: Uint8Array): Promise<void> {
+    await this.db.put(`p!${id}`, bytes)
+  }
+
+  async deletePending (ids: string[]): Promise<void> {
+    if (ids.length > 0) await this.db.batch(ids.map(id => ({ type: 'del' as const, key: `p!${id}` })))
+  }
+
+  async getEntry (id: string): Promise<Uint8Array | undefined> {
+    return this.db.get(`e!${id}`)
+  }
+
+  /** Accepted entry bytes in acceptance order (a causal order). */
+  async *replay (): AsyncGenerator<Uint8Array> {
+    const dec = new TextDecoder()
+    for await (const id of this.db.values({ gte: 'o!', lt: 'o"' })) {
+      const bytes = await this.db.get(`e!${dec.decode(id)}`)
+      if (bytes !== undefined) yield bytes
+    }
+  }
+
+  async *pending (): AsyncGenerator<Uint8Array> {
+    for await (const bytes of this.db.values({ gte: 'p!', lt: 'p"' })) yield bytes
+  }
+
+  /** Children of an entry, from the children index. */
+  async children (id: string): Promise<string[]> {
+    const out: string[] = []
+    const prefix = `c!${id}!`
+    for await (const key of this.db.keys({ gte: prefix, lt: prefix + '\xff' })) out.push(key.slice(prefix.length))
+    return out
+  }
+
+  async putPolicyState (state: Uint8Array): Promise<void> {
+    await this.db.put('y!state', state)
+  }
+
+  async getPolicyState (): Promise<Uint8Array | undefined> {
+    return this.db.get('y!state')
+  }
+
+  async close (): Promise<void> {
+    await this.db.close()
+  }
+}
