@@ -48,7 +48,10 @@ export function nextPosition (dag: Dag, author: string, extraParents: CID[] = []
   const own = (id: string): boolean => dag.meta(id)?.author === author
   const parentIds = new Set<string>()
   for (const p of extraParents) parentIds.add(p.toString())
-  for (const g of dag.governanceHeads()) if (!own(g)) parentIds.add(g)
+  for (const g of dag.governanceHeads()) {
+    if (parentIds.size >= MAX_PARENTS) break
+    if (!own(g)) parentIds.add(g)
+  }
   for (const h of dag.heads()) {
     if (parentIds.size >= MAX_PARENTS) break
     if (!own(h)) parentIds.add(h)

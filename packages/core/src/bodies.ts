@@ -1,5 +1,6 @@
 import { CID } from 'multiformats/cid'
 import * as Y from 'yjs'
+import { ed25519 } from '@noble/curves/ed25519.js'
 import { compareBytes } from './bytes.js'
 
 /** Every entry type of protocol version 1. */
@@ -71,6 +72,20 @@ function key32 (v: unknown, where: string, fail: Fail): void {
   if (!(v instanceof Uint8Array) || v.length !== 32) throw fail(`${where}: expected a 32-byte key`)
 }
 
+/**
+ * A key that will be allowed to write: it must be a canonical Ed25519 point of
+ * large order, so every verifier (noble, OpenSSL) treats its signatures alike.
+ */
+function writerKey (v: unknown, where: string, fail: Fail): void {
+  key32(v, where, fail)
+  try {
+    const point = ed25519.Point.fromBytes(v as Uint8Array)
+    if (point.isSmallOrder()) throw new Error('small order')
+  } catch {
+    throw fail(`${where}: not a valid Ed25519 public key`)
+  }
+}
+
 function text (v: unknown, where: string, fail: Fail, max = MAX_TEXT): void {
   if (typeof v !== 'string' || v.length > max) throw fail(`${where}: expected a string of at most ${max} characters`)
 }
@@ -101,12 +116,12 @@ export function validateBody (type: unknown, body: unknown, unknownType: Fail, m
       const b = fields(body, where, ['name', 'governors', 'members', 'quorums', 'policy'], malformed)
       text(b.name, `${where}.name`, malformed, 128)
       if (!Array.isArray(b.governors) || b.governors.length === 0) throw malformed(`${where}.governors: expected a non-empty array`)
-      b.governors.forEach((g, i) => { key32(g, `${where}.governors[${i}]`, malformed) })
+      b.governors.forEach((g, i) => { writerKey(g, `${where}.governors[${i}]`, malformed) })
       sortedUnique(b.governors as Uint8Array[], `${where}.governors`, malformed)
       if (!Array.isArray(b.members)) throw malformed(`${where}.members: expected an array`)
       b.members.forEach((m, i) => {
         const mm = fields(m, `${where}.members[${i}]`, ['key', 'zone'], malformed)
-        key32(mm.key, `${where}.members[${i}].key`, malformed)
+        writerKey(mm.key, `${where}.members[${i}].key`, malformed)
         zone(mm.zone, `${where}.members[${i}].zone`, malformed)
       })
       sortedUnique((b.members as GenesisMember[]).map(m => m.key), `${where}.members`, malformed)
@@ -126,7 +141,7 @@ export function validateBody (type: unknown, body: unknown, unknownType: Fail, m
     }
     case 'member.admit': {
       const b = fields(body, where, ['member', 'zone'], malformed)
-      key32(b.member, `${where}.member`, malformed)
+      writerKey(b.member, `${where}.member`, malformed)
       zone(b.zone, `${where}.zone`, malformed)
       return
     }

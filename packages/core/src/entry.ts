@@ -194,7 +194,7 @@ function isCid (c: unknown): c is CID {
 }
 
 function isEntryCid (c: CID): boolean {
-  return c.version === 1 && c.code === DAG_CBOR_CODE && c.multihash.code === SHA2_256_CODE && c.multihash.digest.length === 32
+  return c.version === 1 && c.code === DAG_CBOR_CODE && c.multihash.code === SHA2_256_CODE && c.multihash.digest.length === 32 && c.bytes.length === 36
 }
 
 function checkShape (e: Partial<Entry>, withSig: boolean): void {

@@ -183,7 +183,7 @@ export function replicate (mesh: Mesh, source: Dag, crypto?: CryptoProvider): Da
 export function signRaw (fields: Record<string, unknown>, keys: KeyPair, crypto: CryptoProvider = nobleCrypto): Uint8Array {
   const unsigned = { ...fields, author: keys.publicKey } as unknown as Omit<Entry, 'sig'>
   const sig = crypto.sign(signingBytes(unsigned), keys.secretKey)
-  return encodeEntry({ ...unsigned, sig } as Entry)
+  return encodeEntry({ ...unsigned, sig })
 }
 
 /** The bytes of one `key: value` pair as dag-cbor writes it inside a map. */

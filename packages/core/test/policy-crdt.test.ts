@@ -55,7 +55,7 @@ const WHO = [K1, K2, 'local']
 
 /** Applies edits to a copy of a document (as a governor editing a policy file would). */
 function edited (doc: PolicyDocument, edits: Edit[]): PolicyDocument {
-  const json = structuredClone(doc) as PolicyDocument
+  const json = structuredClone<PolicyDocument>(doc)
   for (const e of edits) {
     switch (e.k) {
       case 'rule': {

@@ -250,7 +250,7 @@ describe('encoding', () => {
 
     it('unsorted map keys are NonCanonicalError, though the signature is valid', () => {
       const bytes = cborMap(pairsIn([...canonicalOrder].reverse()))
-      const decoded = dagCbor.decode(bytes) as Entry
+      const decoded = dagCbor.decode<Entry>(bytes)
       expect(verifyEntrySignature(decoded)).toBe(true)
       expectThrows(() => decodeEntry(bytes), 'NonCanonicalError', 'entry.non-canonical')
       expectThrows(() => mesh.dag().add(bytes), 'NonCanonicalError', 'entry.non-canonical')
@@ -259,8 +259,8 @@ describe('encoding', () => {
     it('a half-precision float in the body is NonCanonicalError (dag-cbor floats are 64-bit)', () => {
       const half = Uint8Array.from([0x64, ...new TextEncoder().encode('body'), 0xa1, 0x61, 0x78, 0xf9, 0x3e, 0x00])
       const bytes = cborMap(pairsIn(canonicalOrder, { body: half }))
-      expect((dagCbor.decode(bytes) as Entry).body).toEqual({ x: 1.5 })
-      expect(verifyEntrySignature(dagCbor.decode(bytes) as Entry)).toBe(true)
+      expect((dagCbor.decode<Entry>(bytes)).body).toEqual({ x: 1.5 })
+      expect(verifyEntrySignature(dagCbor.decode<Entry>(bytes))).toBe(true)
       expectThrows(() => mesh.dag().add(bytes), 'NonCanonicalError', 'entry.non-canonical')
     })
 
@@ -270,7 +270,7 @@ describe('encoding', () => {
       new DataView(f64.buffer).setFloat64(1, e.entry.time)
       const timePair = Uint8Array.from([0x64, ...new TextEncoder().encode('time'), ...f64])
       const bytes = cborMap(pairsIn(canonicalOrder, { time: timePair }))
-      expect((dagCbor.decode(bytes) as Entry).time).toBe(e.entry.time)
+      expect((dagCbor.decode<Entry>(bytes)).time).toBe(e.entry.time)
       expectThrows(() => mesh.dag().add(bytes), 'NonCanonicalError', 'entry.non-canonical')
     })
 
