@@ -65,7 +65,7 @@ describe('replication across real node processes', () => {
   })
 
   it('a node started late with an empty store catches up 1,000+ entries', async () => {
-    const writer = new MemberWriter(mesh.genesisPath)
+    const writer = new MemberWriter().open(mesh.genesisPath)
     const admit = await admitMember(mesh, n1, writer.keys)
     await writer.learn(mesh, n1, admit.id)
     const entries = writer.next(1200)

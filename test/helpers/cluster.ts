@@ -64,6 +64,8 @@ export interface MeshInit {
   failQuorum?: number
   restoreQuorum?: number
   governors?: number
+  /** Extra member keys (e.g. a MemberWriter's) named in the genesis. */
+  extraMembers?: Array<{ keys: KeyPair, zone: string }>
 }
 
 /**
@@ -96,6 +98,7 @@ export class TestMesh {
       '--fail-quorum', String(init.failQuorum ?? 1), '--restore-quorum', String(init.restoreQuorum ?? 1)]
     for (let g = 0; g < this.governors.length; g++) args.push('--governor', join(this.root, `governor${g + 1}.key`))
     this.nodes.forEach((n, i) => args.push('--member', `${n.peerId}=${zones[i] ?? 'a'}`))
+    for (const m of init.extraMembers ?? []) args.push('--member', `${peerIdFromPublicKey(m.keys.publicKey)}=${m.zone}`)
     const out = await govmeshJson<{ meshId: string }>(args)
     this.meshId = out.meshId
   }
@@ -202,12 +205,18 @@ export class TestMesh {
 export class MemberWriter {
   readonly keys: KeyPair
   readonly peerId: string
-  private readonly dag: Dag
 
-  constructor (genesisPath: string, keys: KeyPair = generateKeyPair()) {
+  private dag!: Dag
+
+  constructor (keys: KeyPair = generateKeyPair()) {
     this.keys = keys
     this.peerId = peerIdFromPublicKey(keys.publicKey)
+  }
+
+  /** Binds the writer to a mesh's genesis (after the genesis file exists). */
+  open (genesisPath: string): this {
     this.dag = createDag({ genesis: decodeGenesisFile(readFileSync(genesisPath, 'utf8')) })
+    return this
   }
 
   /** Mirrors an entry the writer must build on (e.g. the admit naming it) with its ancestry, fetched from a node. */
