@@ -219,6 +219,8 @@ export class MemberWriter {
     return this
   }
 
+  meshId (): string { return this.dag.meshIdString }
+
   /** Mirrors an entry the writer must build on (e.g. the admit naming it) with its ancestry, fetched from a node. */
   async learn (mesh: TestMesh, node: NodeHandle, cid: string): Promise<void> {
     const { entries } = await mesh.get<{ entries: Array<{ cid: string }> }>(node, `/v1/dag/ancestry/${cid}`)
