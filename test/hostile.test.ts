@@ -107,7 +107,7 @@ describe('hostile input is rejected, counted, and the node keeps serving', () =>
 
   it('sync: malformed frames end the stream with a reason; non-members get no data', async () => {
     const p = peers[0] ?? await peerAs(member.keys)
-    const conn = p.getConnections().find(c => c.remotePeer.toString() === n1.peerId) ?? await p.dial(multiaddr(n1.addrs[0]!))
+    const conn = p.getConnections().find(c => c.remotePeer.toString() === n1.peerId) ?? await p.dial(multiaddr(n1.addrs[0]))
     const before = rejections(await mesh.metrics(n1), 'sync.protocol')
     const stream = await conn.newStream(SYNC_PROTOCOL)
     const framed = new FramedStream(stream, { readTimeoutMs: 5000 })

@@ -7,6 +7,9 @@ import {
   peerIdFromPublicKey, toBase64, type Dag, type KeyPair, type SignedEntry
 } from '@govmesh/core'
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests index into arbitrary API JSON
+type AnyJson = any
+
 export const BIN = new URL('../../packages/cli/bin/govmesh.js', import.meta.url).pathname
 
 /** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
@@ -20,7 +23,7 @@ export async function waitFor<T> (what: string, check: () => Promise<T | undefin
     } catch (err) {
       lastError = err
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError !== undefined ? `: ${String(lastError)}` : ''}`)
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`)
     await new Promise(resolve => setTimeout(resolve, everyMs))
   }
 }
@@ -156,7 +159,7 @@ export class TestMesh {
     return await res.json() as T
   }
 
-  async post (node: NodeHandle, path: string, body: unknown, token: string | null = node.token ?? null): Promise<{ status: number, body: any }> {
+  async post (node: NodeHandle, path: string, body: unknown, token: string | null = node.token ?? null): Promise<{ status: number, body: AnyJson }> {
     const res = await fetch(node.api! + path, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(token !== null ? { authorization: `Bearer ${token}` } : {}) },

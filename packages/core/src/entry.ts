@@ -103,7 +103,7 @@ export function createEntry<T extends EntryType> (init: EntryInit<T>, keys: { se
     body: init.body,
     time: init.time
   }
-  checkShape(unsigned as Omit<Entry, 'sig'> & { sig?: Uint8Array }, false)
+  checkShape(unsigned, false)
   const sig = crypto.sign(signingBytes(unsigned), keys.secretKey)
   const entry: Entry<T> = { ...unsigned, sig }
   const bytes = encodeEntry(entry)

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import * as Y from 'yjs'
 import { deriveTrust, type Dag, type KeyPair } from '../src/index.js'
-import { buildMesh, prng, replicate, restoreBody, shuffle, syncInto, type Author, type Mesh } from './helpers.js'
+import { buildMesh, hex, prng, replicate, restoreBody, shuffle, syncInto, type Author, type Mesh } from './helpers.js'
 
 type Op =
   | { k: 'exec', who: number }
@@ -211,6 +211,40 @@ describe('arrival order', () => {
       for (const id of master.missingFor(partial.frontier())) partial.add(master.getBytes(id)!)
       expect(snapshot(partial)).toEqual(snapshot(master))
     }), { seed: 42, numRuns: 15 })
+  })
+})
+
+describe('concurrent governance', () => {
+  it('concurrent admits and removes resolve identically on every replica; removal wins', () => {
+    const mesh = buildMesh({ label: 'order-gov', governors: 2, members: 2 })
+    const [g0, g1] = mesh.governors.map(k => mesh.author(k, mesh.dag())) as [Author, Author]
+    const x = mesh.outsider(0)
+    const m1 = mesh.members[1]!
+    // Neither governor sees the other's entries.
+    const entries = [
+      g0.write('member.admit', { member: x.publicKey, zone: 'a' }),
+      g1.write('member.admit', { member: x.publicKey, zone: 'b' }),
+      g0.write('member.remove', { member: m1.publicKey, cut: 0, reason: 'x' }),
+      g1.write('member.admit', { member: m1.publicKey, zone: 'b' })
+    ]
+    // A member who has seen everything writes on top, then the new member does.
+    const all = mesh.dag()
+    for (const e of entries) all.add(e.bytes)
+    const m0 = mesh.author(mesh.members[0]!, all)
+    const w = m0.exec(1)
+    const xw = mesh.author(x, all).exec(1)
+    const bytes = [mesh.genesis.bytes, ...entries.map(e => e.bytes), w.bytes, xw.bytes]
+    const expected = snapshot(all)
+    const zone = all.currentGovernance().members.get(hex(x.publicKey))!.zone
+    expect(['a', 'b']).toContain(zone)
+    expect(all.currentGovernance().members.has(hex(m1.publicKey))).toBe(false)
+    expect(all.governanceAt(w.id).members.get(hex(x.publicKey))!.zone).toBe(zone)
+    for (let seed = 0; seed < 12; seed++) {
+      const d = mesh.dag()
+      for (const b of delivery(bytes, seed)) d.add(b)
+      expect(snapshot(d)).toEqual(expected)
+      expect(d.governanceAt(w.id).members.get(hex(x.publicKey))!.zone).toBe(zone)
+    }
   })
 })
 

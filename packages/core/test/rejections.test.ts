@@ -477,6 +477,22 @@ describe('removal and cuts', () => {
     expectThrows(() => other.add(a4.bytes), 'CutExceededError', 'entry.cut-exceeded')
   })
 
+  it('removal is final: a later admit of the same key does not make it a member again', () => {
+    const { mesh, dag } = setup()
+    const k0 = mesh.members[0]!
+    const m = mesh.author(k0, dag)
+    m.exec(1)
+    const g = mesh.author(mesh.governors[0]!, dag)
+    g.write('member.remove', { member: k0.publicKey, cut: 10, reason: 'x' })
+    const readmit = g.write('member.admit', { member: k0.publicKey, zone: 'b' })
+    expect(dag.governanceAt(readmit.id).members.has(hex(k0.publicKey))).toBe(false)
+    expect(dag.currentGovernance().members.has(hex(k0.publicKey))).toBe(false)
+    // seq 2 is within the cut, so only membership decides: not a member.
+    const e = m.next('exec.request', execBody(2))
+    expect(e.entry.parents.some(p => p.equals(readmit.cid))).toBe(true)
+    expectThrows(() => dag.add(e.bytes), 'NotMemberError', 'entry.not-member')
+  })
+
   it('a removal cut below already-accepted entries revokes them', () => {
     const { mesh, dag } = setup()
     const k0 = mesh.members[0]!

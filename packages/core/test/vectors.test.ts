@@ -43,7 +43,7 @@ describe('test vectors', () => {
     }
     for (const v of vectors.entries) {
       const { entry } = decodeEntry(fromHex(v.bytes))
-      const { sig: _sig, author: _author, v: _v, ...init } = entry as Entry
+      const { sig: _sig, author: _author, v: _v, ...init } = entry
       const again = createEntry(init, byKey.get(v.author)!)
       expect(toHex(again.bytes), v.name).toBe(v.bytes)
     }

@@ -7,7 +7,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import {
   cidOfBytes, createDag, createPolicyState, decodeHeartbeat, decodeKeyFile, encodeHeartbeat, GovmeshError,
   headsHash, nextEntry, peerIdFromPublicKey, toHex,
-  type Dag, type EntryBody, type EntryType, type GenesisBody, type KeyPair, type PolicyState, type PolicyUpdateBody, type SignedEntry
+  type Dag, type EntryBody, type EntryType, type KeyPair, type PolicyState, type PolicyUpdateBody, type SignedEntry
 } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
 import { createMeshLibp2p, type MeshLibp2p } from './libp2p.js'
@@ -109,7 +109,7 @@ export class GovmeshNode extends EventEmitter {
     this.dag = createDag({ genesis: init.genesis, crypto: nodeCrypto, maxPending: init.maxPending })
     this.meshId = this.dag.meshIdString
     this.policy = createPolicyState({ crypto: nodeCrypto })
-    const genesisPolicy = (init.genesis.entry.body as GenesisBody).policy
+    const genesisPolicy = init.genesis.entry.body.policy
     if (genesisPolicy.length > 0) this.policy.apply(genesisPolicy)
     this.measurement = init.measurement ?? measureRuntime()
   }
