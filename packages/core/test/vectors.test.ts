@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import {
   createDag, createEntry, decodeEntry, decodeKeyFile, fromHex, nobleCrypto, peerIdFromPublicKey,
-  signingBytes, toHex, type Entry
+  signingBytes, toHex
 } from '../src/index.js'
 import { nodeCrypto } from '../src/node-crypto.js'
 
