@@ -1,6 +1,7 @@
 // `npm run bench -- [core|...] [--json]`: prints the figures the issues ask for.
 import '@govmesh/node/polyfill'
 import { benchCore } from './bench/core.js'
+import { benchSync } from './bench/sync.js'
 
 type Suite = () => Promise<Record<string, number>>
 const SUITES: Record<string, { run: Suite, describe: (r: Record<string, number>) => string[] }> = {
@@ -11,6 +12,14 @@ const SUITES: Record<string, { run: Suite, describe: (r: Record<string, number>)
       `entry decode+validate+verify (DAG)  ${r.entryVerifyPerSec}/s  (${r.entryVerifyRatio}x raw; target >= 0.7x)`,
       `entry create+sign+encode            ${r.entrySignPerSec}/s`,
       `decide() with ${r.decideRules} rules           ${r.decidePerSec}/s  (target >= 50000/s)`
+    ]
+  },
+  sync: {
+    run: async () => ({ ...await benchSync() }),
+    describe: (r) => [
+      `fresh node syncs ${r.entries} entries   ${r.syncEntriesPerSec}/s in ${r.seconds}s`,
+      `raw node:crypto verify (same run)   ${r.rawVerifyPerSec}/s`,
+      `sync / raw verify                   ${r.syncToVerifyRatio}x  (target >= 0.4x)`
     ]
   }
 }

@@ -251,7 +251,14 @@ export class Dag {
     const pending = this.pendingMap.get(signed.id)
     if (pending !== undefined) return { ...result, status: 'pending', missing: [...pending.missing] }
 
-    const missing = this.check(signed)
+    let missing: string[]
+    try {
+      missing = this.check(signed)
+    } catch (err) {
+      // Remember the refusal so entries already waiting on it (and later ones) fail fast.
+      if (err instanceof GovmeshError && err.code !== 'entry.pending-full') this.rejectWaiters(signed.id, result)
+      throw err
+    }
     if (missing.length > 0) {
       if (this.pendingMap.size >= this.maxPending) throw new PendingFullError(`pending area full (${this.maxPending} entries)`)
       this.pendingMap.set(signed.id, { signed, missing: new Set(missing) })

@@ -1,6 +1,6 @@
 import * as Y from 'yjs'
 import * as dagCbor from '@ipld/dag-cbor'
-import { toHex } from './bytes.js'
+import { equalBytes, toHex } from './bytes.js'
 import { nobleCrypto, type CryptoProvider } from './crypto.js'
 import { PolicySchemaError } from './errors.js'
 import { parsePolicyDocument, DEFAULT_MAX_HOPS, DEFAULT_TIMING, type PolicyDocument, type PolicyRule } from './policy-schema.js'
@@ -111,6 +111,7 @@ export function materialize (doc: Y.Doc): PolicyDocument {
   }
   const transitions: Array<[string, string]> = []
   for (const key of [...doc.getMap(TRANSITIONS).keys()].sort()) {
+    if (key.split('>').length !== 2) continue // exactly `from>to`; anything else is an invalid item
     const [from, to] = key.split('>')
     try {
       transitions.push(parsePolicyDocument({ transitions: [[from, to]] }).transitions[0]!)
@@ -152,6 +153,8 @@ export function policyUpdateFor (current: PolicyState | Uint8Array | null, targe
   if (state !== null && state.length > 0) Y.applyUpdate(doc, state)
   const before = Y.encodeStateVector(doc)
   const existing = materialize(doc)
+  // The delete set always rides along; an update equal to the no-op one changes nothing.
+  const unchanged = Y.encodeStateAsUpdate(doc, before)
   doc.transact(() => {
     const rules = doc.getMap(RULES)
     const wanted = new Map(target.rules.map(r => [r.id, r]))
@@ -175,8 +178,7 @@ export function policyUpdateFor (current: PolicyState | Uint8Array | null, targe
     for (const k of SETTING_KEYS) if (settings.get(k) !== values[k]) settings.set(k, values[k])
   })
   const update = Y.encodeStateAsUpdate(doc, before)
-  // An update with no structs and an empty delete set is 2 bytes: nothing changed.
-  return update.length <= 2 ? null : update
+  return equalBytes(update, unchanged) ? null : update
 }
 
 function syncKeySet (map: Y.Map<unknown>, wanted: Set<string>): void {

@@ -274,15 +274,15 @@ describe('encoding', () => {
       expectThrows(() => mesh.dag().add(bytes), 'NonCanonicalError', 'entry.non-canonical')
     })
 
-    it('a non-minimal integer does not even decode (strict dag-cbor): MalformedEntryError', () => {
+    it('a non-minimal integer is NonCanonicalError', () => {
       // v: 1 written as 0x18 0x01 instead of 0x01.
       const bytes = cborMap(pairsIn(canonicalOrder, { v: Uint8Array.from([0x61, 0x76, 0x18, 0x01]) }))
       expect(bytes.length).toBe(e.bytes.length + 1)
-      expectThrows(() => mesh.dag().add(bytes), 'MalformedEntryError', 'entry.malformed', /not dag-cbor/)
+      expectThrows(() => mesh.dag().add(bytes), 'NonCanonicalError', 'entry.non-canonical', /shortest form/)
     })
 
     it('a duplicated map key is MalformedEntryError', () => {
-      const bytes = cborMap([...pairsIn(canonicalOrder), cborPair('v', 1)])
+      const bytes = cborMap([cborPair('v', 1), ...pairsIn(canonicalOrder)])
       expectThrows(() => mesh.dag().add(bytes), 'MalformedEntryError', 'entry.malformed')
     })
 
@@ -399,7 +399,7 @@ describe('pending area', () => {
   // KNOWN GAP (reported): when the invalid parent is offered directly, Dag.add throws
   // for it but leaves its waiters pending (and does not remember the rejection).
   // Remove `.fails` once Dag.add rejects the waiters of an entry it refuses.
-  it.fails('a pending entry whose parent is refused when offered directly is rejected too', () => {
+  it('a pending entry whose parent is refused when offered directly is rejected too', () => {
     const { mesh, dag } = setup()
     const a1 = mesh.author(mesh.members[0]!, dag).exec(1)
     const x = raw(mesh, mesh.outsider(0), 1, null, [a1.cid])

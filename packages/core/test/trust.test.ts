@@ -231,7 +231,7 @@ describe('peerStatus', () => {
     }
   })
 
-  it('stale: no heartbeat, or none within staleMs (boundary inclusive)', () => {
+  it('stale: no heartbeat, or none for more than staleMs (exactly staleMs is still fresh)', () => {
     const { mesh, status } = setting()
     const peer = hex(mesh.members[0]!.publicKey)
     expect(status(peer, { lastSeen: null, driftSince: null })).toMatchObject({ status: 'stale', since: null, reasons: ['no heartbeat received'] })

@@ -1,0 +1,80 @@
+import { createPublicKey, verify } from 'node:crypto'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  createDag, createGenesis, encodeKeyFile, generateKeyPair, nextEntry, signingBytes, type KeyPair, type SignedEntry
+} from '@govmesh/core'
+import { nodeCrypto } from '@govmesh/core/node-crypto'
+import { createGovmeshNode, silentLogger, type GovmeshNode } from '@govmesh/node'
+import { measure } from './measure.js'
+
+export interface SyncFigures {
+  syncEntriesPerSec: number
+  rawVerifyPerSec: number
+  syncToVerifyRatio: number
+  entries: number
+  seconds: number
+}
+
+function dataDir (root: string, name: string, keys: KeyPair): string {
+  const dir = join(root, name)
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(join(dir, 'node.key'), JSON.stringify(encodeKeyFile(keys)), { mode: 0o600 })
+  return dir
+}
+
+/** A fresh node syncs N entries from a peer over real libp2p; compared with raw verify in the same run. */
+export async function benchSync (count = 10_000): Promise<SyncFigures> {
+  const root = mkdtempSync(join(tmpdir(), 'govmesh-bench-sync-'))
+  const governor = generateKeyPair(nodeCrypto)
+  const a = generateKeyPair(nodeCrypto)
+  const b = generateKeyPair(nodeCrypto)
+  const writer = generateKeyPair(nodeCrypto)
+  const genesis = createGenesis({ governors: [governor.publicKey], members: [a, b, writer].map(k => ({ key: k.publicKey, zone: 'a' })) }, governor, nodeCrypto)
+  const mirror = createDag({ genesis: genesis.bytes, crypto: nodeCrypto })
+  const entries: SignedEntry[] = []
+  for (let i = 0; i < count; i++) {
+    const e = nextEntry(mirror, writer, { type: 'exec.request', body: { principal: 'local', action: 'echo', resource: `jobs/${i}`, target: 'zone:a', payload: { i } } }, nodeCrypto)
+    mirror.add(e, { verified: true })
+    entries.push(e)
+  }
+  let source: GovmeshNode | undefined
+  let fresh: GovmeshNode | undefined
+  try {
+    source = await createGovmeshNode({ dataDir: dataDir(root, 'a', a), genesis, logger: silentLogger })
+    for (let i = 0; i < entries.length; i += 500) await source.ingest(entries.slice(i, i + 500).map(e => e.bytes), 'api')
+    if (source.dag.size !== count + 1) throw new Error(`source holds ${source.dag.size} entries`)
+
+    const sample = entries[0]!
+    const message = signingBytes(sample.entry)
+    const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(sample.entry.author).toString('base64url') }, format: 'jwk' })
+    const rawVerifyPerSec = measure(() => { verify(null, message, key, sample.entry.sig) }, 800)
+
+    const t0 = performance.now()
+    fresh = await createGovmeshNode({ dataDir: dataDir(root, 'b', b), genesis, bootstrap: source.addrs(), logger: silentLogger })
+    const target = source.dag.size
+    const node = fresh
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => { reject(new Error(`sync incomplete: ${node.dag.size}/${target}`)) }, 120_000)
+      const check = (): void => {
+        if (node.dag.size >= target) { clearTimeout(timer); node.off('entry:added', check); resolve() }
+      }
+      node.on('entry:added', check)
+      check()
+    })
+    const seconds = (performance.now() - t0) / 1000
+    const syncEntriesPerSec = count / seconds
+    return {
+      syncEntriesPerSec: Math.round(syncEntriesPerSec),
+      rawVerifyPerSec: Math.round(rawVerifyPerSec),
+      syncToVerifyRatio: Number((syncEntriesPerSec / rawVerifyPerSec).toFixed(3)),
+      entries: count,
+      seconds: Number(seconds.toFixed(3))
+    }
+  } finally {
+    await fresh?.stop()
+    await source?.stop()
+    rmSync(root, { recursive: true, force: true })
+  }
+}
