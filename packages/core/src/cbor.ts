@@ -1,4 +1,5 @@
 import { CID } from 'multiformats/cid'
+import { Digest } from 'multiformats/hashes/digest'
 
 /** Why bytes were refused: not DAG-CBOR at all, or DAG-CBOR in a non-canonical form. */
 export class CborError extends Error {
@@ -121,7 +122,9 @@ class Reader {
         this.pos += len
         let cid: CID
         try {
-          cid = CID.decode(raw.slice())
+          cid = raw.length === 36 && raw[0] === 0x01 && raw[1] === 0x71 && raw[2] === 0x12 && raw[3] === 0x20
+            ? entryCid(raw)
+            : CID.decode(raw.slice())
         } catch (err) {
           throw new CborError('malformed', `invalid CID: ${(err as Error).message}`)
         }
@@ -175,4 +178,10 @@ function compareKeys (b: Uint8Array, aStart: number, aEnd: number, bStart: numbe
     if (d !== 0) return d
   }
   return 0
+}
+
+/** The common case, a CIDv1 dag-cbor sha2-256 link, built without re-parsing its varints. */
+function entryCid (raw: Uint8Array): CID {
+  const bytes = raw.slice()
+  return new CID(1, 0x71, new Digest(0x12, 32, bytes.subarray(4), bytes.subarray(2)), bytes)
 }

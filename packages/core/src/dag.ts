@@ -329,6 +329,7 @@ export class Dag {
     if (missing.length > 0) return missing
 
     const ctx = this.contextFor(deps.map(d => d.toString()))
+    this.checked = { id: signed.id, ctx, author }
     const gov = this.stateOf(ctx)
     if (GOVERNANCE_TYPES.has(e.type)) {
       if (!gov.governors.has(author)) throw new NotGovernorError(`${e.type} must be authored by a governor`)
@@ -365,11 +366,15 @@ export class Dag {
   /** Ids whose rejection should fail their waiters fast; bounded like the pending area. */
   private readonly rejectedRecently = new Set<string>()
 
+  /** What the last successful check computed, reused by accept (same entry, same synchronous call). */
+  private checked: { id: string, ctx: GovContext, author: string } | undefined
+
   private accept (signed: SignedEntry, result: AddResult): void {
     const e = signed.entry
-    const author = toHex(e.author)
-    const deps = e.prev === null ? e.parents : [e.prev, ...e.parents]
-    const ctx = this.contextFor(deps.map(d => d.toString()))
+    const reuse = this.checked?.id === signed.id ? this.checked : undefined
+    this.checked = undefined
+    const author = reuse?.author ?? toHex(e.author)
+    const ctx = reuse?.ctx ?? this.contextFor((e.prev === null ? e.parents : [e.prev, ...e.parents]).map(d => d.toString()))
     const chain = this.chains.get(author)
     const existing = chain?.get(e.seq)
     if (existing !== undefined && existing !== signed.id) {

@@ -1,3 +1,4 @@
+import * as nodeCryptoModule from 'node:crypto'
 import { createHash, createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto'
 import type { CryptoProvider } from './crypto.js'
 import { toHex } from './bytes.js'
@@ -12,6 +13,10 @@ function withPrefix (prefix: Uint8Array, key: Uint8Array): Buffer {
   out.set(key, prefix.length)
   return out
 }
+
+// crypto.hash (Node 20.12+) skips the Hash object; fall back where it is missing.
+const hashFn = (nodeCryptoModule as { hash?: (alg: string, data: Uint8Array, enc: 'buffer') => Buffer }).hash
+const oneShotSha256 = hashFn === undefined ? undefined : (data: Uint8Array): Uint8Array => new Uint8Array(hashFn('sha256', data, 'buffer'))
 
 /** Bounded cache: a mesh has few authors, but a hostile peer can invent many. */
 class KeyCache {
@@ -48,7 +53,7 @@ export function createNodeCrypto (init: { keyCacheSize?: number } = {}): CryptoP
     createPrivateKey({ key: withPrefix(PKCS8_PREFIX, secretKey), format: 'der', type: 'pkcs8' }))
   return {
     name: 'node:crypto',
-    sha256: (data) => new Uint8Array(createHash('sha256').update(data).digest()),
+    sha256: oneShotSha256 ?? ((data) => new Uint8Array(createHash('sha256').update(data).digest())),
     publicKey: (secretKey) => {
       const der = createPublicKey(privateKey(secretKey)).export({ format: 'der', type: 'spki' })
       return new Uint8Array(der.subarray(SPKI_PREFIX.length))
