@@ -2,6 +2,7 @@
 import '@govmesh/node/polyfill'
 import { benchCore } from './bench/core.js'
 import { benchSync } from './bench/sync.js'
+import { benchGossip } from './bench/gossip.js'
 
 type Suite = () => Promise<Record<string, number>>
 const SUITES: Record<string, { run: Suite, describe: (r: Record<string, number>) => string[] }> = {
@@ -20,6 +21,13 @@ const SUITES: Record<string, { run: Suite, describe: (r: Record<string, number>)
       `fresh node syncs ${r.entries} entries   ${r.syncEntriesPerSec}/s in ${r.seconds}s`,
       `raw node:crypto verify (same run)   ${r.rawVerifyPerSec}/s`,
       `sync / raw verify                   ${r.syncToVerifyRatio}x  (target >= 0.4x)`
+    ]
+  },
+  gossip: {
+    run: async () => ({ ...await benchGossip() }),
+    describe: (r) => [
+      `gossip of one entry to all ${r.nodes} nodes  p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms over ${r.trials} trials (target p99 <= 50 ms)`,
+      `idle RSS per node                   mean ${r.rssMb} MB, max ${r.rssMaxMb} MB (target <= 100 MB)`
     ]
   }
 }

@@ -221,7 +221,7 @@ export async function startApi (init: ApiInit): Promise<ApiServer> {
         }
       }
     }
-    const outcomes = await node.ingest(items, 'api', { publish: true, sync: true })
+    const outcomes = await node.ingest(items, 'api', { publish: true, sync: node.fsync })
     return reply.code(statusFor(outcomes)).send({ results: outcomes })
   })
 
@@ -247,6 +247,8 @@ export async function startApi (init: ApiInit): Promise<ApiServer> {
   })
 
   app.get('/v1/events', (req, reply) => {
+    // Events are small and latency matters more than packet count.
+    reply.raw.socket?.setNoDelay(true)
     reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' })
     reply.raw.write(': govmesh events\n\n')
     const listeners = SSE_EVENTS.map(name => {

@@ -40,13 +40,20 @@ export interface MeshTransportInit {
    * payloads across publishers.
    */
   msgIdFn?: MsgIdFn
+  /**
+   * Sign gossip messages with the libp2p key (StrictSign). govmesh payloads carry
+   * their own Ed25519 signatures, so the daemon turns this off (StrictNoSign, which
+   * needs a content-based `msgIdFn`) and saves a sign and a verify per message.
+   * @defaultValue `true`
+   */
+  signMessages?: boolean
   /** Start the node before returning. @defaultValue `true` */
   start?: boolean
 }
 
 const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0']
 const DEFAULT_MAX_CONNECTIONS = 64
-const DEFAULT_HEARTBEAT_MS = 100
+const DEFAULT_HEARTBEAT_MS = 1000
 // @libp2p/bootstrap otherwise waits 1000 ms before its first dial.
 const BOOTSTRAP_DELAY_MS = 50
 
@@ -121,7 +128,7 @@ export async function createMeshLibp2p (init: MeshTransportInit) {
   const pubsubFactory = gossipsub({
     emitSelf: false,
     heartbeatInterval: init.gossipHeartbeatMs ?? DEFAULT_HEARTBEAT_MS,
-    globalSignaturePolicy: 'StrictSign',
+    globalSignaturePolicy: init.signMessages === false ? 'StrictNoSign' : 'StrictSign',
     // Callers sync on connect and never rely on gossip for delivery, so a
     // publish before the mesh forms must not throw.
     allowPublishToZeroTopicPeers: true,

@@ -38,6 +38,11 @@ export interface GovmeshNodeInit {
   antiEntropyMs?: number
   maxPending?: number
   maxConnections?: number
+  /**
+   * fsync each acknowledged write. Without it an acknowledged write has reached the
+   * OS (it survives `kill -9` and a daemon crash, not a power loss). Default false.
+   */
+  fsync?: boolean
 }
 
 /** Outcome of offering one entry. */
@@ -114,6 +119,9 @@ export class GovmeshNode extends EventEmitter {
     this.measurement = init.measurement ?? measureRuntime()
   }
 
+  /** Whether acknowledged writes are fsynced (see {@link GovmeshNodeInit.fsync}). */
+  get fsync (): boolean { return this.init.fsync === true }
+
   /** Opens the store, replays it, starts libp2p, gossip, sync and heartbeats. */
   async start (): Promise<void> {
     mkdirSync(this.init.dataDir, { recursive: true })
@@ -137,6 +145,8 @@ export class GovmeshNode extends EventEmitter {
       bootstrap: this.init.bootstrap,
       mdns: this.init.mdns,
       maxConnections: this.init.maxConnections,
+      // Entries and heartbeats are signed by their authors; a second libp2p signature adds nothing.
+      signMessages: false,
       // The message id is the entry CID, so the same entry from two publishers is one message.
       msgIdFn: (msg) => msg.topic === entriesTopic(this.meshId) ? cidOfBytes(msg.data, nodeCrypto).bytes : cidOfBytes(concat(msg.topic, msg.data), nodeCrypto).bytes
     })
@@ -282,7 +292,7 @@ export class GovmeshNode extends EventEmitter {
   /** Authors, stores and publishes this node's own next entry. */
   async append<T extends EntryType> (type: T, body: EntryBody<T>, parents?: SignedEntry['cid'][]): Promise<SignedEntry<T>> {
     const signed = nextEntry(this.dag, this.keys, { type, body, parents }, nodeCrypto)
-    const [outcome] = await this.ingest([signed.bytes], 'local', { publish: true, sync: true })
+    const [outcome] = await this.ingest([signed.bytes], 'local', { publish: true, sync: this.fsync })
     if (outcome?.status !== 'accepted') throw new Error(`own entry not accepted: ${outcome?.reason ?? outcome?.status} ${outcome?.message ?? ''}`)
     return signed
   }
@@ -374,9 +384,8 @@ export class GovmeshNode extends EventEmitter {
     } catch (err) {
       return reject(err instanceof GovmeshError ? err.code : 'heartbeat.malformed')
     }
-    const from = msg.type === 'signed' ? msg.from.toString() : undefined
-    if (from === undefined || keyOfPeer(from) !== hb.nodeHex) return reject('heartbeat.wrong-signer')
     if (!this.isMember(hb.nodeHex)) return reject('gossip.non-member')
+    const from = peerIdFromPublicKey(hb.node)
     const now = Date.now()
     const prior = this.peerRecords.get(hb.nodeHex)
     if (prior?.lastSeen != null && hb.time < (prior.lastSeenTime ?? 0)) return TopicValidatorResult.Ignore
@@ -394,6 +403,7 @@ export class GovmeshNode extends EventEmitter {
       driftSince: hb.policyDigest === digest ? null : (prior?.driftSince ?? now)
     }
     this.peerRecords.set(hb.nodeHex, record)
+    this.maybeDial(record)
     this.metrics.gossip.inc({ topic: 'heartbeats', result: 'accepted' })
     this.emit('heartbeat:received', record)
     // A peer whose DAG differs from ours is worth a sync, whatever gossip delivered.
@@ -401,6 +411,21 @@ export class GovmeshNode extends EventEmitter {
       void this.sync.withPeer(from, { minIntervalMs: 500 })
     }
     return TopicValidatorResult.Accept
+  }
+
+  private readonly dialAttempts = new Map<string, number>()
+
+  /** Members find each other beyond the bootstrap node through heartbeat addresses. */
+  private maybeDial (record: PeerRecord): void {
+    if (record.key === this.publicKey || record.addrs.length === 0) return
+    if (this.connectionsTo(record.peerId).length > 0) return
+    if (this.libp2p.getConnections().length >= (this.init.maxConnections ?? 64) / 2) return
+    const last = this.dialAttempts.get(record.key) ?? 0
+    if (Date.now() - last < 5000) return
+    this.dialAttempts.set(record.key, Date.now())
+    void this.libp2p.dial(record.addrs.map(a => multiaddr(a))).catch((err: unknown) => {
+      this.log.debug('dial from heartbeat failed', { peer: record.peerId, error: (err as Error).message })
+    })
   }
 
   private scheduleHeartbeat (delay: number): void {

@@ -27,7 +27,8 @@ export function registerStart (program: Command): void {
     .option('--mdns', 'discover peers on the LAN with mDNS', false)
     .option('--measurement <hex>', 'override the runtime measurement (simulates tampered code)')
     .option('--log-level <level>', 'debug | info | warn | error', 'info')
-    .action(async (opts: { dataDir: string, genesis: string, listen: string[], bootstrap: string[], api: string, zone?: string, mdns: boolean, measurement?: string, logLevel: string }) => {
+    .option('--fsync', 'fsync every acknowledged write (survives power loss; slower). Without it writes survive kill -9', false)
+    .action(async (opts: { dataDir: string, genesis: string, listen: string[], bootstrap: string[], api: string, zone?: string, mdns: boolean, measurement?: string, logLevel: string, fsync: boolean }) => {
       if (!existsSync(join(opts.dataDir, 'node.key'))) throw new CliError(`${opts.dataDir}/node.key not found: run \`govmesh init --data-dir ${opts.dataDir}\` first`)
       let genesisText: string
       try {
@@ -48,6 +49,7 @@ export function registerStart (program: Command): void {
         mdns: opts.mdns,
         zone: opts.zone,
         measurement: opts.measurement,
+        fsync: opts.fsync,
         logger
       })
       let api
