@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as dagCbor from '@ipld/dag-cbor'
-import { encodeEntry, nobleCrypto, signingBytes, toBase64, CID, type KeyPair } from '@govmesh/core'
+import { encodeEntry, execRequestBody, nobleCrypto, signingBytes, toBase64, CID, type KeyPair } from '@govmesh/core'
 import { createMeshLibp2p, entriesTopic, FramedStream, SYNC_PROTOCOL, type MeshLibp2p } from '@govmesh/node'
 import { MemberWriter, TestMesh, waitFor, type NodeHandle } from './helpers/cluster.js'
 
@@ -25,7 +25,7 @@ describe('hostile input is rejected, counted, and the node keeps serving', () =>
   const peers: MeshLibp2p[] = []
 
   async function peerAs (keys: KeyPair): Promise<MeshLibp2p> {
-    const p = await createMeshLibp2p({ seed: keys.secretKey, bootstrap: [n1.addrs[0]!] })
+    const p = await createMeshLibp2p({ seed: keys.secretKey, bootstrap: [n1.addrs[0]!], signMessages: false })
     peers.push(p)
     await waitFor('hostile peer to connect', () => p.getPeers().length > 0)
     return p
@@ -135,7 +135,7 @@ function createEntryOfSize (writer: MemberWriter, size: number): Uint8Array {
   const mesh = CID.parse(writer.meshId())
   const unsigned = {
     v: 1 as const, mesh, author: writer.keys.publicKey, seq: 999_999, prev: mesh, parents: [],
-    type: 'exec.request' as const, body: { pad: new Uint8Array(size) }, time: Date.now()
+    type: 'exec.request' as const, body: execRequestBody({ action: 'echo', resource: 'r', target: 'zone:a', payload: { pad: new Uint8Array(size) } }), time: Date.now()
   }
   const sig = nobleCrypto.sign(signingBytes(unsigned), writer.keys.secretKey)
   return encodeEntry({ ...unsigned, sig })

@@ -1,6 +1,6 @@
 import { createPublicKey, verify } from 'node:crypto'
 import {
-  compilePolicy, createDag, createGenesis, decide, keyPairFromSecret, nextEntry, parsePolicyDocument,
+  compilePolicy, createDag, execRequestBody, createGenesis, decide, keyPairFromSecret, nextEntry, parsePolicyDocument,
   policyDigest, signingBytes, type DecisionRequest, type SignedEntry
 } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
@@ -26,7 +26,7 @@ export async function benchCore (): Promise<CoreFigures> {
   // A realistic stream: members take turns, each entry cites the others' heads.
   const source = createDag({ genesis: genesis.bytes, crypto: nodeCrypto })
   const entries: SignedEntry[] = []
-  const payload = { principal: 'local', action: 'echo', resource: 'jobs/123', target: 'zone:b', payload: { text: 'hello world' } }
+  const payload = execRequestBody({ action: 'echo', resource: 'jobs/123', target: 'zone:b', payload: { text: 'hello world' }, nonce: 'bench' })
   const ENTRIES = 6000
   const signStart = performance.now()
   for (let i = 0; i < ENTRIES; i++) {

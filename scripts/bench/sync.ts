@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  createDag, createGenesis, encodeKeyFile, generateKeyPair, nextEntry, signingBytes, type KeyPair, type SignedEntry
+  createDag, createGenesis, encodeKeyFile, execRequestBody, generateKeyPair, nextEntry, signingBytes, type KeyPair, type SignedEntry
 } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
 import { createGovmeshNode, silentLogger, type GovmeshNode } from '@govmesh/node'
@@ -35,7 +35,7 @@ export async function benchSync (count = 10_000): Promise<SyncFigures> {
   const mirror = createDag({ genesis: genesis.bytes, crypto: nodeCrypto })
   const entries: SignedEntry[] = []
   for (let i = 0; i < count; i++) {
-    const e = nextEntry(mirror, writer, { type: 'exec.request', body: { principal: 'local', action: 'echo', resource: `jobs/${i}`, target: 'zone:a', payload: { i } } }, nodeCrypto)
+    const e = nextEntry(mirror, writer, { type: 'exec.request', body: execRequestBody({ action: 'echo', resource: `jobs/${i}`, target: 'zone:a', payload: { i }, nonce: String(i) }) }, nodeCrypto)
     mirror.add(e, { verified: true })
     entries.push(e)
   }

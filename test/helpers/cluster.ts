@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  createDag, createEntry, decodeGenesisFile, decodeKeyFile, generateKeyPair, keyPairFromSecret, nextEntry,
+  createDag, createEntry, decodeGenesisFile, execRequestBody, decodeKeyFile, generateKeyPair, keyPairFromSecret, nextEntry,
   peerIdFromPublicKey, toBase64, type Dag, type KeyPair, type SignedEntry
 } from '@govmesh/core'
 
@@ -237,7 +237,7 @@ export class MemberWriter {
   next (count: number): SignedEntry[] {
     const out: SignedEntry[] = []
     for (let i = 0; i < count; i++) {
-      const e = nextEntry(this.dag, this.keys, { type: 'exec.request', body: { principal: 'local', action: 'echo', resource: `test/${i}`, target: 'zone:a', payload: { i } } })
+      const e = nextEntry(this.dag, this.keys, { type: 'exec.request', body: execRequestBody({ action: 'echo', resource: `test/${i}`, target: 'zone:a', payload: { i } }) })
       this.dag.add(e, { verified: true })
       out.push(e)
     }

@@ -2,6 +2,8 @@ import { CID } from 'multiformats/cid'
 import * as Y from 'yjs'
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { compareBytes } from './bytes.js'
+import { REFUSAL_REASONS } from './decide.js'
+import type { ExecHopBody, ExecRefuseBody, ExecRequestBody, ExecResultBody } from './exec.js'
 
 /** Every entry type of protocol version 1. */
 export const ENTRY_TYPES = [
@@ -34,8 +36,6 @@ export interface PolicyUpdateBody { update: Uint8Array }
 export interface TrustFailBody { subject: Uint8Array, reason: string, detector: string, evidence: Record<string, unknown> | null }
 export interface RestoreApproval { governor: Uint8Array, sig: Uint8Array }
 export interface TrustRestoreBody { subject: Uint8Array, clears: CID[], approvals: RestoreApproval[] }
-/** Execution bodies are maps whose fields are defined by the execution protocol. */
-export type ExecBody = Record<string, unknown>
 
 export interface BodyByType {
   'mesh.genesis': GenesisBody
@@ -44,10 +44,10 @@ export interface BodyByType {
   'policy.update': PolicyUpdateBody
   'trust.fail': TrustFailBody
   'trust.restore': TrustRestoreBody
-  'exec.request': ExecBody
-  'exec.hop': ExecBody
-  'exec.refuse': ExecBody
-  'exec.result': ExecBody
+  'exec.request': ExecRequestBody
+  'exec.hop': ExecHopBody
+  'exec.refuse': ExecRefuseBody
+  'exec.result': ExecResultBody
 }
 export type EntryBody<T extends EntryType = EntryType> = BodyByType[T]
 
@@ -184,7 +184,49 @@ export function validateBody (type: unknown, body: unknown, unknownType: Fail, m
       })
       return
     }
-    default:
-      if (!isMap(body)) throw malformed(`${where}: expected a map`)
+    case 'exec.request': {
+      const b = fields(body, where, ['principal', 'action', 'resource', 'target', 'route', 'payload', 'parent', 'nonce', 'agent'], malformed)
+      if (typeof b.principal !== 'string' || !(b.principal === 'local' || /^[0-9a-f]{64}$/.test(b.principal))) throw malformed(`${where}.principal: expected "local" or a hex key`)
+      text(b.action, `${where}.action`, malformed, 128)
+      text(b.resource, `${where}.resource`, malformed)
+      text(b.target, `${where}.target`, malformed, 128)
+      if (!Array.isArray(b.route) || b.route.length > 16) throw malformed(`${where}.route: expected at most 16 PeerIds`)
+      b.route.forEach((r, i) => { text(r, `${where}.route[${i}]`, malformed, 128) })
+      if (b.parent !== null && CID.asCID(b.parent) === null) throw malformed(`${where}.parent: expected a CID or null`)
+      text(b.nonce, `${where}.nonce`, malformed, 64)
+      if (b.agent !== null) {
+        const a = fields(b.agent, `${where}.agent`, ['key', 'sig'], malformed)
+        key32(a.key, `${where}.agent.key`, malformed)
+        if (!(a.sig instanceof Uint8Array) || a.sig.length !== 64) throw malformed(`${where}.agent.sig: expected 64 bytes`)
+      } else if (b.principal !== 'local') {
+        throw malformed(`${where}.principal: an unsigned request must be "local"`)
+      }
+      return
+    }
+    case 'exec.hop': {
+      const b = fields(body, where, ['request', 'hop', 'from', 'zone', 'next'], malformed)
+      if (CID.asCID(b.request) === null) throw malformed(`${where}.request: expected a CID`)
+      uint(b.hop, `${where}.hop`, malformed, 1)
+      text(b.from, `${where}.from`, malformed, 128)
+      zone(b.zone, `${where}.zone`, malformed)
+      if (b.next !== null) text(b.next, `${where}.next`, malformed, 128)
+      return
+    }
+    case 'exec.refuse': {
+      const b = fields(body, where, ['request', 'hop', 'reason', 'detail'], malformed)
+      if (CID.asCID(b.request) === null) throw malformed(`${where}.request: expected a CID`)
+      uint(b.hop, `${where}.hop`, malformed)
+      if (typeof b.reason !== 'string' || !(REFUSAL_REASONS as readonly string[]).includes(b.reason)) throw malformed(`${where}.reason: expected one of ${REFUSAL_REASONS.join(', ')}`)
+      text(b.detail, `${where}.detail`, malformed)
+      return
+    }
+    case 'exec.result': {
+      const b = fields(body, where, ['request', 'ok', 'executor', 'output', 'durationMs'], malformed)
+      if (CID.asCID(b.request) === null) throw malformed(`${where}.request: expected a CID`)
+      if (typeof b.ok !== 'boolean') throw malformed(`${where}.ok: expected a boolean`)
+      text(b.executor, `${where}.executor`, malformed, 64)
+      uint(b.durationMs, `${where}.durationMs`, malformed)
+      return
+    }
   }
 }

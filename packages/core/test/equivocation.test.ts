@@ -174,7 +174,7 @@ describe('consequences', () => {
     const { mesh, dag, ev } = scene()
     const reporter = mesh.author(mesh.members[2]!, dag)
     const f = reporter.write('trust.fail', { ...failBody(mesh.members[0]!, 'equivocation'), detector: 'equivocation', evidence: { a: ev.a, b: ev.b } })
-    const stored = dag.getEntry(f.id)!.entry.body as { evidence: { a: Uint8Array, b: Uint8Array } }
+    const stored = dag.getEntry(f.id)!.entry.body as unknown as { evidence: { a: Uint8Array, b: Uint8Array } }
     expect(verifyEquivocationEvidence(stored.evidence, nodeCrypto).author).toBe(hex(mesh.members[0]!.publicKey))
   })
 })

@@ -15,8 +15,9 @@ import {
   PolicySchemaError, RestoreQuorumError, SeqGapError, UnknownFailureError, UnknownTypeError,
   WrongMeshError, WrongPrevError,
   type CryptoProvider, type Dag, type Entry, type EntryBody, type EntryType,
-  type ExecBody, type GovmeshErrorClass, type KeyPair, type PolicyDocument, type SignedEntry,
-  type TrustFailBody, type TrustRestoreBody
+  type ExecRequestBody, type GovmeshErrorClass, type KeyPair, type PolicyDocument, type SignedEntry,
+  type TrustFailBody, type TrustRestoreBody,
+  execRequestBody
 } from '../src/index.js'
 import { nodeCrypto } from '../src/node-crypto.js'
 
@@ -152,7 +153,7 @@ export class Author {
 
 function keyOf (k: KeyPair | Uint8Array): Uint8Array { return k instanceof Uint8Array ? k : k.publicKey }
 
-export function execBody (n = 0): ExecBody { return { action: 'echo', n } }
+export function execBody (n = 0): ExecRequestBody { return execRequestBody({ action: 'echo', resource: `r/${n}`, target: 'zone:a', payload: { n }, nonce: `n${n}` }) }
 
 export function failBody (subject: KeyPair | Uint8Array, reason = 'test'): TrustFailBody {
   return { subject: keyOf(subject), reason, detector: 'manual', evidence: null }

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import * as dagCbor from '@ipld/dag-cbor'
 import {
   CID, MAX_ENTRY_BYTES, createDag, createEntry, createGenesis, decodeEntry, deriveTrust, encodeEntry,
-  verifyEntrySignature, nobleCrypto, type Entry, type SignedEntry
+  verifyEntrySignature, nobleCrypto, type Entry, type ExecRequestBody, type SignedEntry
 } from '../src/index.js'
 import {
   buildMesh, cborMap, cborPair, execBody, expectThrows, expectTyped, failBody, hex, nodeCrypto,
@@ -20,7 +20,7 @@ function setup (opts: Parameters<typeof buildMesh>[0] = {}): { mesh: Mesh, dag: 
 }
 
 /** An entry of `keys` with explicit seq/prev/parents (createEntry, so shape-valid). */
-function raw (mesh: Mesh, keys: { secretKey: Uint8Array, publicKey: Uint8Array }, seq: number, prev: CID | null, parents: CID[], body: Record<string, unknown> = execBody()): SignedEntry {
+function raw (mesh: Mesh, keys: { secretKey: Uint8Array, publicKey: Uint8Array }, seq: number, prev: CID | null, parents: CID[], body: ExecRequestBody = execBody()): SignedEntry {
   return createEntry({ mesh: mesh.meshId, seq, prev, parents, type: 'exec.request', body, time: mesh.clock() }, keys, nodeCrypto)
 }
 
@@ -219,13 +219,13 @@ describe('encoding', () => {
   it('an entry over the size limit is EntryTooLargeError; exactly the limit is accepted', () => {
     const { mesh, dag } = setup()
     const keys = mesh.members[0]!
-    const at = (blobLen: number): SignedEntry => createEntry({ mesh: mesh.meshId, seq: 1, prev: null, parents: [mesh.meshId], type: 'exec.request', body: { blob: new Uint8Array(blobLen) }, time: 1 }, keys, nodeCrypto)
+    const at = (blobLen: number): SignedEntry => createEntry({ mesh: mesh.meshId, seq: 1, prev: null, parents: [mesh.meshId], type: 'exec.request', body: { ...execBody(), payload: { blob: new Uint8Array(blobLen) } }, time: 1 }, keys, nodeCrypto)
     expectThrows(() => at(MAX_ENTRY_BYTES), 'EntryTooLargeError', 'entry.too-large', new RegExp(`limit ${MAX_ENTRY_BYTES}`))
     const probe = at(200_000)
     const exact = at(200_000 + MAX_ENTRY_BYTES - probe.bytes.length)
     expect(exact.bytes.length).toBe(MAX_ENTRY_BYTES)
     // One byte over, hand-encoded (createEntry refuses to build it).
-    const over = encodeEntry({ ...exact.entry, body: { blob: new Uint8Array(200_000 + MAX_ENTRY_BYTES - probe.bytes.length + 1) } })
+    const over = encodeEntry({ ...exact.entry, body: { ...execBody(), payload: { blob: new Uint8Array(200_000 + MAX_ENTRY_BYTES - probe.bytes.length + 1) } } })
     expect(over.length).toBe(MAX_ENTRY_BYTES + 1)
     expectThrows(() => dag.add(over), 'EntryTooLargeError', 'entry.too-large')
     expectThrows(() => decodeEntry(probe.bytes, { maxBytes: probe.bytes.length - 1 }), 'EntryTooLargeError', 'entry.too-large')
@@ -236,7 +236,7 @@ describe('encoding', () => {
   describe('hand-crafted CBOR', () => {
     const { mesh } = setup()
     const keys = mesh.members[0]!
-    const e = createEntry({ mesh: mesh.meshId, seq: 1, prev: null, parents: [mesh.meshId], type: 'exec.request', body: { x: 1.5 }, time: 1_700_000_000_123 }, keys)
+    const e = createEntry({ mesh: mesh.meshId, seq: 1, prev: null, parents: [mesh.meshId], type: 'exec.request', body: { ...execBody(), payload: { x: 1.5 } }, time: 1_700_000_000_123 }, keys)
     const fields = { ...e.entry } as unknown as Record<string, unknown>
     // dag-cbor map key order: shorter keys first, then bytewise.
     const canonicalOrder = Object.keys(fields).sort((a, b) => a.length - b.length || (a < b ? -1 : 1))
@@ -257,9 +257,11 @@ describe('encoding', () => {
     })
 
     it('a half-precision float in the body is NonCanonicalError (dag-cbor floats are 64-bit)', () => {
-      const half = Uint8Array.from([0x64, ...new TextEncoder().encode('body'), 0xa1, 0x61, 0x78, 0xf9, 0x3e, 0x00])
-      const bytes = cborMap(pairsIn(canonicalOrder, { body: half }))
-      expect((dagCbor.decode<Entry>(bytes)).body).toEqual({ x: 1.5 })
+      // The payload's 1.5 is a float64 (fb 3ff8000000000000); write it as a half float (f9 3e00).
+      const hexBytes = Buffer.from(e.bytes).toString('hex')
+      expect(hexBytes).toContain('fb3ff8000000000000')
+      const bytes = Uint8Array.from(Buffer.from(hexBytes.replace('fb3ff8000000000000', 'f93e00'), 'hex'))
+      expect((dagCbor.decode<Entry>(bytes)).body).toEqual(e.entry.body)
       expect(verifyEntrySignature(dagCbor.decode<Entry>(bytes))).toBe(true)
       expectThrows(() => mesh.dag().add(bytes), 'NonCanonicalError', 'entry.non-canonical')
     })
@@ -295,7 +297,7 @@ describe('encoding', () => {
   it('an unknown entry type is UnknownTypeError, at creation and on arrival', () => {
     const { mesh, dag } = setup()
     const keys = mesh.members[0]!
-    const base = { v: 1, mesh: mesh.meshId, seq: 1, prev: null, parents: [mesh.meshId], body: {}, time: 1 }
+    const base = { v: 1, mesh: mesh.meshId, seq: 1, prev: null, parents: [mesh.meshId], body: execBody(), time: 1 }
     expectThrows(() => createEntry({ ...base, type: 'exec.bogus' as 'exec.request' }, keys), 'UnknownTypeError', 'entry.unknown-type', /exec\.bogus/)
     expectThrows(() => dag.add(signRaw({ ...base, type: 'exec.bogus' }, keys)), 'UnknownTypeError', 'entry.unknown-type')
     expectThrows(() => dag.add(signRaw({ ...base, type: 'Exec.Request' }, keys)), 'UnknownTypeError', 'entry.unknown-type')

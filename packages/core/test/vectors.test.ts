@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import {
   createDag, createEntry, decodeEntry, decodeKeyFile, fromHex, nobleCrypto, peerIdFromPublicKey,
-  signingBytes, toHex
+  signingBytes, toHex, execRequestBody
 } from '../src/index.js'
 import { nodeCrypto } from '../src/node-crypto.js'
 
@@ -81,7 +81,7 @@ describe('signing bytes', () => {
     const keys = decodeKeyFile(JSON.stringify((JSON.parse(readFileSync(new URL('./vectors/key.json', import.meta.url), 'utf8')) as Record<string, unknown>).member))
     const mesh = decodeEntry(fromHex(vectors.entries[0]!.bytes)).cid
     for (const seq of [2, 23, 24, 255, 256, 65535, 65536, 2 ** 32, 2 ** 40]) {
-      const e = createEntry({ mesh, seq, prev: mesh, parents: [], type: 'exec.request', body: { n: seq }, time: 1 }, keys)
+      const e = createEntry({ mesh, seq, prev: mesh, parents: [], type: 'exec.request', body: execRequestBody({ action: 'echo', resource: 'r', target: 'zone:a', payload: { n: seq }, nonce: 'x' }), time: 1 }, keys)
       expect(decodeEntry(e.bytes, { crypto: nodeCrypto }).id).toBe(e.id)
       const tampered = Uint8Array.from(e.bytes)
       tampered[tampered.length - 1] = tampered[tampered.length - 1]! ^ 1
