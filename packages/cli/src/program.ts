@@ -7,6 +7,9 @@ import { registerStart } from './commands/start.js'
 import { registerStatus } from './commands/status.js'
 import { registerGovernance } from './commands/governance.js'
 import { registerDag } from './commands/dag.js'
+import { registerExec } from './commands/exec.js'
+import { registerTrust } from './commands/trust.js'
+import { registerMeasurement } from './commands/measurement.js'
 import { CliError, EXIT } from './output.js'
 
 /** Builds the `govmesh` command tree. */
@@ -24,6 +27,9 @@ export function createProgram (): Command {
   registerStatus(program)
   registerGovernance(program)
   registerDag(program)
+  registerExec(program)
+  registerTrust(program)
+  registerMeasurement(program)
   return program
 }
 
@@ -32,7 +38,8 @@ export async function run (argv: string[]): Promise<number> {
   const program = createProgram()
   try {
     await program.parseAsync(argv)
-    return EXIT.ok
+    // A command may set a non-zero code without throwing (exec's refusal: 3).
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version also arrive here, with exit code 0.

@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { CID, fromBase64, nextPosition } from '@govmesh/core'
 import { entryView, toJsonValue } from './entry-view.js'
 import { keyOfPeer } from './peers.js'
+import { registerExecRoutes } from './api-exec.js'
 import type { GovmeshNode, IngestOutcome } from './node.js'
 
 export interface ApiInit {
@@ -224,6 +225,8 @@ export async function startApi (init: ApiInit): Promise<ApiServer> {
     const outcomes = await node.ingest(items, 'api', { publish: true, sync: node.fsync })
     return reply.code(statusFor(outcomes)).send({ results: outcomes })
   })
+
+  registerExecRoutes(app, node, requireToken)
 
   app.get('/v1/policy', async () => ({
     digest: node.policy.digest(),

@@ -15,3 +15,6 @@ export { FramedStream, FrameTooLargeError, ReadTimeoutError } from './framing.js
 export { SYNC_PROTOCOL, EXEC_PROTOCOL, entriesTopic, heartbeatsTopic, encodeSyncMessage, decodeSyncMessage } from './protocol.js'
 export { keyOfPeer, type PeerRecord } from './peers.js'
 export { measureRuntime } from './measurement.js'
+export { ExecEngine, ExecInputError, type ExecSubmit, type ExecResponse } from './exec.js'
+export { parseExecutorConfig, runExecutor, DEFAULT_EXECUTORS, ExecutorError, type ExecutorConfig } from './executors.js'
+export { TrustTracker, type TrustEntry } from './trust-tracker.js'

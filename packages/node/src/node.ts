@@ -6,7 +6,7 @@ import { TopicValidatorResult, type Connection, type Message, type PeerId } from
 import { multiaddr } from '@multiformats/multiaddr'
 import {
   cidOfBytes, createDag, createPolicyState, decodeHeartbeat, decodeKeyFile, encodeHeartbeat, GovmeshError,
-  headsHash, nextEntry, peerIdFromPublicKey, toHex,
+  headsHash, nextEntry, peerIdFromPublicKey, toHex, verifyEquivocationEvidence, type EquivocationEvidence,
   type Dag, type EntryBody, type EntryType, type KeyPair, type PolicyState, type PolicyUpdateBody, type SignedEntry
 } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
@@ -15,7 +15,10 @@ import { createLogger, type Logger } from './logger.js'
 import { measureRuntime } from './measurement.js'
 import { NodeMetrics } from './metrics.js'
 import { keyOfPeer, type PeerRecord } from './peers.js'
-import { entriesTopic, heartbeatsTopic, SYNC_PROTOCOL } from './protocol.js'
+import { entriesTopic, EXEC_PROTOCOL, heartbeatsTopic, SYNC_PROTOCOL } from './protocol.js'
+import { ExecEngine } from './exec.js'
+import type { ExecutorConfig } from './executors.js'
+import { TrustTracker } from './trust-tracker.js'
 import { Store, type StoredEntry } from './store.js'
 import { SyncEngine } from './sync.js'
 
@@ -34,6 +37,10 @@ export interface GovmeshNodeInit {
   /** Overrides the computed runtime measurement (hex), to simulate tampered code. */
   measurement?: string
   logger?: Logger
+  /** Executors by action (from the node's config file); default: echo and sleep. */
+  executors?: Record<string, ExecutorConfig>
+  /** Overrides the policy digest this node advertises (testing aid to simulate drift). */
+  advertiseDigest?: string
   /** Anti-entropy period: sync with one random peer this often. Default 2000 ms. */
   antiEntropyMs?: number
   maxPending?: number
@@ -98,9 +105,12 @@ export class GovmeshNode extends EventEmitter {
   readonly meshId: string
   readonly peerRecords = new Map<string, PeerRecord>()
   libp2p!: MeshLibp2p
+  readonly trust: TrustTracker
+  exec!: ExecEngine
   private store!: Store
   private sync!: SyncEngine
   private writeChain: Promise<void> = Promise.resolve()
+  private trustDirty = false
   private timers: NodeJS.Timeout[] = []
   private readonly startedAt = Date.now()
   private stopped = false
@@ -117,6 +127,7 @@ export class GovmeshNode extends EventEmitter {
     const genesisPolicy = init.genesis.entry.body.policy
     if (genesisPolicy.length > 0) this.policy.apply(genesisPolicy)
     this.measurement = init.measurement ?? measureRuntime()
+    this.trust = new TrustTracker(this)
   }
 
   /** Whether acknowledged writes are fsynced (see {@link GovmeshNodeInit.fsync}). */
@@ -158,6 +169,8 @@ export class GovmeshNode extends EventEmitter {
 
     this.sync = new SyncEngine(this)
     await this.libp2p.handle(SYNC_PROTOCOL, (data) => { this.sync.serve(data.stream, data.connection) }, { maxInboundStreams: 32 })
+    this.exec = new ExecEngine(this, this.init.executors)
+    await this.libp2p.handle(EXEC_PROTOCOL, (data) => { this.exec.handle(data.stream, data.connection) }, { maxInboundStreams: 256 })
     this.libp2p.addEventListener('peer:connect', (evt) => { this.onPeerConnect(evt.detail) })
     this.libp2p.addEventListener('peer:disconnect', (evt) => {
       this.updateGauges()
@@ -241,15 +254,16 @@ export class GovmeshNode extends EventEmitter {
    * accepted (in causal order, one atomic batch), applies effects, and returns one
    * outcome per input. Resolves only after the accepted entries are on disk.
    */
-  async ingest (items: Uint8Array[], source: EntrySource, opts: { publish?: boolean, sync?: boolean } = {}): Promise<IngestOutcome[]> {
+  async ingest (items: Array<Uint8Array | SignedEntry>, source: EntrySource, opts: { publish?: boolean, sync?: boolean, verified?: boolean } = {}): Promise<IngestOutcome[]> {
     const end = this.metrics.ingestSeconds.startTimer()
     const accepted: SignedEntry[] = []
     const outcomes: IngestOutcome[] = []
     const pendingNew: Array<{ id: string, bytes: Uint8Array }> = []
     const droppedPending: string[] = []
+    const equivocations: EquivocationEvidence[] = []
     for (const bytes of items) {
       try {
-        const r = this.dag.add(bytes)
+        const r = this.dag.add(bytes, { verified: opts.verified === true })
         accepted.push(...r.accepted)
         for (const rej of r.rejected) {
           droppedPending.push(rej.id)
@@ -258,8 +272,9 @@ export class GovmeshNode extends EventEmitter {
         }
         for (const ev of r.equivocations) {
           this.log.warn('equivocation detected', { a: cidOfBytes(ev.a, nodeCrypto).toString(), b: cidOfBytes(ev.b, nodeCrypto).toString() })
+          equivocations.push(ev)
         }
-        if (r.status === 'pending') pendingNew.push({ id: r.id, bytes })
+        if (r.status === 'pending') pendingNew.push({ id: r.id, bytes: bytes instanceof Uint8Array ? bytes : bytes.bytes })
         outcomes.push(r.status === 'pending' ? { status: 'pending', id: r.id, missing: r.missing } : { status: r.status, id: r.id })
       } catch (err) {
         const reason = err instanceof GovmeshError ? err.code : 'entry.malformed'
@@ -279,6 +294,10 @@ export class GovmeshNode extends EventEmitter {
     if (opts.publish === true) {
       for (const e of accepted) await this.publish(e)
     }
+    if (this.trustDirty) {
+      this.trustDirty = false
+      this.trust.invalidate()
+    }
     if (this.policy.digest() !== policyBefore) {
       this.emit('policy:changed', { digest: this.policy.digest() })
       this.log.info('policy changed', { digest: this.policy.digest() })
@@ -286,13 +305,15 @@ export class GovmeshNode extends EventEmitter {
     }
     this.updateGauges()
     end()
+    for (const ev of equivocations) void this.reportEquivocation(ev)
     return outcomes
   }
 
   /** Authors, stores and publishes this node's own next entry. */
   async append<T extends EntryType> (type: T, body: EntryBody<T>, parents?: SignedEntry['cid'][]): Promise<SignedEntry<T>> {
     const signed = nextEntry(this.dag, this.keys, { type, body, parents }, nodeCrypto)
-    const [outcome] = await this.ingest([signed.bytes], 'local', { publish: true, sync: this.fsync })
+    // Just signed here: no need to verify our own signature again.
+    const [outcome] = await this.ingest([signed], 'local', { publish: true, sync: this.fsync, verified: true })
     if (outcome?.status !== 'accepted') throw new Error(`own entry not accepted: ${outcome?.reason ?? outcome?.status} ${outcome?.message ?? ''}`)
     return signed
   }
@@ -313,7 +334,9 @@ export class GovmeshNode extends EventEmitter {
   }
 
   private applyEffects (e: SignedEntry): void {
-    if (e.entry.type === 'policy.update') {
+    const t = e.entry.type
+    if (t === 'trust.fail' || t === 'trust.restore' || t === 'member.admit' || t === 'member.remove') this.trustDirty = true
+    if (t === 'policy.update') {
       try {
         this.policy.apply((e.entry.body as PolicyUpdateBody).update)
       } catch (err) {
@@ -366,6 +389,11 @@ export class GovmeshNode extends EventEmitter {
       ? TopicValidatorResult.Accept
       : outcome?.status === 'rejected' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
     this.metrics.gossip.inc({ topic: 'entries', result: outcome?.status ?? 'unknown' })
+    if (outcome?.reason === 'entry.bad-signature') {
+      // Relays forward only validated messages, so the direct sender made this one.
+      const key = keyOfPeer(peer.toString())
+      if (key !== undefined) void this.reportOnce(key, 'sent an entry with an invalid signature', 'signature', { entry: msg.data })
+    }
     // Parents unknown: fetch them in order from the peer that has them.
     if (outcome?.status === 'pending') void this.sync.withPeer(peer.toString())
     return result
@@ -404,6 +432,10 @@ export class GovmeshNode extends EventEmitter {
     }
     this.peerRecords.set(hb.nodeHex, record)
     this.maybeDial(record)
+    const allow = this.policy.document().measurements
+    if (allow.length > 0 && !allow.includes(hb.measurement)) {
+      void this.reportOnce(hb.nodeHex, `runtime measurement ${hb.measurement.slice(0, 16)}… is not in the policy allowlist`, 'measurement', { heartbeat: msg.data })
+    }
     this.metrics.gossip.inc({ topic: 'heartbeats', result: 'accepted' })
     this.emit('heartbeat:received', record)
     // A peer whose DAG differs from ours is worth a sync, whatever gossip delivered.
@@ -414,6 +446,37 @@ export class GovmeshNode extends EventEmitter {
   }
 
   private readonly dialAttempts = new Map<string, number>()
+  private readonly reporting = new Set<string>()
+
+  /**
+   * Authors a `trust.fail` about a peer unless this node already has an open one
+   * about it: detectors fire on every heartbeat, reports should not.
+   */
+  async reportOnce (subjectKey: string, reason: string, detector: string, evidence: Record<string, unknown> | null): Promise<SignedEntry | undefined> {
+    if (subjectKey === this.publicKey || this.reporting.has(subjectKey) || !this.isMember(this.publicKey)) return undefined
+    const open = this.trust.current().failures.some(f => f.subject === subjectKey && f.reporter === this.publicKey && !this.trust.current().cleared.has(f.id))
+    if (open) return undefined
+    this.reporting.add(subjectKey)
+    try {
+      const entry = await this.append('trust.fail', { subject: Buffer.from(subjectKey, 'hex'), reason, detector, evidence })
+      this.log.warn('trust failure reported', { subject: peerIdFromPublicKey(Buffer.from(subjectKey, 'hex')), detector, reason, cid: entry.id })
+      return entry
+    } catch (err) {
+      this.log.error('could not report trust failure', { error: (err as Error).message })
+      return undefined
+    } finally {
+      this.reporting.delete(subjectKey)
+    }
+  }
+
+  private async reportEquivocation (ev: EquivocationEvidence): Promise<void> {
+    try {
+      const proof = verifyEquivocationEvidence(ev, nodeCrypto)
+      await this.reportOnce(proof.author, `equivocation at seq ${proof.seq}`, 'equivocation', { a: ev.a, b: ev.b })
+    } catch (err) {
+      this.log.warn('equivocation evidence did not verify', { error: (err as Error).message })
+    }
+  }
 
   /** Members find each other beyond the bootstrap node through heartbeat addresses. */
   private maybeDial (record: PeerRecord): void {
@@ -440,7 +503,7 @@ export class GovmeshNode extends EventEmitter {
     if (this.stopped) return
     const bytes = encodeHeartbeat({
       measurement: this.measurement,
-      policyDigest: this.policy.digest(),
+      policyDigest: this.init.advertiseDigest ?? this.policy.digest(),
       entries: this.dag.size,
       headsHash: headsHash(this.dag.heads(), nodeCrypto),
       addrs: this.addrs().slice(0, 16),

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Command } from 'commander'
 import { decodeGenesisFile } from '@govmesh/core'
-import { createGovmeshNode, createLogger, startApi, type LogLevel } from '@govmesh/node'
+import { createGovmeshNode, createLogger, DEFAULT_EXECUTORS, parseExecutorConfig, startApi, type ExecutorConfig, type LogLevel } from '@govmesh/node'
 import { CliError, EXIT } from '../output.js'
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v]
@@ -27,8 +27,10 @@ export function registerStart (program: Command): void {
     .option('--mdns', 'discover peers on the LAN with mDNS', false)
     .option('--measurement <hex>', 'override the runtime measurement (simulates tampered code)')
     .option('--log-level <level>', 'debug | info | warn | error', 'info')
+    .option('--config <file>', 'node config JSON: { "executors": { "<action>": { "type": "echo" | "sleep" | "http" | "command", ... } } }')
+    .option('--advertise-digest <hex>', 'advertise this policy digest instead of the real one (testing aid: simulates drift)')
     .option('--fsync', 'fsync every acknowledged write (survives power loss; slower). Without it writes survive kill -9', false)
-    .action(async (opts: { dataDir: string, genesis: string, listen: string[], bootstrap: string[], api: string, zone?: string, mdns: boolean, measurement?: string, logLevel: string, fsync: boolean }) => {
+    .action(async (opts: { dataDir: string, genesis: string, listen: string[], bootstrap: string[], api: string, zone?: string, mdns: boolean, measurement?: string, logLevel: string, fsync: boolean, config?: string, advertiseDigest?: string }) => {
       if (!existsSync(join(opts.dataDir, 'node.key'))) throw new CliError(`${opts.dataDir}/node.key not found: run \`govmesh init --data-dir ${opts.dataDir}\` first`)
       let genesisText: string
       try {
@@ -50,6 +52,8 @@ export function registerStart (program: Command): void {
         zone: opts.zone,
         measurement: opts.measurement,
         fsync: opts.fsync,
+        executors: opts.config !== undefined ? readConfig(opts.config) : undefined,
+        advertiseDigest: opts.advertiseDigest,
         logger
       })
       let api
@@ -82,4 +86,23 @@ export function registerStart (program: Command): void {
         process.once('SIGTERM', () => { stop('SIGTERM') })
       })
     })
+}
+
+/** Reads the node config file; executors it names replace or add to the defaults (echo, sleep). */
+function readConfig (path: string): Record<string, ExecutorConfig> {
+  let json: { executors?: Record<string, unknown> }
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8')) as { executors?: Record<string, unknown> }
+  } catch (err) {
+    throw new CliError(`cannot read config ${path}: ${(err as Error).message}`)
+  }
+  const unknown = Object.keys(json).find(k => k !== 'executors')
+  if (unknown !== undefined) throw new CliError(`${path}: unknown field "${unknown}"`, EXIT.usage)
+  const out: Record<string, ExecutorConfig> = { ...DEFAULT_EXECUTORS }
+  try {
+    for (const [action, cfg] of Object.entries(json.executors ?? {})) out[action] = parseExecutorConfig(action, cfg)
+  } catch (err) {
+    throw new CliError(`${path}: ${(err as Error).message}`, EXIT.usage)
+  }
+  return out
 }

@@ -1,0 +1,51 @@
+import type { Command } from 'commander'
+import { CID, signAgentRequest, toHex } from '@govmesh/core'
+import { ApiClient, clientOptions, type ClientOptions } from '../client.js'
+import { readKeyFile } from '../keyfile.js'
+import { CliError, emit, EXIT } from '../output.js'
+
+interface ExecResponse { ok: boolean, result?: unknown, resultCid?: string, refusalCid?: string, reason?: string, detail?: string, lineage: string[] }
+
+export function registerExec (program: Command): void {
+  clientOptions(program.command('exec')
+    .description('submit a governed execution at a node; exit 0 on success, 3 on refusal')
+    .requiredOption('--action <action>', 'action name, e.g. echo')
+    .requiredOption('--resource <resource>', 'resource name')
+    .requiredOption('--target <target>', 'a PeerId or zone:NAME')
+    .option('--payload <json>', 'JSON payload for the executor', 'null')
+    .option('--route <peers>', 'comma-separated PeerIds to pass through before the target')
+    .option('--parent <cid>', 'parent execution CID this one extends')
+    .option('--key <agent.key>', 'sign the request with an agent key (the principal becomes that key)'))
+    .action(async (opts: ClientOptions & { action: string, resource: string, target: string, payload: string, route?: string, parent?: string, key?: string }) => {
+      let payload: unknown
+      try {
+        payload = JSON.parse(opts.payload)
+      } catch {
+        throw new CliError('--payload: not valid JSON', EXIT.usage)
+      }
+      const route = opts.route !== undefined ? opts.route.split(',').map(s => s.trim()).filter(Boolean) : []
+      const client = new ApiClient(opts)
+      const nonce = Math.random().toString(36).slice(2, 14)
+      let agent: { key: string, sig: string } | undefined
+      if (opts.key !== undefined) {
+        const keys = readKeyFile(opts.key)
+        const { meshId } = await client.get<{ meshId: string }>('/v1/status')
+        let parent: CID | null = null
+        if (opts.parent !== undefined) {
+          try { parent = CID.parse(opts.parent) } catch { throw new CliError('--parent: not a CID', EXIT.usage) }
+        }
+        const signed = signAgentRequest({ mesh: CID.parse(meshId), action: opts.action, resource: opts.resource, target: opts.target, route, payload, parent, nonce }, keys)
+        agent = { key: toHex(signed.key), sig: toHex(signed.sig) }
+      }
+      const res = await client.post<ExecResponse>('/v1/exec', {
+        action: opts.action, resource: opts.resource, target: opts.target, payload, route, nonce,
+        ...(opts.parent !== undefined ? { parent: opts.parent } : {}),
+        ...(agent !== undefined ? { agent } : {})
+      })
+      const r = res.body
+      emit(opts.json === true, { ok: r.ok, result: r.result ?? null, ...(r.resultCid !== undefined ? { resultCid: r.resultCid } : {}), ...(r.refusalCid !== undefined ? { refusalCid: r.refusalCid } : {}), reason: r.reason ?? null, detail: r.detail ?? null, lineage: r.lineage }, () => r.ok
+        ? `ok: ${JSON.stringify(r.result)}\nresult: ${r.resultCid ?? '-'}\nlineage: ${r.lineage.join(' → ')}`
+        : `refused: ${r.reason ?? 'unknown'} (${r.detail ?? ''})\nrefusal: ${r.refusalCid ?? '-'}\nlineage: ${r.lineage.join(' → ')}`)
+      if (!r.ok) process.exitCode = r.reason !== undefined ? EXIT.refused : EXIT.error
+    })
+}

@@ -1,0 +1,71 @@
+import type { Command } from 'commander'
+import { approveRestore, CID, fromHex, parsePublicKey, toHex } from '@govmesh/core'
+import { ApiClient, clientOptions, type ClientOptions } from '../client.js'
+import { readKeyFile } from '../keyfile.js'
+import { CliError, emit, EXIT, table } from '../output.js'
+import { signAndSubmit } from '../submit.js'
+
+interface TrustPeer { peerId: string, key: string, zone: string | null, status: string, since: number | null, reasons: string[], entries: string[] }
+interface TrustResponse { self: TrustPeer, quorums: { fail: number, restore: number }, peers: TrustPeer[], failures: Array<{ id: string, subject: string, reporter: string, reason: string, cleared: boolean }> }
+interface Approval { subject: string, clears: string[], governor: string, sig: string }
+
+function parseKey (text: string): Uint8Array {
+  try {
+    return parsePublicKey(text)
+  } catch (err) {
+    throw new CliError(`${text}: ${(err as Error).message}`, EXIT.usage)
+  }
+}
+
+export function registerTrust (program: Command): void {
+  const trust = program.command('trust').description('report, restore and inspect peer trust')
+
+  clientOptions(trust.command('status').description('each peer: status, since, reasons, entry CIDs'))
+    .action(async (opts: ClientOptions) => {
+      const t = await new ApiClient(opts).get<TrustResponse>('/v1/trust')
+      emit(opts.json === true, t, () => [
+        `this node: ${t.self.peerId} ${t.self.status}`,
+        table(['PEER', 'ZONE', 'STATUS', 'SINCE', 'REASONS', 'ENTRIES'], t.peers.map(p => [
+          p.peerId, p.zone ?? '-', p.status, p.since === null ? '-' : new Date(p.since).toISOString(), p.reasons.join('; ') || '-', p.entries.join(',') || '-'
+        ]))
+      ].join('\n'))
+    })
+
+  clientOptions(trust.command('report').description('record a trust.fail about a peer (any member node)')
+    .argument('<peerid>', 'PeerId of the peer to report')
+    .requiredOption('--reason <text>', 'why'))
+    .action(async (peer: string, opts: ClientOptions & { reason: string }) => {
+      parseKey(peer)
+      const r = await new ApiClient(opts).post<{ cid: string }>('/v1/trust/report', { peer, reason: opts.reason })
+      emit(opts.json === true, r.body, () => `trust.fail ${r.body.cid}: ${peer} reported (${opts.reason})`)
+    })
+
+  clientOptions(trust.command('restore').description('approve lifting a quarantine as a governor; submits trust.restore once the restore quorum of approvals is collected')
+    .argument('<peerid>', 'PeerId of the quarantined peer')
+    .requiredOption('--governor <keyfile>', 'governor key file')
+    .option('--clears <cids...>', 'the exact trust.fail entries to clear (default: every open failure about the peer)'))
+    .action(async (peer: string, opts: ClientOptions & { governor: string, clears?: string[] }) => {
+      const subject = parseKey(peer)
+      const subjectHex = toHex(subject)
+      const keys = readKeyFile(opts.governor)
+      const client = new ApiClient(opts)
+      const t = await client.get<TrustResponse>('/v1/trust')
+      const clears = (opts.clears ?? t.failures.filter(f => f.subject === subjectHex && !f.cleared).map(f => f.id)).sort()
+      if (clears.length === 0) throw new CliError(`no open trust failure about ${peer}`)
+      const { meshId } = await client.get<{ meshId: string }>('/v1/status')
+      const statement = { mesh: CID.parse(meshId), subject, clears: clears.map(c => CID.parse(c)) }
+      const mine = approveRestore(statement, keys)
+      const { approvals } = await client.get<{ approvals: Approval[] }>(`/v1/trust/approvals?subject=${subjectHex}`)
+      const same = approvals.filter(a => JSON.stringify(a.clears) === JSON.stringify(clears) && a.governor !== toHex(keys.publicKey))
+      const all = [...same.map(a => ({ governor: fromHex(a.governor), sig: fromHex(a.sig) })), mine]
+      if (all.length >= t.quorums.restore) {
+        const entry = await signAndSubmit(client, keys, 'trust.restore', { subject, clears: statement.clears, approvals: all }, clears)
+        emit(opts.json === true, { restored: true, cid: entry.id, approvals: all.length, quorum: t.quorums.restore, clears }, () =>
+          `trust.restore ${entry.id}: ${peer} restored with ${all.length}/${t.quorums.restore} governor approvals`)
+        return
+      }
+      const r = await client.post<{ approvals: number, quorum: number }>('/v1/trust/approvals', { subject: subjectHex, clears, governor: toHex(keys.publicKey), sig: toHex(mine.sig) })
+      emit(opts.json === true, { restored: false, approvals: r.body.approvals, quorum: r.body.quorum, clears }, () =>
+        `approval recorded (${r.body.approvals}/${r.body.quorum}); ${peer} stays quarantined until the restore quorum approves`)
+    })
+}
