@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { CORE_MODULE_URL } from '@govmesh/core'
 
 function walk (dir: string, out: string[]): void {
   for (const name of readdirSync(dir).sort()) {
@@ -19,7 +20,7 @@ function walk (dir: string, out: string[]): void {
 export function measureRuntime (): string {
   const hash = createHash('sha256')
   const here = dirname(fileURLToPath(import.meta.url))
-  const coreDist = dirname(fileURLToPath(import.meta.resolve('@govmesh/core')))
+  const coreDist = dirname(fileURLToPath(CORE_MODULE_URL))
   for (const dir of [coreDist, here]) {
     const files: string[] = []
     walk(dir, files)
