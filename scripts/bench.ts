@@ -3,6 +3,7 @@ import '@govmesh/node/polyfill'
 import { benchCore } from './bench/core.js'
 import { benchSync } from './bench/sync.js'
 import { benchGossip } from './bench/gossip.js'
+import { benchTrust } from './bench/trust.js'
 
 type Suite = () => Promise<Record<string, number>>
 const SUITES: Record<string, { run: Suite, describe: (r: Record<string, number>) => string[] }> = {
@@ -28,6 +29,15 @@ const SUITES: Record<string, { run: Suite, describe: (r: Record<string, number>)
     describe: (r) => [
       `gossip of one entry to all ${r.nodes} nodes  p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms over ${r.trials} trials (target p99 <= 50 ms)`,
       `idle RSS per node                   mean ${r.rssMb} MB, max ${r.rssMaxMb} MB (target <= 100 MB)`
+    ]
+  },
+  trust: {
+    run: async () => ({ ...await benchTrust() }),
+    describe: (r) => [
+      `fail closed (report ack -> all refuse) p50 ${r.failClosedP50Ms} ms, p99 ${r.failClosedP99Ms} ms over ${r.trials} trials (target p99 <= 100 ms)`,
+      `raw gossip, same mesh               p99 ${r.rawGossipP99Ms} ms; fail-closed / gossip p99 = ${r.failClosedToGossipP99} (target <= 2)`,
+      `one-hop governed exec round trip    p50 ${r.execRoundTripP50Ms} ms, p99 ${r.execRoundTripP99Ms} ms`,
+      `governed execs at one node          ${r.execPerSec}/s (target >= 500/s)`
     ]
   }
 }

@@ -12,11 +12,11 @@ export interface GossipFigures {
   rssMaxMb: number
 }
 
-/** Follows a node's server-sent events and reports when each entry CID arrives. */
-class EventWatcher {
+/** Follows a node's server-sent events, recording when each entry CID arrives and every trust change. */
+export class EventWatcher {
   readonly seen = new Map<string, number>()
+  readonly trust: Array<{ at: number, peerId: string, status: string }> = []
   private readonly abort = new AbortController()
-  private waiters: Array<() => void> = []
 
   async start (api: string): Promise<void> {
     const res = await fetch(`${api}/v1/events`, { signal: this.abort.signal })
@@ -33,20 +33,29 @@ class EventWatcher {
           while ((idx = buffer.indexOf('\n\n')) >= 0) {
             const chunk = buffer.slice(0, idx)
             buffer = buffer.slice(idx + 2)
-            if (!chunk.startsWith('event: entry:added')) continue
-            const data = JSON.parse(chunk.split('\ndata: ')[1]!) as { id: string }
-            this.seen.set(data.id, performance.now())
-            for (const w of this.waiters) w()
+            const at = performance.now()
+            if (chunk.startsWith('event: entry:added')) {
+              const data = JSON.parse(chunk.split('\ndata: ')[1]!) as { id: string }
+              this.seen.set(data.id, at)
+            } else if (chunk.startsWith('event: trust:changed')) {
+              const data = JSON.parse(chunk.split('\ndata: ')[1]!) as { peerId: string, status: string }
+              this.trust.push({ at, peerId: data.peerId, status: data.status })
+            }
           }
         }
       } catch { /* aborted */ }
     })()
   }
 
+  /** Time of the first trust change of `peerId` to `status` after `since`. */
+  trustAt (peerId: string, status: string, since: number): number | undefined {
+    return this.trust.find(t => t.peerId === peerId && t.status === status && t.at >= since)?.at
+  }
+
   stop (): void { this.abort.abort() }
 }
 
-function rssMb (pid: number): number {
+export function rssMb (pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024
 }

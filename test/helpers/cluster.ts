@@ -120,9 +120,9 @@ export class TestMesh {
   }
 
   /** Starts `govmesh start` for a node and waits until its API answers. */
-  async start (node: NodeHandle, opts: { bootstrap?: NodeHandle[], extraArgs?: string[] } = {}): Promise<NodeHandle> {
+  async start (node: NodeHandle, opts: { bootstrap?: NodeHandle[], extraArgs?: string[], nodeArgs?: string[] } = {}): Promise<NodeHandle> {
     rmSync(join(node.dir, 'node.json'), { force: true })
-    const args = [BIN, 'start', '--data-dir', node.dir, '--genesis', this.genesisPath, '--api', '127.0.0.1:0',
+    const args = [...(opts.nodeArgs ?? []), BIN, 'start', '--data-dir', node.dir, '--genesis', this.genesisPath, '--api', '127.0.0.1:0',
       '--listen', '/ip4/127.0.0.1/tcp/0', ...(opts.extraArgs ?? [])]
     for (const b of opts.bootstrap ?? []) for (const a of b.addrs) args.push('--bootstrap', a)
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })

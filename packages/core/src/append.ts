@@ -47,7 +47,8 @@ export function nextPosition (dag: Dag, author: string, extraParents: CID[] = []
   const latest = dag.latest(author)
   const own = (id: string): boolean => dag.meta(id)?.author === author
   const parentIds = new Set<string>()
-  for (const p of extraParents) parentIds.add(p.toString())
+  // The author's own entries are already ancestors of its latest one (through prev).
+  for (const p of extraParents) if (!own(p.toString())) parentIds.add(p.toString())
   for (const g of dag.governanceHeads()) {
     if (parentIds.size >= MAX_PARENTS) break
     if (!own(g)) parentIds.add(g)

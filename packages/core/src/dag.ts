@@ -25,6 +25,8 @@ export interface EntryMeta {
   time: number
   /** Newest membership entries in this entry's causal past (excluding itself). */
   govContext: GovContext
+  /** Position in acceptance order. */
+  index: number
 }
 
 /** An interned set of membership heads; its governance state is computed once. */
@@ -161,12 +163,25 @@ export class Dag {
   /** Accepted entry ids in the order they were accepted (always a causal order). */
   ids (): readonly string[] { return this.order }
 
-  /** Accepted entries that a peer with the given frontier lacks, in causal order. */
+  /**
+   * Accepted entries that a peer with the given frontier lacks, in causal order.
+   * Walks only the authors' chains past the remote frontier, so a peer that is
+   * nearly in sync costs little however large the DAG is.
+   */
   *missingFor (remote: Readonly<Record<string, number>>): Generator<string> {
-    for (const id of this.order) {
-      const m = this.metas.get(id)!
-      if (m.seq > (remote[m.author] ?? 0)) yield id
+    const missing: EntryMeta[] = []
+    for (const [author, top] of this.frontierMap) {
+      const from = remote[author] ?? 0
+      if (top <= from) continue
+      const chain = this.chains.get(author)!
+      for (let seq = from + 1; seq <= top; seq++) {
+        const id = chain.get(seq)
+        if (id !== undefined) missing.push(this.metas.get(id)!)
+      }
     }
+    // Acceptance order is a causal order.
+    missing.sort((a, b) => a.index - b.index)
+    for (const m of missing) yield m.id
   }
 
   /** Decoded accepted entries of one type, for reducers (governance and trust types only). */
@@ -413,7 +428,8 @@ export class Dag {
       prev: e.prev?.toString() ?? null,
       parents: e.parents.map(p => p.toString()),
       time: e.time,
-      govContext: ctx
+      govContext: ctx,
+      index: this.order.length
     }
     this.metas.set(signed.id, meta)
     this.bytes.set(signed.id, signed.bytes)

@@ -212,7 +212,8 @@ export class ExecEngine {
     let framed: FramedStream | undefined
     try {
       const conn = await this.connect(next)
-      const stream = await conn.newStream(EXEC_PROTOCOL, { signal: AbortSignal.timeout(5000) })
+      // The protocol name travels with the first frame: one round trip fewer per hop.
+      const stream = await conn.newStream(EXEC_PROTOCOL, { signal: AbortSignal.timeout(5000), negotiateFully: false })
       framed = new FramedStream(stream, { maxFrameBytes: MAX_FRAME, readTimeoutMs: this.timeoutMs })
       const frame: ForwardFrame = { t: 'exec', lineage: chain.map(e => e.bytes), rest: rest.slice(1), hop }
       await framed.write(dagCbor.encode(frame))

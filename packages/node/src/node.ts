@@ -173,7 +173,7 @@ export class GovmeshNode extends EventEmitter {
     await this.libp2p.handle(EXEC_PROTOCOL, (data) => { this.exec.handle(data.stream, data.connection) }, { maxInboundStreams: 256 })
     this.libp2p.addEventListener('peer:connect', (evt) => { this.onPeerConnect(evt.detail) })
     this.libp2p.addEventListener('peer:disconnect', (evt) => {
-      this.updateGauges()
+      this.updateGauges(true)
       this.emit('peer:disconnect', { peerId: evt.detail.toString() })
     })
 
@@ -292,7 +292,8 @@ export class GovmeshNode extends EventEmitter {
       this.emit('entry:added', { id: e.id, type: e.entry.type, author: toHex(e.entry.author), seq: e.entry.seq, source })
     }
     if (opts.publish === true) {
-      for (const e of accepted) await this.publish(e)
+      // Not awaited: the write is durable already, and gossip is only the fast path.
+      for (const e of accepted) void this.publish(e)
     }
     if (this.trustDirty) {
       this.trustDirty = false
@@ -363,14 +364,15 @@ export class GovmeshNode extends EventEmitter {
     await write
   }
 
-  private updateGauges (): void {
+  /** Cheap counters after every ingest; the peer gauge only changes on connect and disconnect. */
+  private updateGauges (peers = false): void {
     this.metrics.entries.set(this.dag.size)
     this.metrics.pending.set(this.dag.pendingCount)
-    this.metrics.peers.set(this.libp2p?.getPeers().length ?? 0)
+    if (peers) this.metrics.peers.set(this.libp2p?.getPeers().length ?? 0)
   }
 
   private onPeerConnect (peer: PeerId): void {
-    this.updateGauges()
+    this.updateGauges(true)
     const peerId = peer.toString()
     const member = this.isMemberPeer(peerId)
     this.log.info('peer connected', { peer: peerId, member })
@@ -395,7 +397,7 @@ export class GovmeshNode extends EventEmitter {
       if (key !== undefined) void this.reportOnce(key, 'sent an entry with an invalid signature', 'signature', { entry: msg.data })
     }
     // Parents unknown: fetch them in order from the peer that has them.
-    if (outcome?.status === 'pending') void this.sync.withPeer(peer.toString())
+    if (outcome?.status === 'pending') void this.sync.withPeer(peer.toString(), { minIntervalMs: 250 })
     return result
   }
 
@@ -439,8 +441,9 @@ export class GovmeshNode extends EventEmitter {
     this.metrics.gossip.inc({ topic: 'heartbeats', result: 'accepted' })
     this.emit('heartbeat:received', record)
     // A peer whose DAG differs from ours is worth a sync, whatever gossip delivered.
-    if (hb.headsHash !== headsHash(this.dag.heads(), nodeCrypto) && hb.entries >= this.dag.size) {
-      void this.sync.withPeer(from, { minIntervalMs: 500 })
+    // Under steady writes heads always differ for a moment; anti-entropy covers the rest.
+    if (hb.entries > this.dag.size && hb.headsHash !== headsHash(this.dag.heads(), nodeCrypto)) {
+      void this.sync.withPeer(from, { minIntervalMs: 2000 })
     }
     return TopicValidatorResult.Accept
   }

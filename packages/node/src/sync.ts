@@ -53,7 +53,7 @@ export class SyncEngine {
     let framed: FramedStream | undefined
     let received = 0
     try {
-      const stream = await conn.newStream(SYNC_PROTOCOL, { signal: AbortSignal.timeout(5000) })
+      const stream = await conn.newStream(SYNC_PROTOCOL, { signal: AbortSignal.timeout(5000), negotiateFully: false })
       framed = new FramedStream(stream, { maxFrameBytes: SYNC_MAX_FRAME_BYTES, readTimeoutMs: READ_TIMEOUT_MS })
       await framed.write(encodeSyncMessage({ t: SYNC_FRONTIER, mesh: node.meshId, frontier: node.dag.frontier() }))
       await framed.closeWrite()
