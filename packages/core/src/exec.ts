@@ -54,17 +54,8 @@ export interface ExecResultBody {
   durationMs: number
 }
 
-/** The fields of a request an agent signs. */
-export interface AgentStatement {
-  mesh: CID
-  action: string
-  resource: string
-  target: string
-  route: string[]
-  payload: unknown
-  parent: CID | null
-  nonce: string
-}
+/** The fields of a request an agent signs: everything but the principal and the signature, plus the mesh. */
+export type AgentStatement = Omit<ExecRequestBody, 'principal' | 'agent'> & { mesh: CID }
 
 export function agentStatementBytes (s: AgentStatement): Uint8Array {
   return concatBytes(AGENT_REQUEST_DOMAIN, dagCbor.encode({
