@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { measureRuntime } from '@govmesh/node'
@@ -67,6 +67,22 @@ describe('governed execution and fail-closed trust across real nodes', () => {
     expect(chain.map(e => e.type)).toEqual(['exec.request', 'exec.hop', 'exec.hop', 'exec.result'])
     expect(chain.map(e => e.authorPeerId)).toEqual([n1.peerId, n3.peerId, n4.peerId, n4.peerId])
     expect(new Set(chain.map(e => e.authorPeerId)).size).toBe(3)
+
+    // The lineage exports as a CAR proof that verifies offline against the genesis alone.
+    const car = join(mesh.root, 'proof.car')
+    const exported = await govmesh(['dag', 'export', json.resultCid!, '--out', car, '--data-dir', n2.dir])
+    expect(exported.code, exported.stderr).toBe(0)
+    const verified = await govmesh(['proof', 'verify', car, '--genesis', mesh.genesisPath, '--json'])
+    expect(verified.code, verified.stderr).toBe(0)
+    const verdict = JSON.parse(verified.stdout) as { valid: boolean, hops: Array<{ type: string, zone: string }> }
+    expect(verdict.valid).toBe(true)
+    expect(verdict.hops.map(h => `${h.type}@${h.zone}`)).toEqual(['exec.request@a', 'exec.hop@b', 'exec.hop@c', 'exec.result@c'])
+    const bytes = readFileSync(car)
+    bytes[bytes.length - 40] = bytes[bytes.length - 40]! ^ 1
+    writeFileSync(car, bytes)
+    const tampered = await govmesh(['proof', 'verify', car, '--genesis', mesh.genesisPath, '--json'])
+    expect(tampered.code).toBe(1)
+    expect((JSON.parse(tampered.stdout) as { reason: string }).reason).toBe('proof.cid-mismatch')
   })
 
   it('policy denies, hop limits, forbidden zone transitions and unsigned requests are refused with their reason', async () => {
@@ -81,6 +97,7 @@ describe('governed execution and fail-closed trust across real nodes', () => {
     // a → c directly: node 4 (zone c) refuses the transition, and records it.
     const jump = await exec(n1, ['--action', 'echo', '--target', n4.peerId])
     expect(jump.json.reason).toBe('zone.transition')
+    expect(jump.json.lineage).toEqual([jump.json.lineage[0], jump.json.refusalCid])
     expect(await entryType(n4, jump.json.refusalCid!)).toBe('exec.refuse')
     const unsigned = await exec(n1, ['--action', 'secure', '--target', 'zone:b'])
     expect(unsigned.json.reason).toBe('policy.denied')

@@ -93,5 +93,10 @@ describe('crash safety', () => {
     expect(seq).toBeGreaterThanOrEqual(acknowledged.length - 1)
     const log = await mesh.get<{ entries: Array<{ seq: number }> }>(n1, `/v1/dag/log?author=${Buffer.from(writer.keys.publicKey).toString('hex')}&limit=10000`)
     expect(log.entries.map(e => e.seq).sort((x, y) => x - y)).toEqual(Array.from({ length: seq }, (_, i) => i + 1))
+    // Offline check of the whole store (signatures, chains, writers, indexes) once stopped.
+    await mesh.stop(n1)
+    const fsck = await govmesh(['dag', 'verify', '--data-dir', n1.dir, '--json'])
+    expect(fsck.code, fsck.stdout + fsck.stderr).toBe(0)
+    expect(JSON.parse(fsck.stdout)).toMatchObject({ ok: true, problems: [] })
   })
 })

@@ -40,6 +40,23 @@ export class ApiClient {
     return this.requestFull<T>('POST', path, body, opts.okStatuses)
   }
 
+  /** GET of a binary body (e.g. a CAR). */
+  async getBytes (path: string): Promise<Uint8Array> {
+    let res: Response
+    try {
+      res = await fetch(this.url + path, { signal: AbortSignal.timeout(120_000) })
+    } catch (err) {
+      throw new CliError(`cannot reach the node API at ${this.url}: ${(err as Error).message}`)
+    }
+    if (!res.ok) {
+      const text = await res.text()
+      let msg = text
+      try { msg = (JSON.parse(text) as { message?: string }).message ?? text } catch { /* not JSON */ }
+      throw new CliError(`GET ${path}: HTTP ${res.status}: ${msg}`)
+    }
+    return new Uint8Array(await res.arrayBuffer())
+  }
+
   private async request<T> (method: string, path: string): Promise<T> {
     return (await this.requestFull<T>(method, path)).body
   }

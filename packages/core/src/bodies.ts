@@ -196,7 +196,7 @@ export function validateBody (type: unknown, body: unknown, unknownType: Fail, m
       text(b.nonce, `${where}.nonce`, malformed, 64)
       if (b.agent !== null) {
         const a = fields(b.agent, `${where}.agent`, ['key', 'sig'], malformed)
-        key32(a.key, `${where}.agent.key`, malformed)
+        writerKey(a.key, `${where}.agent.key`, malformed)
         if (!(a.sig instanceof Uint8Array) || a.sig.length !== 64) throw malformed(`${where}.agent.sig: expected 64 bytes`)
       } else if (b.principal !== 'local') {
         throw malformed(`${where}.principal: an unsigned request must be "local"`)

@@ -4,6 +4,7 @@ import { CID, fromBase64, nextPosition } from '@govmesh/core'
 import { entryView, toJsonValue } from './entry-view.js'
 import { keyOfPeer } from './peers.js'
 import { registerExecRoutes } from './api-exec.js'
+import { exportProofCar } from './proof-car.js'
 import type { GovmeshNode, IngestOutcome } from './node.js'
 
 export interface ApiInit {
@@ -111,6 +112,11 @@ export async function startApi (init: ApiInit): Promise<ApiServer> {
       removed: Object.fromEntries(gov.removed),
       quorums: gov.quorums
     }
+  })
+
+  app.get<{ Params: { cid: string } }>('/v1/dag/export/:cid', async (req, reply) => {
+    if (!node.dag.has(req.params.cid)) return reply.code(404).send({ error: 'not-found', message: `no entry ${req.params.cid}` })
+    return reply.type('application/vnd.ipld.car').send(Buffer.from(exportProofCar(node.dag, req.params.cid)))
   })
 
   app.get('/v1/dag/heads', async () => ({ heads: node.dag.heads(), frontier: node.dag.frontier() }))

@@ -84,6 +84,11 @@ export class ExecEngine {
 
   /** Starts an execution at this node (the origin). */
   async submit (req: ExecSubmit): Promise<ExecResponse> {
+    const { entries: _entries, ...response } = await this.start(req)
+    return response
+  }
+
+  private async start (req: ExecSubmit): Promise<WireResponse> {
     const node = this.node
     if (!(req.target.startsWith(ZONE_PREFIX) || keyOfPeer(req.target) !== undefined)) throw new ExecInputError('target: expected a PeerId or zone:NAME')
     for (const [i, r] of (req.route ?? []).entries()) if (keyOfPeer(r) === undefined) throw new ExecInputError(`route[${i}]: not a PeerId`)
@@ -188,15 +193,17 @@ export class ExecEngine {
   }
 
   private async refuse (request: SignedEntry, last: SignedEntry, hop: number, reason: RefusalReason, detail: string, lineage: string[]): Promise<WireResponse> {
+    // The detail is text for humans; keep the entry within its field limit whatever an error said.
+    detail = detail.length > 1000 ? detail.slice(0, 999) + '…' : detail
     const refusal = await this.node.append('exec.refuse', { request: request.cid, hop, reason, detail }, [last.cid])
     this.node.emit('exec:refused', { request: request.id, refusal: refusal.id, reason, detail, hop })
     this.node.log.info('execution refused', { request: request.id, reason, detail, hop })
     return { ok: false, reason, detail, refusalCid: refusal.id, lineage: [...lineage, refusal.id], entries: [refusal.bytes] }
   }
 
-  private async execute (request: SignedEntry, body: ExecRequestBody, last: SignedEntry, lineage: string[]): Promise<WireResponse> {
+  private async execute (request: SignedEntry, body: ExecRequestBody, last: SignedEntry, lineage: string[], hop = 0): Promise<WireResponse> {
     const config = this.executors[body.action]
-    if (config === undefined) return await this.refuse(request, last, 0, 'policy.denied', `no executor configured for action ${body.action}`, lineage)
+    if (config === undefined) return await this.refuse(request, last, hop, 'policy.denied', `no executor configured for action ${body.action}`, lineage)
     const t0 = Date.now()
     const out = await runExecutor(config, { action: body.action, resource: body.resource, payload: body.payload, principal: body.principal, request: request.id })
     const result = await this.node.append('exec.result', {
@@ -271,25 +278,24 @@ export class ExecEngine {
     const request = chain[0]
     if (request === undefined || request.entry.type !== 'exec.request') throw new Error('lineage must start with an exec.request')
     const last = chain.at(-1)!
-    const lineage = chain.map(e => e.id)
     const bad = outcomes.find(o => o.status === 'rejected' || o.status === 'pending')
     if (bad !== undefined || !node.dag.has(last.id)) {
-      return await this.refuseWhenPossible(request, last, frame.hop, 'ancestry.invalid', `lineage entry ${bad?.status ?? 'missing'}: ${bad?.reason ?? ''} ${bad?.message ?? ''}`, lineage)
+      return await this.refuseWhenPossible(request, last, frame.hop, 'ancestry.invalid', `lineage entry ${bad?.status ?? 'missing'}: ${bad?.reason ?? ''} ${bad?.message ?? ''}`, [])
     }
     if (last.entry.type === 'exec.hop' && (last.entry.body as ExecHopBody).next !== node.peerId) {
-      return await this.refuse(request, last, frame.hop, 'ancestry.invalid', 'the previous hop named another next peer', lineage)
+      return await this.refuse(request, last, frame.hop, 'ancestry.invalid', 'the previous hop named another next peer', [])
     }
     const body = request.entry.body as ExecRequestBody
     const check = this.check(request, body, chain, frame.rest, frame.hop, from)
-    if (check !== undefined) return await this.refuse(request, last, frame.hop, check.reason, check.detail, lineage)
+    // Answers carry only what this node and those after it added; each forwarder prepends its part.
+    if (check !== undefined) return await this.refuse(request, last, frame.hop, check.reason, check.detail, [])
     const hopEntry = await node.append('exec.hop', {
       request: request.cid, hop: frame.hop, from, zone: node.zone() ?? 'unknown', next: frame.rest[0] ?? null
     }, [last.cid])
-    const withHop = [...lineage, hopEntry.id]
     const res = frame.rest.length === 0
-      ? await this.execute(request, body, hopEntry, withHop)
-      : await this.forward(request, [...chain, hopEntry], frame.rest, frame.hop + 1, withHop)
-    return { ...res, lineage: res.lineage.slice(lineage.length), entries: [hopEntry.bytes, ...res.entries] }
+      ? await this.execute(request, body, hopEntry, [hopEntry.id], frame.hop)
+      : await this.forward(request, [...chain, hopEntry], frame.rest, frame.hop + 1, [hopEntry.id])
+    return { ...res, entries: [hopEntry.bytes, ...res.entries] }
   }
 
   /** A refusal needs its parent in the DAG; when the lineage itself is invalid, answer without recording. */

@@ -75,6 +75,41 @@ export class Store {
     return store
   }
 
+  /**
+   * Opens an existing store read-only in spirit (for offline checks): returns it with
+   * the mesh id it belongs to. Fails if the directory holds no govmesh store or if a
+   * running node holds its lock.
+   */
+  static async openExisting (path: string): Promise<{ store: Store, meshId: string }> {
+    const db = new Level<string, Uint8Array>(path, { valueEncoding: 'view', createIfMissing: false })
+    try {
+      await db.open()
+    } catch (err) {
+      const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message
+      throw new StoreMismatchError(`cannot open ${path}: ${cause}${/lock/i.test(cause) ? ' (stop the node first)' : ''}`)
+    }
+    const schema = await db.get('m!schema')
+    const mesh = await db.get('m!mesh')
+    if (schema === undefined || mesh === undefined) {
+      await db.close()
+      throw new StoreMismatchError(`${path} is not a govmesh store`)
+    }
+    if (new TextDecoder().decode(schema) !== String(SCHEMA_VERSION)) {
+      await db.close()
+      throw new StoreMismatchError(`store schema version ${new TextDecoder().decode(schema)} is not ${SCHEMA_VERSION}`)
+    }
+    return { store: new Store(db), meshId: new TextDecoder().decode(mesh) }
+  }
+
+  /** Author/seq index entries: [author hex, seq, cid]. */
+  async *authorIndex (): AsyncGenerator<[string, number, string]> {
+    const dec = new TextDecoder()
+    for await (const [key, value] of this.db.iterator({ gte: 'a!', lt: 'a"' })) {
+      const [, author, seq] = key.split('!')
+      yield [author!, parseInt(seq!, 16), dec.decode(value)]
+    }
+  }
+
   /** Persists accepted entries (in causal order) and clears them from pending, atomically. */
   async putAccepted (entries: StoredEntry[], opts: { sync?: boolean } = {}): Promise<void> {
     if (entries.length === 0) return
