@@ -10,6 +10,7 @@ import { registerDag } from './commands/dag.js'
 import { registerExec } from './commands/exec.js'
 import { registerTrust } from './commands/trust.js'
 import { registerMeasurement } from './commands/measurement.js'
+import { registerTestnet } from './commands/testnet.js'
 import { CliError, EXIT } from './output.js'
 
 /** Builds the `govmesh` command tree. */
@@ -30,6 +31,7 @@ export function createProgram (): Command {
   registerExec(program)
   registerTrust(program)
   registerMeasurement(program)
+  registerTestnet(program)
   return program
 }
 

@@ -255,6 +255,16 @@ export async function startApi (init: ApiInit): Promise<ApiServer> {
     }
   })
 
+  app.post<{ Body: { peers: string[] } }>('/v1/admin/block', {
+    preHandler: requireToken,
+    schema: {
+      body: { type: 'object', properties: { peers: { type: 'array', items: { type: 'string', maxLength: 128 }, maxItems: 1024 } }, required: ['peers'], additionalProperties: false }
+    }
+  }, async (req) => {
+    await node.setBlocked(req.body.peers)
+    return { blocked: node.blockedPeers() }
+  })
+
   app.get('/v1/events', (req, reply) => {
     // Events are small and latency matters more than packet count.
     reply.raw.socket?.setNoDelay(true)

@@ -47,6 +47,8 @@ export interface MeshTransportInit {
    * @defaultValue `true`
    */
   signMessages?: boolean
+  /** Peers to refuse connections to and from (a partition for testing, or an operator's block list). */
+  isBlocked?: (peerId: string) => boolean
   /** Start the node before returning. @defaultValue `true` */
   start?: boolean
 }
@@ -144,6 +146,10 @@ export async function createMeshLibp2p (init: MeshTransportInit) {
     streamMuxers: [yamux()],
     peerDiscovery,
     connectionManager: { maxConnections: init.maxConnections ?? DEFAULT_MAX_CONNECTIONS },
+    connectionGater: {
+      denyDialPeer: async (peerId) => init.isBlocked?.(peerId.toString()) ?? false,
+      denyInboundEncryptedConnection: async (peerId) => init.isBlocked?.(peerId.toString()) ?? false
+    },
     services: {
       identify: identify(),
       ping: ping(),

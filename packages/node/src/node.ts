@@ -158,6 +158,7 @@ export class GovmeshNode extends EventEmitter {
       maxConnections: this.init.maxConnections,
       // Entries and heartbeats are signed by their authors; a second libp2p signature adds nothing.
       signMessages: false,
+      isBlocked: (peer) => this.blocked.has(peer),
       // The message id is the entry CID, so the same entry from two publishers is one message.
       msgIdFn: (msg) => msg.topic === entriesTopic(this.meshId) ? cidOfBytes(msg.data, nodeCrypto).bytes : cidOfBytes(concat(msg.topic, msg.data), nodeCrypto).bytes
     })
@@ -448,6 +449,20 @@ export class GovmeshNode extends EventEmitter {
     return TopicValidatorResult.Accept
   }
 
+  private readonly blocked = new Set<string>()
+
+  /** Replaces the set of peers this node refuses to talk to, and hangs up on them. */
+  async setBlocked (peers: string[]): Promise<void> {
+    this.blocked.clear()
+    for (const p of peers) this.blocked.add(p)
+    for (const conn of this.libp2p.getConnections()) {
+      if (this.blocked.has(conn.remotePeer.toString())) await conn.close().catch(() => conn.abort(new Error('blocked')))
+    }
+    this.log.info('peer block list set', { blocked: peers.length })
+  }
+
+  blockedPeers (): string[] { return [...this.blocked] }
+
   private readonly dialAttempts = new Map<string, number>()
   private readonly reporting = new Set<string>()
 
@@ -483,7 +498,7 @@ export class GovmeshNode extends EventEmitter {
 
   /** Members find each other beyond the bootstrap node through heartbeat addresses. */
   private maybeDial (record: PeerRecord): void {
-    if (record.key === this.publicKey || record.addrs.length === 0) return
+    if (record.key === this.publicKey || record.addrs.length === 0 || this.blocked.has(record.peerId)) return
     if (this.connectionsTo(record.peerId).length > 0) return
     if (this.libp2p.getConnections().length >= (this.init.maxConnections ?? 64) / 2) return
     const last = this.dialAttempts.get(record.key) ?? 0

@@ -1,0 +1,73 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { alive, listNodes, type TestnetNode } from './state.js'
+
+const BIN = fileURLToPath(new URL('../../bin/govmesh.js', import.meta.url))
+
+export interface StartOptions {
+  genesis: string
+  bootstrap: string[]
+  apiPort: number
+  p2pPort: number
+  detach: boolean
+  extraArgs?: string[]
+}
+
+/** Starts one node process with its log in DIR/nodeN/node.log; returns the child. */
+export function startNode (node: TestnetNode, opts: StartOptions): ChildProcess {
+  rmSync(join(node.dir, 'node.json'), { force: true })
+  const log = openSync(join(node.dir, 'node.log'), 'a')
+  const args = [BIN, 'start', '--data-dir', node.dir, '--genesis', opts.genesis,
+    '--api', `127.0.0.1:${opts.apiPort}`, '--listen', `/ip4/127.0.0.1/tcp/${opts.p2pPort}`, ...(opts.extraArgs ?? [])]
+  for (const b of opts.bootstrap) args.push('--bootstrap', b)
+  const child = spawn(process.execPath, args, { stdio: ['ignore', log, log], detached: opts.detach })
+  closeSync(log)
+  writeFileSync(join(node.dir, 'pid'), String(child.pid) + '\n')
+  if (opts.detach) child.unref()
+  return child
+}
+
+/** Sends `signal` to a node's recorded process and waits until it is gone (SIGKILL after the grace period). */
+export async function stopNode (node: TestnetNode, signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<boolean> {
+  if (!alive(node.pid)) {
+    rmSync(join(node.dir, 'pid'), { force: true })
+    return false
+  }
+  process.kill(node.pid!, signal)
+  const deadline = Date.now() + graceMs
+  while (alive(node.pid) && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50))
+  if (alive(node.pid)) process.kill(node.pid!, 'SIGKILL')
+  while (alive(node.pid)) await new Promise(resolve => setTimeout(resolve, 20))
+  rmSync(join(node.dir, 'pid'), { force: true })
+  return true
+}
+
+export async function stopAll (dir: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<number> {
+  const stopped = await Promise.all(listNodes(dir).map(n => stopNode(n, signal)))
+  return stopped.filter(Boolean).length
+}
+
+/** GET a node API path as JSON, or undefined if the node does not answer. */
+export async function nodeGet<T> (node: TestnetNode, path: string, timeoutMs = 2000): Promise<T | undefined> {
+  if (node.api === null) return undefined
+  try {
+    const res = await fetch(node.api + path, { signal: AbortSignal.timeout(timeoutMs) })
+    return res.ok ? await res.json() as T : undefined
+  } catch {
+    return undefined
+  }
+}
+
+export async function nodePost<T> (node: TestnetNode, path: string, body: unknown): Promise<T> {
+  const res = await fetch(node.api! + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${node.token ?? ''}` },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000)
+  })
+  const json = await res.json() as T & { message?: string }
+  if (!res.ok) throw new Error(`${node.name} ${path}: ${res.status} ${json.message ?? ''}`)
+  return json
+}
