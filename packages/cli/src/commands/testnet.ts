@@ -63,13 +63,14 @@ function ports (basePort: number | undefined, index: number): { api: number, p2p
 
 /** How the other running nodes see each node: the status they agree on, or `down`. */
 async function statusRows (nodes: TestnetNode[]): Promise<NodeStatusRow[]> {
-  const trust = await Promise.all(nodes.map(n => alive(n.pid) ? nodeGet<{ self: { status: string }, peers: Array<{ peerId: string, status: string }> }>(n, '/v1/trust') : undefined))
-  const status = await Promise.all(nodes.map(n => alive(n.pid) ? nodeGet<{ policyDigest: string }>(n, '/v1/status') : undefined))
+  const trust = await Promise.all(nodes.map(async n => alive(n.pid) ? await nodeGet<{ self: { status: string }, peers: Array<{ peerId: string, status: string }> }>(n, '/v1/trust') : undefined))
+  const status = await Promise.all(nodes.map(async n => alive(n.pid) ? await nodeGet<{ policyDigest: string }>(n, '/v1/status') : undefined))
   return nodes.map((n, i) => {
     let s = 'down'
-    if (trust[i] !== undefined) {
+    const own = trust[i]
+    if (own !== undefined) {
       const seen = trust.filter((t, j) => j !== i && t !== undefined).map(t => t!.peers.find(p => p.peerId === n.peerId)?.status ?? 'unknown')
-      s = trust[i]!.self.status !== 'trusted' ? trust[i]!.self.status : seen.length === 0 ? 'trusted' : seen.every(x => x === seen[0]) ? seen[0]! : `mixed(${[...new Set(seen)].join(',')})`
+      s = own.self.status !== 'trusted' ? own.self.status : seen.length === 0 ? 'trusted' : seen.every(x => x === seen[0]) ? seen[0]! : `mixed(${[...new Set(seen)].join(',')})`
     }
     return { name: n.name, peerId: n.peerId, zone: n.zone, api: n.api, token: n.token, status: s, policyDigest: status[i]?.policyDigest ?? null, pid: alive(n.pid) ? n.pid : null }
   })
