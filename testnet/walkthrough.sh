@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The README walk-through, as one script (the README quotes these lines; a test runs them).
+# Run against a running testnet: npm run testnet (in another terminal) or
+#   npx govmesh testnet up --nodes 5 --detach
+set -euo pipefail
+DIR="${DIR:-.testnet}"
+GOVMESH="${GOVMESH:-npx govmesh}"
+peer() { $GOVMESH testnet status --dir "$DIR" --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).nodes.find(n=>n.name===process.argv[1]).peerId))' "$1"; }
+
+# 1. status of a node, and of the whole testnet
+$GOVMESH status --data-dir "$DIR/node1"
+$GOVMESH testnet status --dir "$DIR"
+
+# 2. an allowed execution: from node1 (zone a) through node2 (zone b) to zone c
+$GOVMESH exec --action echo --resource demo --payload '{"hello":"mesh"}' --target zone:c --route "$(peer node2)" --data-dir "$DIR/node1" --json | tee "$DIR/allowed.json"
+
+# 3. a denied execution: no rule allows "deploy" (exit code 3 = refused)
+$GOVMESH exec --action deploy --resource demo --target zone:b --data-dir "$DIR/node1" || echo "refused with exit code $?"
+
+# 4. tamper node5: its peers quarantine it automatically, and refuse executions to it
+$GOVMESH testnet tamper --dir "$DIR" node5
+until $GOVMESH trust status --data-dir "$DIR/node1" --json | grep -q '"status": "quarantined"'; do sleep 1; done
+$GOVMESH trust status --data-dir "$DIR/node1"
+$GOVMESH exec --action echo --resource demo --target "$(peer node5)" --data-dir "$DIR/node1" || echo "refused with exit code $?"
+
+# 5. the governor restores node5 (the restore quorum of this testnet is 1)
+$GOVMESH trust restore "$(peer node5)" --governor "$DIR/governor.key" --data-dir "$DIR/node1"
+
+# 6. export the allowed execution's lineage as a proof and verify it offline
+RESULT="$(node -p 'require(process.argv[1]).resultCid' "$(cd "$DIR" && pwd)/allowed.json")"
+$GOVMESH dag export "$RESULT" --out "$DIR/proof.car" --data-dir "$DIR/node1"
+$GOVMESH proof verify "$DIR/proof.car" --genesis "$DIR/genesis.json"
+
+# 7. join an extra node by bootstrap address: new key, admitted by the governor, started with --bootstrap
+$GOVMESH init --data-dir "$DIR/extra"
+$GOVMESH member admit "$($GOVMESH init --data-dir "$DIR/extra" --json | node -p 'JSON.parse(require("fs").readFileSync(0)).peerId')" --zone c --governor "$DIR/governor.key" --data-dir "$DIR/node1"
+BOOTSTRAP="$($GOVMESH status --data-dir "$DIR/node1" --json | node -p 'JSON.parse(require("fs").readFileSync(0)).addrs[0]')"
+$GOVMESH start --data-dir "$DIR/extra" --genesis "$DIR/genesis.json" --api 127.0.0.1:0 --bootstrap "$BOOTSTRAP" > "$DIR/extra.log" 2>&1 &
+echo $! > "$DIR/extra.pid"
+until [ -f "$DIR/extra/node.json" ]; do sleep 0.5; done
+until $GOVMESH status --data-dir "$DIR/extra" --json | grep -q "$RESULT" || $GOVMESH dag get "$RESULT" --data-dir "$DIR/extra" > /dev/null 2>&1; do sleep 0.5; done
+$GOVMESH status --data-dir "$DIR/extra"
+kill "$(cat "$DIR/extra.pid")"
