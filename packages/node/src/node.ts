@@ -287,11 +287,12 @@ export class GovmeshNode extends EventEmitter {
     }
     await this.persist(accepted, { sync: opts.sync, pending: pendingNew, dropped: droppedPending })
     const policyBefore = this.policy.digest()
+    const listening = this.listenerCount('entry:added') > 0
     for (const e of accepted) {
       this.applyEffects(e)
-      this.metrics.accepted.inc({ source })
-      this.emit('entry:added', { id: e.id, type: e.entry.type, author: toHex(e.entry.author), seq: e.entry.seq, source })
+      if (listening) this.emit('entry:added', { id: e.id, type: e.entry.type, author: toHex(e.entry.author), seq: e.entry.seq, source })
     }
+    if (accepted.length > 0) this.metrics.accepted.inc({ source }, accepted.length)
     if (opts.publish === true) {
       // Not awaited: the write is durable already, and gossip is only the fast path.
       for (const e of accepted) void this.publish(e)

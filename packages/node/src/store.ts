@@ -18,6 +18,7 @@ export class StoreMismatchError extends GovmeshError {
 //   a!<author>!<seq>  cid (author/seq index)    c!<parent>!<child>  '' (children index)
 //   p!<cid>           bytes of a pending entry  y!state  Yjs policy state
 const pad = (n: number): string => n.toString(16).padStart(12, '0')
+const utf8 = new TextEncoder()
 
 export interface StoredEntry {
   id: string
@@ -117,8 +118,9 @@ export class Store {
     const empty = new Uint8Array()
     for (const e of entries) {
       ops.push({ type: 'put', key: `e!${e.id}`, value: e.bytes })
-      ops.push({ type: 'put', key: `o!${pad(this.nextOrder++)}`, value: new TextEncoder().encode(e.id) })
-      ops.push({ type: 'put', key: `a!${e.author}!${pad(e.seq)}`, value: new TextEncoder().encode(e.id) })
+      const id = utf8.encode(e.id)
+      ops.push({ type: 'put', key: `o!${pad(this.nextOrder++)}`, value: id })
+      ops.push({ type: 'put', key: `a!${e.author}!${pad(e.seq)}`, value: id })
       for (const d of e.deps) ops.push({ type: 'put', key: `c!${d}!${e.id}`, value: empty })
       ops.push({ type: 'del', key: `p!${e.id}` })
     }
