@@ -4,6 +4,7 @@ import { benchCore } from './bench/core.js'
 import { benchSync } from './bench/sync.js'
 import { benchGossip } from './bench/gossip.js'
 import { benchTrust } from './bench/trust.js'
+import { benchProof } from './bench/proof.js'
 
 type Suite = () => Promise<Record<string, number>>
 const SUITES: Record<string, { run: Suite, describe: (r: Record<string, number>) => string[] }> = {
@@ -38,6 +39,12 @@ const SUITES: Record<string, { run: Suite, describe: (r: Record<string, number>)
       `raw gossip, same mesh               p99 ${r.rawGossipP99Ms} ms; fail-closed / gossip p99 = ${r.failClosedToGossipP99} (target <= 2)`,
       `one-hop governed exec round trip    p50 ${r.execRoundTripP50Ms} ms, p99 ${r.execRoundTripP99Ms} ms`,
       `governed execs at one node          ${r.execPerSec}/s (target >= 500/s)`
+    ]
+  },
+  proof: {
+    run: async () => ({ ...await benchProof() }),
+    describe: (r) => [
+      `proof of an execution with ${r.ancestry} entries in its ancestry: export ${r.exportMs} ms, read + verify offline (noble) ${r.verifyMs} ms, ${r.carBytes} bytes`
     ]
   }
 }
