@@ -134,6 +134,10 @@ export async function createMeshLibp2p (init: MeshTransportInit) {
     // Callers sync on connect and never rely on gossip for delivery, so a
     // publish before the mesh forms must not throw.
     allowPublishToZeroTopicPeers: true,
+    // Gossipsub penalises many peers behind one IP (sybil defence); on loopback that is every
+    // node of a local testnet, and past 10 of them the penalty graylists them all. Membership
+    // already gates who may gossip, so loopback is exempt.
+    scoreParams: { IPColocationFactorWhitelist: new Set(['127.0.0.1', '::1']) },
     ...(init.msgIdFn != null ? { msgIdFn: init.msgIdFn } : {})
   })
 
