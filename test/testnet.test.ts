@@ -72,8 +72,10 @@ describe('govmesh testnet', () => {
     const k = await govmesh(['testnet', 'kill', '--dir', dir, 'node3'])
     expect(k.code, k.stderr).toBe(0)
     expect((await status()).find(x => x.name === 'node3')!.status).toBe('down')
+    // node2 stays quarantined, so `up` restarts node3 but cannot report every node trusted.
     const up = await govmesh(['testnet', 'up', '--dir', dir, '--detach', '--timeout', '1'])
-    void up // node2 stays quarantined, so "all trusted" is not expected here
+    expect(up.code).toBe(1)
+    expect(up.stderr).toMatch(/timed out waiting for every node to trust every other/)
     await waitFor('node3 back', async () => (await status()).find(x => x.name === 'node3')!.pid !== null, 30_000, 200)
     const node3 = (await status()).find(x => x.name === 'node3')!
     for (const cid of acked) await waitFor(`entry ${cid}`, async () => (await fetch(`${node3.api}/v1/dag/entries/${cid}`)).status === 200, 30_000, 100)

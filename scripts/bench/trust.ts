@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { approveRestore, CID, createEntry, toBase64, toHex } from '@govmesh/core'
+import { approveRestore, CID, createEntry, publicKeyFromPeerId, toBase64, toHex } from '@govmesh/core'
 import { MemberWriter, TestMesh, waitFor, type NodeHandle } from '../../test/helpers/cluster.js'
 import { EventWatcher } from './gossip.js'
 import { percentile } from './measure.js'
@@ -108,7 +108,6 @@ export async function benchTrust (trials = 30): Promise<TrustFigures> {
 
 async function restore (mesh: TestMesh, via: NodeHandle, gov: { secretKey: Uint8Array, publicKey: Uint8Array }, subjectPeerId: string, failCid: string): Promise<void> {
   const status = await mesh.get<{ meshId: string }>(via, '/v1/status')
-  const { publicKeyFromPeerId } = await import('@govmesh/core')
   const subject = publicKeyFromPeerId(subjectPeerId)
   const clears = [CID.parse(failCid)]
   const approval = approveRestore({ mesh: CID.parse(status.meshId), subject, clears }, gov)

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  createDag, createEntry, decodeGenesisFile, execRequestBody, decodeKeyFile, generateKeyPair, keyPairFromSecret, nextEntry,
+  CID, createDag, createEntry, decodeGenesisFile, execRequestBody, decodeKeyFile, generateKeyPair, keyPairFromSecret, nextEntry,
   peerIdFromPublicKey, toBase64, type Dag, type KeyPair, type SignedEntry
 } from '@govmesh/core'
 
@@ -249,7 +249,6 @@ export class MemberWriter {
 export async function admitMember (mesh: TestMesh, via: NodeHandle, key: KeyPair, zone = 'a'): Promise<SignedEntry> {
   const gov = mesh.governors[0]!
   const pos = await mesh.get<{ mesh: string, seq: number, prev: string | null, parents: string[] }>(via, `/v1/dag/next?author=${Buffer.from(gov.publicKey).toString('hex')}`)
-  const { CID } = await import('@govmesh/core')
   const entry = createEntry({
     mesh: CID.parse(pos.mesh), seq: pos.seq, prev: pos.prev === null ? null : CID.parse(pos.prev),
     parents: pos.parents.map(p => CID.parse(p)), type: 'member.admit', body: { member: key.publicKey, zone }, time: Date.now()

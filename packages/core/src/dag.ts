@@ -103,6 +103,7 @@ export class Dag {
   private readonly evidence: EquivocationEvidence[] = []
   /** Decoded entries of the few types other reducers need (trust, governance). */
   private readonly kept = new Map<string, SignedEntry>()
+  private currentContext: GovContext | undefined
 
   constructor (init: DagInit) {
     this.crypto = init.crypto ?? nobleCrypto
@@ -213,12 +214,18 @@ export class Dag {
 
   /** Governance state of everything accepted so far. */
   currentGovernance (): GovernanceState {
-    return this.stateOf(this.contextFor([...this.headSet]))
+    return this.stateOf(this.headsContext())
   }
 
   /** Membership heads to cite as parents so a new entry is judged against the newest governance. */
   governanceHeads (): string[] {
-    return this.contextFor([...this.headSet]).heads
+    return this.headsContext().heads
+  }
+
+  /** The governance context of all current heads, cached until the next insert (asked on every gossip message). */
+  private headsContext (): GovContext {
+    this.currentContext ??= this.contextFor([...this.headSet])
+    return this.currentContext
   }
 
   /**
@@ -441,6 +448,7 @@ export class Dag {
     if (meta.prev !== null) this.headSet.delete(meta.prev)
     for (const p of meta.parents) this.headSet.delete(p)
     this.headSet.add(signed.id)
+    this.currentContext = undefined
     if (GOVERNANCE_TYPES.has(e.type) || e.type === 'trust.fail') this.kept.set(signed.id, signed)
   }
 

@@ -82,10 +82,11 @@ export async function startApi (init: ApiInit): Promise<ApiServer> {
   app.get('/v1/peers', async () => {
     const connected = node.libp2p.getPeers().map(p => p.toString())
     const gov = node.dag.currentGovernance()
-    const peers = [...new Set([...connected, ...[...node.peerRecords.values()].map(r => r.peerId)])].sort()
+    const records = new Map([...node.peerRecords.values()].map(r => [r.peerId, r]))
+    const peers = [...new Set([...connected, ...records.keys()])].sort()
     return {
       peers: peers.map(peerId => {
-        const rec = [...node.peerRecords.values()].find(r => r.peerId === peerId)
+        const rec = records.get(peerId)
         const key = rec?.key
         return {
           peerId,

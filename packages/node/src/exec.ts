@@ -115,7 +115,7 @@ export class ExecEngine {
 
     const path = this.plan(body)
     if ('reason' in path) return await this.refuse(request, request, 0, path.reason, path.detail, lineage)
-    const check = this.check(request, body, [request], path.path, 0, undefined)
+    const check = this.check(body, [request], path.path, 0, undefined)
     if (check !== undefined) return await this.refuse(request, request, 0, check.reason, check.detail, lineage)
     if (path.path.length === 0) return await this.execute(request, body, request, lineage)
     return await this.forward(request, [request], path.path, 1, lineage)
@@ -157,7 +157,7 @@ export class ExecEngine {
   }
 
   /** Every check of one hop; undefined when all pass. */
-  private check (request: SignedEntry, body: ExecRequestBody, lineage: SignedEntry[], rest: string[], hop: number, from: string | undefined): { reason: RefusalReason, detail: string } | undefined {
+  private check (body: ExecRequestBody, lineage: SignedEntry[], rest: string[], hop: number, from: string | undefined): { reason: RefusalReason, detail: string } | undefined {
     const node = this.node
     const principal = requestPrincipal(node.dag.meshId, body, nodeCrypto)
     if (principal === undefined) return { reason: 'ancestry.invalid', detail: 'the request signature does not verify' }
@@ -186,7 +186,6 @@ export class ExecEngine {
       hops: hop + rest.length,
       peers
     }
-    void request
     const decision = decide(d, this.policy(), { self: node.trust.selfStatus(), peer: (p) => node.trust.statusOf(p) })
     if (!decision.allow) return { reason: decision.reason!, detail: decision.reasons[0]?.detail ?? decision.reason! }
     return undefined
@@ -286,7 +285,7 @@ export class ExecEngine {
       return await this.refuse(request, last, frame.hop, 'ancestry.invalid', 'the previous hop named another next peer', [])
     }
     const body = request.entry.body as ExecRequestBody
-    const check = this.check(request, body, chain, frame.rest, frame.hop, from)
+    const check = this.check(body, chain, frame.rest, frame.hop, from)
     // Answers carry only what this node and those after it added; each forwarder prepends its part.
     if (check !== undefined) return await this.refuse(request, last, frame.hop, check.reason, check.detail, [])
     const hopEntry = await node.append('exec.hop', {

@@ -444,13 +444,20 @@ export class GovmeshNode extends EventEmitter {
     this.emit('heartbeat:received', record)
     // A peer whose DAG differs from ours is worth a sync, whatever gossip delivered.
     // Under steady writes heads always differ for a moment; anti-entropy covers the rest.
-    if (hb.entries > this.dag.size && hb.headsHash !== headsHash(this.dag.heads(), nodeCrypto)) {
+    if (hb.entries > this.dag.size && hb.headsHash !== this.ownHeadsHash()) {
       void this.sync.withPeer(from, { minIntervalMs: 2000 })
     }
     return TopicValidatorResult.Accept
   }
 
   private readonly blocked = new Set<string>()
+  private headsHashCache: { size: number, hash: string } | undefined
+
+  /** Hash of our heads; heads only change when an entry is accepted, i.e. when the size changes. */
+  private ownHeadsHash (): string {
+    if (this.headsHashCache?.size !== this.dag.size) this.headsHashCache = { size: this.dag.size, hash: headsHash(this.dag.heads(), nodeCrypto) }
+    return this.headsHashCache.hash
+  }
 
   /** Replaces the set of peers this node refuses to talk to, and hangs up on them. */
   async setBlocked (peers: string[]): Promise<void> {
@@ -524,7 +531,7 @@ export class GovmeshNode extends EventEmitter {
       measurement: this.measurement,
       policyDigest: this.init.advertiseDigest ?? this.policy.digest(),
       entries: this.dag.size,
-      headsHash: headsHash(this.dag.heads(), nodeCrypto),
+      headsHash: this.ownHeadsHash(),
       addrs: this.addrs().slice(0, 16),
       time: Date.now()
     }, this.keys, nodeCrypto)

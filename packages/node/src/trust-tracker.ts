@@ -47,8 +47,7 @@ export class TrustTracker {
     const governance = this.node.dag.currentGovernance()
     const timing = this.node.policy.document().timing
     if (key === this.node.publicKey) {
-      const s = peerStatus({ peer: key, governance, trust: this.current(), heartbeat: { lastSeen: now, driftSince: null }, timing, now })
-      return s
+      return peerStatus({ peer: key, governance, trust: this.current(), heartbeat: { lastSeen: now, driftSince: null }, timing, now })
     }
     const rec = this.node.peerRecords.get(key)
     return peerStatus({

@@ -1,8 +1,7 @@
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Command } from 'commander'
 import { decodeKeyFile, generateKeyPair, peerIdFromPublicKey, toHex } from '@govmesh/core'
-import { readFileSync } from 'node:fs'
 import { writeKeyFile } from '../keyfile.js'
 import { emit } from '../output.js'
 
