@@ -1,5 +1,7 @@
 import { CID } from 'multiformats/cid'
-import { Digest } from 'multiformats/hashes/digest'
+import { Digest, create as createDigest } from 'multiformats/hashes/digest'
+import { equalBytes } from './bytes.js'
+import { MAX_NESTING_DEPTH } from './limits.js'
 
 /** Why bytes were refused: not DAG-CBOR at all, or DAG-CBOR in a non-canonical form. */
 export class CborError extends Error {
@@ -10,7 +12,6 @@ export class CborError extends Error {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
-const MAX_DEPTH = 64
 
 /**
  * Decodes DAG-CBOR and proves in the same pass that the bytes are its canonical
@@ -18,7 +19,9 @@ const MAX_DEPTH = 64
  * are text strings sorted by length then bytes without duplicates, tag 42 (CID)
  * as the only tag, 64-bit floats only for non-integral finite values. This
  * replaces "decode, re-encode and compare", which costs a full encode per entry
- * on the hot path. Integers must fit in 2^53 (entries never need more).
+ * on the hot path. Integers must be exact JavaScript numbers, ±(2^53 − 1): the
+ * reference encoder writes anything larger as a float, so no larger integer can
+ * round-trip (docs/PROTOCOL.md §3.1).
  */
 export function decodeCanonical (bytes: Uint8Array): unknown {
   const r = new Reader(bytes)
@@ -60,14 +63,19 @@ class Reader {
   }
 
   value (depth: number): unknown {
-    if (depth > MAX_DEPTH) throw new CborError('malformed', 'nesting too deep')
+    if (depth > MAX_NESTING_DEPTH) throw new CborError('malformed', 'nesting too deep')
     this.need(1)
     const head = this.bytes[this.pos++]!
     const major = head >> 5
     const info = head & 31
     switch (major) {
       case 0: return this.arg(info)
-      case 1: return -1 - this.arg(info)
+      case 1: {
+        const n = this.arg(info)
+        // -1 - (2^53 - 1) = -2^53 is not a safe integer: it would re-encode as a float.
+        if (n >= Number.MAX_SAFE_INTEGER) throw new CborError('malformed', 'integer beyond 2^53')
+        return -1 - n
+      }
       case 2: {
         const len = this.arg(info)
         this.need(len)
@@ -128,7 +136,7 @@ class Reader {
         } catch (err) {
           throw new CborError('malformed', `invalid CID: ${(err as Error).message}`)
         }
-        if (cid.bytes.length !== raw.length) throw new CborError('non-canonical', 'CID is not minimally encoded')
+        if (!isMinimalCid(cid, raw)) throw new CborError('non-canonical', 'CID is not minimally encoded')
         return cid
       }
       default: {
@@ -178,6 +186,13 @@ function compareKeys (b: Uint8Array, aStart: number, aEnd: number, bStart: numbe
     if (d !== 0) return d
   }
   return 0
+}
+
+/** Every varint of the CID, the multihash's included, in its shortest form. */
+function isMinimalCid (cid: CID, raw: Uint8Array): boolean {
+  const digest = createDigest(cid.multihash.code, cid.multihash.digest)
+  const minimal = cid.version === 0 ? digest.bytes : CID.create(1, cid.code, digest).bytes
+  return equalBytes(minimal, raw)
 }
 
 /** The common case, a CIDv1 dag-cbor sha2-256 link, built without re-parsing its varints. */

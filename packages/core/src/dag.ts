@@ -42,6 +42,12 @@ export interface DagInit {
   crypto?: CryptoProvider
   /** Most entries held while waiting for parents. Default 10,000. */
   maxPending?: number
+  /**
+   * Judge cuts once the whole set is known instead of on arrival (offline proof
+   * verification): entries past a cut are accepted and reported by `isRevoked`,
+   * so the verdict does not depend on whether a removal came before or after them.
+   */
+  deferCuts?: boolean
 }
 
 export interface AddOptions {
@@ -87,6 +93,7 @@ export class Dag {
   readonly meshIdString: string
   private readonly crypto: CryptoProvider
   private readonly maxPending: number
+  private readonly deferCuts: boolean
   private readonly metas = new Map<string, EntryMeta>()
   private readonly bytes = new Map<string, Uint8Array>()
   private readonly order: string[] = []
@@ -108,6 +115,7 @@ export class Dag {
   constructor (init: DagInit) {
     this.crypto = init.crypto ?? nobleCrypto
     this.maxPending = init.maxPending ?? 10_000
+    this.deferCuts = init.deferCuts === true
     const genesis = init.genesis instanceof Uint8Array ? decodeEntry(init.genesis, { crypto: this.crypto }) : init.genesis
     const e = genesis.entry
     if (e.type !== 'mesh.genesis') throw new GenesisError(`genesis: type is ${e.type}`)
@@ -321,7 +329,7 @@ export class Dag {
     if (e.seq > 1 && e.prev === null) throw new WrongPrevError(`seq ${e.seq} must name the author's entry at seq ${e.seq - 1} as prev`)
     const author = toHex(e.author)
     const cut = this.cutMap.get(author)
-    if (cut !== undefined && e.seq > cut) throw new CutExceededError(`author ${author.slice(0, 16)}… is cut at seq ${cut}`)
+    if (!this.deferCuts && cut !== undefined && e.seq > cut) throw new CutExceededError(`author ${author.slice(0, 16)}… is cut at seq ${cut}`)
 
     const missing: string[] = []
     const deps = e.prev === null ? e.parents : [e.prev, ...e.parents]

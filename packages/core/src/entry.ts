@@ -9,14 +9,10 @@ import {
 } from './errors.js'
 import { validateBody, type EntryBody, type EntryType } from './bodies.js'
 import { CborError, decodeCanonical } from './cbor.js'
-
+import { MAX_ENTRY_BYTES, MAX_PARENTS } from './limits.js'
 
 /** Protocol version carried in every entry's `v` field. */
 export const ENTRY_VERSION = 1
-/** Largest encoded entry any node accepts (bytes of the whole signed dag-cbor map). */
-export const MAX_ENTRY_BYTES = 256 * 1024
-/** Most causal parents one entry may name. */
-export const MAX_PARENTS = 64
 /** Bytes prepended to the unsigned encoding before signing, so an entry signature can never be replayed as another message. */
 export const ENTRY_SIGNATURE_DOMAIN = utf8('govmesh/entry/v1\0')
 /** Multicodec of dag-cbor, the CID codec of every entry. */
@@ -84,6 +80,19 @@ export function signingBytes (e: Omit<Entry, 'sig'>): Uint8Array {
 }
 
 /**
+ * Stage 1 of a peer's check (docs/PROTOCOL.md §9) on bytes this process encoded:
+ * the canonical decoder must accept them, or a peer would reject the entry.
+ */
+function assertDecodable (bytes: Uint8Array): void {
+  try {
+    decodeCanonical(bytes)
+  } catch (err) {
+    if (err instanceof CborError && err.kind === 'non-canonical') throw new NonCanonicalError(err.message)
+    throw new MalformedEntryError(`not dag-cbor: ${(err as Error).message}`)
+  }
+}
+
+/**
  * Creates, signs and encodes an entry.
  *
  * @example
@@ -105,12 +114,15 @@ export function createEntry<T extends EntryType> (init: EntryInit<T>, keys: { se
     time: init.time
   }
   checkShape(unsigned, false)
-  const sig = crypto.sign(signingBytes(unsigned), keys.secretKey)
+  // A node never signs what a peer would refuse: the exact bytes pass the peer's decoder first.
+  const unsignedBytes = dagCbor.encode(unsignedMap(unsigned))
+  if (unsignedBytes.length + SIG_PAIR_BYTES > MAX_ENTRY_BYTES) {
+    throw new EntryTooLargeError(`entry would be ${unsignedBytes.length + SIG_PAIR_BYTES} bytes, limit ${MAX_ENTRY_BYTES}`)
+  }
+  assertDecodable(unsignedBytes)
+  const sig = crypto.sign(concatBytes(ENTRY_SIGNATURE_DOMAIN, unsignedBytes), keys.secretKey)
   const entry: Entry<T> = { ...unsigned, sig }
   const bytes = encodeEntry(entry)
-  if (bytes.length > MAX_ENTRY_BYTES) {
-    throw new EntryTooLargeError(`entry is ${bytes.length} bytes, limit ${MAX_ENTRY_BYTES}`)
-  }
   const cid = cidOfBytes(bytes, crypto)
   return { cid, id: cid.toString(), bytes, entry }
 }
@@ -153,6 +165,9 @@ export function decodeEntry (bytes: Uint8Array, opts: { crypto?: CryptoProvider,
   const cid = cidOfBytes(bytes, crypto)
   return { cid, id: cid.toString(), bytes, entry }
 }
+
+/** What the `sig` pair adds to the unsigned map: key (4 bytes), bytes head (2) and 64 bytes. */
+const SIG_PAIR_BYTES = 70
 
 const SIG_FIELD = Uint8Array.from([0x63, 0x73, 0x69, 0x67, 0x58, 0x40]) // text "sig", bytes(64)
 

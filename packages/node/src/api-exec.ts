@@ -1,8 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { CID, fromHex, GovmeshError, parsePublicKey, toHex, verifyRestoreApproval } from '@govmesh/core'
+import { checkEncodable, CID, fromHex, GovmeshError, InputRejectedError, parsePublicKey, toHex, verifyRestoreApproval } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
 import { ExecInputError, type ExecSubmit } from './exec.js'
 import type { GovmeshNode } from './node.js'
+
+/** Entry errors raised before signing: the request could never become an entry peers accept. */
+const UNSIGNABLE: Record<string, number> = { 'entry.too-large': 413, 'entry.malformed': 400, 'entry.non-canonical': 400 }
 
 type Guard = (req: FastifyRequest, reply: FastifyReply) => Promise<void>
 
@@ -46,6 +49,12 @@ export function registerExecRoutes (app: FastifyInstance, node: GovmeshNode, req
       return await node.exec.submit(req.body)
     } catch (err) {
       if (err instanceof ExecInputError) return reply.code(400).send({ error: 'invalid-request', message: err.message })
+      if (err instanceof InputRejectedError) {
+        return reply.code(400).send({ error: 'invalid-request', field: err.field, rule: err.rule, message: err.message })
+      }
+      if (err instanceof GovmeshError && UNSIGNABLE[err.code] !== undefined) {
+        return reply.code(UNSIGNABLE[err.code]!).send({ error: 'invalid-request', code: err.code, message: err.message })
+      }
       if (err instanceof GovmeshError) return reply.code(422).send({ error: err.code, message: err.message })
       throw err
     }
@@ -78,6 +87,12 @@ export function registerExecRoutes (app: FastifyInstance, node: GovmeshNode, req
       subject = parsePublicKey(req.body.peer)
     } catch {
       return reply.code(400).send({ error: 'invalid-request', message: 'body/peer must be a PeerId or hex key' })
+    }
+    try {
+      checkEncodable(req.body.reason, { field: 'reason' })
+    } catch (err) {
+      const e = err as InputRejectedError
+      return reply.code(400).send({ error: 'invalid-request', field: e.field, rule: e.rule, message: e.message })
     }
     if (!node.isMember(node.publicKey)) return reply.code(409).send({ error: 'not-member', message: 'this node is not a member and cannot report' })
     const entry = await node.append('trust.fail', { subject, reason: req.body.reason, detector: 'manual', evidence: null })

@@ -2,7 +2,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import type { Connection, Stream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
-  CID, compilePolicy, decide, decodeEntry, fromHex, peerIdFromPublicKey, publicKeyFromPeerId, requestPrincipal, toHex,
+  checkEncodable, EntryTooLargeError, GovmeshError, InputRejectedError, CID, compilePolicy, decide, decodeEntry, fromHex, peerIdFromPublicKey, publicKeyFromPeerId, requestPrincipal, toHex,
   type CompiledPolicy, type DecisionRequest, type ExecHopBody, type ExecRequestBody, type RefusalReason, type SignedEntry
 } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
@@ -107,6 +107,7 @@ export class ExecEngine {
       nonce: req.nonce ?? Math.random().toString(36).slice(2, 14),
       agent: req.agent != null ? { key: fromHex(req.agent.key), sig: fromHex(req.agent.sig) } : null
     }
+    checkRequestInput(body)
     if (requestPrincipal(node.dag.meshId, body, nodeCrypto) === undefined) throw new ExecInputError('agent: the signature does not verify for this request')
     const parentKnown = parent !== null && node.dag.has(parent.toString()) && !node.dag.isRevoked(parent.toString())
     const request = await node.append('exec.request', body, parentKnown && parent !== null ? [parent] : [])
@@ -205,10 +206,23 @@ export class ExecEngine {
     if (config === undefined) return await this.refuse(request, last, hop, 'policy.denied', `no executor configured for action ${body.action}`, lineage)
     const t0 = Date.now()
     const out = await runExecutor(config, { action: body.action, resource: body.resource, payload: body.payload, principal: body.principal, request: request.id })
-    const result = await this.node.append('exec.result', {
-      request: request.cid, ok: out.ok, executor: config.type, output: jsonSafe(out.output), durationMs: Date.now() - t0
+    const record = (ok: boolean, output: unknown): Promise<SignedEntry<'exec.result'>> => this.node.append('exec.result', {
+      request: request.cid, ok, executor: config.type, output, durationMs: Date.now() - t0
     }, [last.cid])
-    return { ok: out.ok, result: out.output, resultCid: result.id, lineage: [...lineage, result.id], entries: [result.bytes] }
+    let result: SignedEntry<'exec.result'>
+    let ok = out.ok
+    let output: unknown
+    try {
+      output = recordableOutput(out.output)
+      result = await record(ok, output)
+    } catch (err) {
+      if (!(err instanceof InputRejectedError || err instanceof EntryTooLargeError || err instanceof GovmeshError)) throw err
+      // Output a peer could not accept is recorded as such, never signed as is.
+      ok = false
+      output = { error: 'output-not-recordable', code: err.code, message: err.message.slice(0, 500) }
+      result = await record(ok, output)
+    }
+    return { ok, result: output, resultCid: result.id, lineage: [...lineage, result.id], entries: [result.bytes] }
   }
 
   private async forward (request: SignedEntry, chain: SignedEntry[], rest: string[], hop: number, lineage: string[]): Promise<WireResponse> {
@@ -317,6 +331,25 @@ function encodeWire (r: WireResponse): Uint8Array {
 /** Executor output goes into a dag-cbor entry: drop undefined, keep JSON values. */
 function jsonSafe (v: unknown): unknown {
   return v === undefined ? null : JSON.parse(JSON.stringify(v)) as unknown
+}
+
+/** JSON values of executor output, checked against the limits a peer's decoder applies. */
+function recordableOutput (v: unknown): unknown {
+  let json: unknown
+  try {
+    json = jsonSafe(v)
+  } catch (err) {
+    throw new InputRejectedError('output', 'type', `not JSON: ${(err as Error).message}`)
+  }
+  checkEncodable(json, { field: 'output' })
+  return json
+}
+
+/** Everything a user put into the request, checked before anything is signed (docs/PROTOCOL.md §3.1). */
+function checkRequestInput (body: ExecRequestBody): void {
+  checkEncodable(body.payload, { field: 'payload' })
+  for (const field of ['action', 'resource', 'target', 'nonce'] as const) checkEncodable(body[field], { field })
+  body.route.forEach((r, i) => checkEncodable(r, { field: `route[${i}]` }))
 }
 
 function decodeForwardFrame (bytes: Uint8Array): ForwardFrame {

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Command } from 'commander'
-import { createDag, decodeGenesisFile, GovmeshError, verifyProof, type ProofVerdict } from '@govmesh/core'
+import { CID, createDag, decodeGenesisFile, GovmeshError, verifyProof, type ProofVerdict } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
 import { readProofCar, Store } from '@govmesh/node'
 import { ApiClient, clientOptions, type ClientOptions } from '../client.js'
@@ -63,8 +63,9 @@ export function registerProof (program: Command, dag: Command): void {
     .command('verify').description('verify a CAR proof against a genesis file, with @noble/curves, trusting no node')
     .argument('<file>', 'the .car file')
     .requiredOption('--genesis <file>', 'the mesh genesis file')
+    .option('--expect <cid>', 'the proof must be of exactly this entry (its root)')
     .option('--json', 'print the verdict as JSON', false)
-    .action(async (file: string, opts: { genesis: string, json: boolean }) => {
+    .action(async (file: string, opts: { genesis: string, json: boolean, expect?: string }) => {
       let genesisText: string
       let car: Uint8Array
       try {
@@ -74,10 +75,16 @@ export function registerProof (program: Command, dag: Command): void {
         throw new CliError((err as Error).message)
       }
       const genesis = decodeGenesisFile(genesisText)
+      let expect: CID | undefined
+      try {
+        expect = opts.expect === undefined ? undefined : CID.parse(opts.expect)
+      } catch {
+        throw new CliError(`--expect: ${opts.expect ?? ''} is not a CID`, EXIT.usage)
+      }
       let verdict: ProofVerdict
       try {
         const { root, blocks } = await readProofCar(car)
-        verdict = verifyProof({ root, blocks, genesis })
+        verdict = verifyProof({ root, blocks, genesis, expect })
       } catch (err) {
         verdict = { valid: false, reason: 'proof.car', message: `not a readable proof CAR: ${(err as Error).message}`, root: '', meshId: genesis.id, entries: 0, hops: [] }
       }
