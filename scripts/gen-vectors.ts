@@ -6,11 +6,13 @@ import {
   createGenesis, createDag, nextEntry, keyPairFromSecret, encodeKeyFile, toHex, signingBytes,
   approveRestore, type SignedEntry
 } from '../packages/core/src/index.js'
+import { negativeEntries, proofVectors } from './vectors/negative.js'
 
 const seed = (n: number): Uint8Array => new Uint8Array(32).fill(n)
 const governor = keyPairFromSecret(seed(1))
 const member = keyPairFromSecret(seed(2))
 const newcomer = keyPairFromSecret(seed(3))
+const outsider = keyPairFromSecret(seed(4))
 const T0 = 1_767_225_600_000 // 2026-01-01T00:00:00Z
 
 const policyDoc = new Y.Doc()
@@ -61,6 +63,7 @@ writeFileSync(new URL('entries.json', dir), JSON.stringify({
   meshId: genesis.id,
   entries: entries.map(({ name, signed }) => ({
     name,
+    verdict: 'accepted',
     type: signed.entry.type,
     author: toHex(signed.entry.author),
     seq: signed.entry.seq,
@@ -70,4 +73,20 @@ writeFileSync(new URL('entries.json', dir), JSON.stringify({
     bytes: toHex(signed.bytes)
   }))
 }, null, 2) + '\n')
+const negatives = negativeEntries(dag, { governor, member, newcomer, outsider }, T0 + 6000)
+writeFileSync(new URL('invalid-entries.json', dir), JSON.stringify({
+  description: 'Entries every verifier must reject, each with its error code (docs/PROTOCOL.md §15). stage 1: decode the bytes alone ' +
+    '(section 9). stage 2: offer them to a verifier that accepted every entry of entries.json in order (section 10). ' +
+    'Stage-1 cases are signed over their own (invalid) encoding, so the signature is never the reason.',
+  meshId: genesis.id,
+  entries: negatives
+}, null, 2) + '\n')
+const proofs = proofVectors(entries.map(e => e.signed), { member, newcomer }, T0 + 7000)
+writeFileSync(new URL('proofs.json', dir), JSON.stringify({
+  description: 'Proof CARs (hex) of the entries.json mesh with the verdict of docs/PROTOCOL.md §23: valid, or the reason code. ' +
+    'Verify each against the genesis of entries.json; where expect is set, it is the CID the verifier was told to expect.',
+  meshId: genesis.id,
+  proofs
+}, null, 2) + '\n')
+console.log(`wrote ${negatives.length} invalid entries and ${proofs.length} proof vectors`)
 console.log(`wrote ${entries.length} entry vectors, mesh ${genesis.id}`)

@@ -1,6 +1,13 @@
 import { join } from 'node:path'
 import { writeFileSync } from 'node:fs'
+import * as dagCbor from '@ipld/dag-cbor'
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { decodeGenesisFile, verifyProof } from '@govmesh/core'
+import { nodeCrypto } from '@govmesh/core/node-crypto'
+import { readProofCar } from '@govmesh/node'
+import { readFileSync } from 'node:fs'
+import { jsonText } from '../packages/core/test/json-arbitrary.js'
 import { govmesh, TestMesh, waitFor, type NodeHandle } from './helpers/cluster.js'
 
 /** Sum of govmesh_rejections_total samples. */
@@ -73,6 +80,32 @@ describe('a node never signs what its peers would reject (one verdict)', () => {
     expect(deeper.status, JSON.stringify(deeper.body)).toBe(200)
     expect(deeper.body.ok).toBe(false)
     expect(deeper.body.result.error).toBe('output-not-recordable')
+    await mesh.waitConverged([n1, n2])
+    expect(rejectionCount(await mesh.metrics(n2))).toBe(0)
+  })
+
+  it('fuzz over HTTP (seed 11): what the API accepts verifies as a proof and round-trips; what it refuses writes nothing', async () => {
+    const genesis = decodeGenesisFile(readFileSync(mesh.genesisPath, 'utf8'))
+    const texts = fc.sample(jsonText, { seed: 11, numRuns: 150 })
+    let accepted = 0
+    for (const text of texts) {
+      const before = (await mesh.status(n1)).entries
+      const res = await mesh.post(n1, '/v1/exec', exec(text))
+      if (res.status !== 200) {
+        expect([400, 413], `${text}: ${JSON.stringify(res.body)}`).toContain(res.status)
+        expect((await mesh.status(n1)).entries).toBe(before)
+        continue
+      }
+      accepted++
+      const requestCid = res.body.lineage[0] as string
+      const raw = await fetch(`${n1.api!}/v1/dag/export/${requestCid}`)
+      const { root, blocks } = await readProofCar(new Uint8Array(await raw.arrayBuffer()))
+      const verdict = verifyProof({ root, blocks, genesis, crypto: nodeCrypto })
+      expect(verdict.valid, `${text}: ${verdict.message ?? ''}`).toBe(true)
+      const own = blocks.find(b => b.cid.toString() === requestCid)!
+      expect(dagCbor.encode(dagCbor.decode(own.bytes))).toEqual(own.bytes)
+    }
+    expect(accepted).toBeGreaterThan(20)
     await mesh.waitConverged([n1, n2])
     expect(rejectionCount(await mesh.metrics(n2))).toBe(0)
   })

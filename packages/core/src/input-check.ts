@@ -1,5 +1,6 @@
 import { BODY_FIELD_DEPTH, MAX_INTEGER, MAX_NESTING_DEPTH } from './limits.js'
 import { GovmeshError } from './errors.js'
+import type { ExecRequestBody } from './exec.js'
 
 /** Which encoding rule a value breaks. */
 export type InputRule = 'depth' | 'integer-range' | 'number-form' | 'unicode' | 'key' | 'type' | 'size'
@@ -53,7 +54,7 @@ function walk (v: unknown, path: string, depth: number): void {
   if (typeof v === 'object' && isPlainObject(v)) {
     for (const key of Object.keys(v)) {
       if (key === '__proto__') throw new InputRejectedError(path, 'key', 'the map key "__proto__" is not allowed')
-      checkText(key, `${path}: key ${JSON.stringify(key)}`, 'key')
+      checkText(key, `${path}: key ${JSON.stringify(key)}`, 'unicode')
       walk((v as Record<string, unknown>)[key], `${path}.${key}`, depth + 1)
     }
     return
@@ -78,4 +79,19 @@ function checkText (s: string, path: string, rule: InputRule): void {
 function isPlainObject (v: object): boolean {
   const proto = Object.getPrototypeOf(v) as unknown
   return proto === Object.prototype || proto === null
+}
+
+/**
+ * Everything a user puts into an `exec.request`, checked before the origin signs it:
+ * the payload and every text field must encode to what a peer's decoder accepts.
+ *
+ * @example
+ * ```ts
+ * checkExecRequestInput(execRequestBody({ action: 'echo', resource: 'r', target: 'zone:b', payload }))
+ * ```
+ */
+export function checkExecRequestInput (body: ExecRequestBody): void {
+  checkEncodable(body.payload, { field: 'payload' })
+  for (const field of ['action', 'resource', 'target', 'nonce'] as const) checkEncodable(body[field], { field })
+  body.route.forEach((r, i) => { checkEncodable(r, { field: `route[${i}]` }) })
 }

@@ -89,3 +89,38 @@ describe('signing bytes', () => {
     }
   })
 })
+
+interface NegativeVector { name: string, stage: 1 | 2, error: string, bytes: string }
+const negatives = JSON.parse(readFileSync(new URL('./vectors/invalid-entries.json', import.meta.url), 'utf8')) as { meshId: string, entries: NegativeVector[] }
+
+describe('negative vectors: every invalid entry gets its error code', () => {
+  it('covers both stages and every stage-1 decoding rule', () => {
+    expect(negatives.entries.filter(v => v.stage === 1).length).toBeGreaterThanOrEqual(20)
+    expect(negatives.entries.filter(v => v.stage === 2).length).toBeGreaterThanOrEqual(6)
+  })
+  for (const provider of [nobleCrypto, nodeCrypto]) {
+    it(`stage 1 (${provider.name})`, () => {
+      for (const v of negatives.entries.filter(x => x.stage === 1)) {
+        let code: string | undefined
+        try { decodeEntry(fromHex(v.bytes), { crypto: provider }) } catch (err) { code = (err as { code?: string }).code }
+        expect(code, v.name).toBe(v.error)
+      }
+    })
+  }
+  it('stage 2, offered to a verifier holding entries.json', () => {
+    const [genesis, ...rest] = vectors.entries
+    for (const v of negatives.entries.filter(x => x.stage === 2)) {
+      const dag = createDag({ genesis: fromHex(genesis!.bytes) })
+      for (const e of rest) dag.add(fromHex(e.bytes))
+      let code: string | undefined
+      try { dag.add(fromHex(v.bytes)) } catch (err) { code = (err as { code?: string }).code }
+      expect(code, v.name).toBe(v.error)
+    }
+  })
+  it('entries.json records the verdict of offering each entry in order', () => {
+    const [genesis, ...rest] = vectors.entries as Array<VectorEntry & { verdict: string }>
+    expect(genesis!.verdict).toBe('accepted')
+    const dag = createDag({ genesis: fromHex(genesis!.bytes) })
+    for (const v of rest) expect(dag.add(fromHex(v.bytes)).status, v.name).toBe(v.verdict)
+  })
+})

@@ -2,7 +2,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import type { Connection, Stream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
-  checkEncodable, EntryTooLargeError, GovmeshError, InputRejectedError, CID, compilePolicy, decide, decodeEntry, fromHex, peerIdFromPublicKey, publicKeyFromPeerId, requestPrincipal, toHex,
+  checkEncodable, checkExecRequestInput, EntryTooLargeError, GovmeshError, InputRejectedError, CID, compilePolicy, decide, decodeEntry, fromHex, peerIdFromPublicKey, publicKeyFromPeerId, requestPrincipal, toHex,
   type CompiledPolicy, type DecisionRequest, type ExecHopBody, type ExecRequestBody, type RefusalReason, type SignedEntry
 } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
@@ -107,7 +107,7 @@ export class ExecEngine {
       nonce: req.nonce ?? Math.random().toString(36).slice(2, 14),
       agent: req.agent != null ? { key: fromHex(req.agent.key), sig: fromHex(req.agent.sig) } : null
     }
-    checkRequestInput(body)
+    checkExecRequestInput(body)
     if (requestPrincipal(node.dag.meshId, body, nodeCrypto) === undefined) throw new ExecInputError('agent: the signature does not verify for this request')
     const parentKnown = parent !== null && node.dag.has(parent.toString()) && !node.dag.isRevoked(parent.toString())
     const request = await node.append('exec.request', body, parentKnown && parent !== null ? [parent] : [])
@@ -343,13 +343,6 @@ function recordableOutput (v: unknown): unknown {
   }
   checkEncodable(json, { field: 'output' })
   return json
-}
-
-/** Everything a user put into the request, checked before anything is signed (docs/PROTOCOL.md §3.1). */
-function checkRequestInput (body: ExecRequestBody): void {
-  checkEncodable(body.payload, { field: 'payload' })
-  for (const field of ['action', 'resource', 'target', 'nonce'] as const) checkEncodable(body[field], { field })
-  body.route.forEach((r, i) => checkEncodable(r, { field: `route[${i}]` }))
 }
 
 function decodeForwardFrame (bytes: Uint8Array): ForwardFrame {
