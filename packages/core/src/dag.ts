@@ -11,6 +11,7 @@ import {
 import { applyMembership, genesisState, type GovernanceState } from './governance.js'
 import { equivocationEvidence, type EquivocationEvidence } from './evidence.js'
 import { verifyRestoreApproval } from './restore.js'
+import { restoreQuorum } from './governance-rules.js'
 
 /** Index record of an accepted entry (the bytes are kept separately). */
 export interface EntryMeta {
@@ -388,7 +389,7 @@ export class Dag {
       }
       approvers.add(g)
     }
-    if (approvers.size < gov.quorums.restore) {
+    if (!restoreQuorum([...approvers].map(governor => ({ governor })), gov.quorums.restore).reached) {
       throw new RestoreQuorumError(`restore has ${approvers.size} governor approval(s); quorum is ${gov.quorums.restore}`)
     }
   }

@@ -6,7 +6,7 @@ import { TopicValidatorResult, type Connection, type Message, type PeerId } from
 import { multiaddr } from '@multiformats/multiaddr'
 import {
   cidOfBytes, createDag, createPolicyState, decodeHeartbeat, decodeKeyFile, encodeHeartbeat, GovmeshError,
-  headsHash, nextEntry, peerIdFromPublicKey, toHex, verifyEquivocationEvidence, type EquivocationEvidence,
+  gossipVerdict, headsHash, nextEntry, observeHeartbeat, shouldReport, peerIdFromPublicKey, toHex, verifyEquivocationEvidence, type EquivocationEvidence,
   type Dag, type EntryBody, type EntryType, type KeyPair, type PolicyState, type PolicyUpdateBody, type SignedEntry
 } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
@@ -389,9 +389,10 @@ export class GovmeshNode extends EventEmitter {
       return TopicValidatorResult.Reject
     }
     const [outcome] = await this.ingest([msg.data], 'gossip')
-    const result = outcome?.status === 'accepted'
+    const verdict = gossipVerdict(outcome?.status)
+    const result = verdict === 'accept'
       ? TopicValidatorResult.Accept
-      : outcome?.status === 'rejected' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
+      : verdict === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
     this.metrics.gossip.inc({ topic: 'entries', result: outcome?.status ?? 'unknown' })
     if (outcome?.reason === 'entry.bad-signature') {
       // Relays forward only validated messages, so the direct sender made this one.
@@ -416,12 +417,20 @@ export class GovmeshNode extends EventEmitter {
     } catch (err) {
       return reject(err instanceof GovmeshError ? err.code : 'heartbeat.malformed')
     }
-    if (!this.isMember(hb.nodeHex)) return reject('gossip.non-member')
     const from = peerIdFromPublicKey(hb.node)
     const now = Date.now()
     const prior = this.peerRecords.get(hb.nodeHex)
-    if (prior?.lastSeen != null && hb.time < (prior.lastSeenTime ?? 0)) return TopicValidatorResult.Ignore
-    const digest = this.policy.digest()
+    const outcome = observeHeartbeat(hb, {
+      now,
+      isMember: this.isMember(hb.nodeHex),
+      prior: prior?.lastSeen != null ? { time: prior.lastSeenTime ?? 0, driftSince: prior.driftSince } : undefined,
+      policyDigest: this.policy.digest(),
+      measurements: this.policy.document().measurements,
+      entries: this.dag.size,
+      headsHash: this.ownHeadsHash()
+    })
+    if (outcome.verdict === 'reject') return reject(outcome.reason)
+    if (outcome.verdict === 'ignore') return TopicValidatorResult.Ignore
     const record: PeerRecord = {
       peerId: from,
       key: hb.nodeHex,
@@ -432,21 +441,14 @@ export class GovmeshNode extends EventEmitter {
       entries: hb.entries,
       headsHash: hb.headsHash,
       addrs: hb.addrs,
-      driftSince: hb.policyDigest === digest ? null : (prior?.driftSince ?? now)
+      driftSince: outcome.driftSince
     }
     this.peerRecords.set(hb.nodeHex, record)
     this.maybeDial(record)
-    const allow = this.policy.document().measurements
-    if (allow.length > 0 && !allow.includes(hb.measurement)) {
-      void this.reportOnce(hb.nodeHex, `runtime measurement ${hb.measurement.slice(0, 16)}… is not in the policy allowlist`, 'measurement', { heartbeat: msg.data })
-    }
+    if (outcome.report !== undefined) void this.reportOnce(hb.nodeHex, outcome.report.reason, outcome.report.detector, { heartbeat: msg.data })
     this.metrics.gossip.inc({ topic: 'heartbeats', result: 'accepted' })
     this.emit('heartbeat:received', record)
-    // A peer whose DAG differs from ours is worth a sync, whatever gossip delivered.
-    // Under steady writes heads always differ for a moment; anti-entropy covers the rest.
-    if (hb.entries > this.dag.size && hb.headsHash !== this.ownHeadsHash()) {
-      void this.sync.withPeer(from, { minIntervalMs: 2000 })
-    }
+    if (outcome.sync) void this.sync.withPeer(from, { minIntervalMs: 2000 })
     return TopicValidatorResult.Accept
   }
 
@@ -479,9 +481,15 @@ export class GovmeshNode extends EventEmitter {
    * about it: detectors fire on every heartbeat, reports should not.
    */
   async reportOnce (subjectKey: string, reason: string, detector: string, evidence: Record<string, unknown> | null): Promise<SignedEntry | undefined> {
-    if (subjectKey === this.publicKey || this.reporting.has(subjectKey) || !this.isMember(this.publicKey)) return undefined
-    const open = this.trust.current().failures.some(f => f.subject === subjectKey && f.reporter === this.publicKey && !this.trust.current().cleared.has(f.id))
-    if (open) return undefined
+    const view = this.trust.current()
+    const report = shouldReport({
+      subject: subjectKey,
+      self: this.publicKey,
+      selfIsMember: this.isMember(this.publicKey),
+      inFlight: this.reporting.has(subjectKey),
+      openReportBySelf: view.failures.some(f => f.subject === subjectKey && f.reporter === this.publicKey && !view.cleared.has(f.id))
+    })
+    if (!report) return undefined
     this.reporting.add(subjectKey)
     try {
       const entry = await this.append('trust.fail', { subject: Buffer.from(subjectKey, 'hex'), reason, detector, evidence })

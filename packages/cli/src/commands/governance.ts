@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { fromBase64, parsePublicKey, policyUpdateFor, ZONE_PATTERN, type PolicyDocument } from '@govmesh/core'
+import { fromBase64, parsePublicKey, removalCut, policyUpdateFor, ZONE_PATTERN, type PolicyDocument } from '@govmesh/core'
 import { ApiClient, clientOptions, type ClientOptions } from '../client.js'
 import { readKeyFile } from '../keyfile.js'
 import { CliError, emit, EXIT } from '../output.js'
@@ -54,7 +54,7 @@ export function registerGovernance (program: Command): void {
       const client = new ApiClient(opts)
       const { frontier } = await client.get<{ frontier: Record<string, number> }>('/v1/dag/heads')
       const hex = Buffer.from(key).toString('hex')
-      const cut = frontier[hex] ?? 0
+      const cut = removalCut(frontier, hex)
       const signed = await signAndSubmit(client, readKeyFile(opts.governor), 'member.remove', { member: key, cut, reason: opts.reason })
       emit(opts.json === true, { cid: signed.id, peerId: peer, cut }, () => `member.remove ${signed.id}: ${peer} (entries past seq ${cut} are invalid)`)
     })

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { approveRestore, CID, fromHex, parsePublicKey, sortCids, toHex } from '@govmesh/core'
+import { approveRestore, restoreQuorum, CID, fromHex, parsePublicKey, sortCids, toHex } from '@govmesh/core'
 import { ApiClient, clientOptions, type ClientOptions } from '../client.js'
 import { readKeyFile } from '../keyfile.js'
 import { CliError, emit, EXIT, table } from '../output.js'
@@ -58,7 +58,7 @@ export function registerTrust (program: Command): void {
       const { approvals } = await client.get<{ approvals: Approval[] }>(`/v1/trust/approvals?subject=${subjectHex}`)
       const same = approvals.filter(a => JSON.stringify(a.clears) === JSON.stringify(clears) && a.governor !== toHex(keys.publicKey))
       const all = [...same.map(a => ({ governor: fromHex(a.governor), sig: fromHex(a.sig) })), mine]
-      if (all.length >= t.quorums.restore) {
+      if (restoreQuorum(all, t.quorums.restore).reached) {
         // Entry fields hold CIDs in binary order (the canonical order), not string order.
         const entry = await signAndSubmit(client, keys, 'trust.restore', { subject, clears: sortCids(statement.clears), approvals: all }, clears)
         emit(opts.json === true, { restored: true, cid: entry.id, approvals: all.length, quorum: t.quorums.restore, clears }, () =>
