@@ -130,7 +130,7 @@ describe('a node never signs what its peers would reject (one verdict)', () => {
     const update = JSON.parse(applied.stdout) as { cid: string }
     for (const cid of [update.cid, mesh.meshId]) {
       const car = join(mesh.root, `${cid}.car`)
-      await waitFor('the entry on node 2', async () => (await govmesh(['dag', 'get', cid, '--data-dir', n2.dir])).code === 0)
+      await waitFor('the entry on node 2', async () => (await fetch(`${n2.api!}/v1/dag/entries/${cid}`)).ok)
       const exported = await govmesh(['dag', 'export', cid, '--out', car, '--data-dir', n2.dir])
       expect(exported.code, exported.stderr).toBe(0)
       const verified = await govmesh(['proof', 'verify', car, '--genesis', mesh.genesisPath, '--expect', cid, '--json'])
