@@ -1,0 +1,163 @@
+import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { toBase64, toHex } from '@govmesh/core'
+import { admitMember, BIN, govmesh, MemberWriter, TestMesh, waitFor, type NodeHandle } from './helpers/cluster.js'
+
+/** Name → sha256 of every file in a directory: proves a command left it byte for byte unchanged. */
+function snapshot (dir: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const name of readdirSync(dir).sort()) {
+    out[name] = createHash('sha256').update(readFileSync(join(dir, name))).digest('hex')
+  }
+  return out
+}
+
+/** Runs `govmesh start` on a data dir that should be refused; kills it if it is still running after 20 s. */
+async function startRefused (mesh: TestMesh, dir: string): Promise<{ code: number | null, output: string }> {
+  const proc = spawn(process.execPath, [BIN, 'start', '--data-dir', dir, '--genesis', mesh.genesisPath,
+    '--api', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  proc.stdout.on('data', (c: Buffer) => { output += c.toString() })
+  proc.stderr.on('data', (c: Buffer) => { output += c.toString() })
+  const exited = new Promise<number | null>(resolve => proc.once('exit', resolve))
+  const timer = setTimeout(() => { proc.kill('SIGKILL') }, 20_000)
+  const code = await exited
+  clearTimeout(timer)
+  return { code, output }
+}
+
+interface VerifyJson {
+  ok: boolean
+  entries: number
+  expected: number
+  missing: { entries: number, ranges: Array<{ author: string, from: number, to: number }> }
+  problems: string[]
+}
+
+describe('store integrity: damage in a copy of a stopped node', () => {
+  const mesh = new TestMesh()
+  const writer = new MemberWriter()
+  let n1!: NodeHandle
+  let n2!: NodeHandle
+  let writerHex = ''
+  const written: string[] = []
+
+  async function post (entries: string[]): Promise<void> {
+    const r = await mesh.post(n1, '/v1/entries', { entries })
+    expect(r.status, JSON.stringify(r.body)).toBe(200)
+  }
+
+  async function cids (node: NodeHandle): Promise<string[]> {
+    const { entries } = await mesh.get<{ entries: Array<{ cid: string }> }>(node, '/v1/dag/log?limit=10000')
+    return entries.map(e => e.cid).sort()
+  }
+
+  beforeAll(async () => {
+    await mesh.create({ nodes: 2 })
+    writer.open(mesh.genesisPath)
+    writerHex = toHex(writer.keys.publicKey)
+    ;[n1, n2] = mesh.nodes as [NodeHandle, NodeHandle]
+    await mesh.start(n1)
+    await mesh.start(n2, { bootstrap: [n1] })
+    const admit = await admitMember(mesh, n1, writer.keys)
+    await writer.learn(mesh, n1, admit.id)
+    // Phase 1, then a restart: LevelDB turns the write-ahead log into an .ldb table when it reopens.
+    for (let i = 0; i < 10; i++) {
+      const batch = writer.next(4)
+      written.push(...batch.map(e => e.id))
+      await post(batch.map(e => toBase64(e.bytes)))
+    }
+    await mesh.stop(n1)
+    await mesh.start(n1, { bootstrap: [n2] })
+    // Phase 2 stays in the write-ahead log: many small batches spanning several 32 KiB log blocks.
+    for (let i = 0; i < 60; i++) {
+      const batch = writer.next(2)
+      written.push(...batch.map(e => e.id))
+      await post(batch.map(e => toBase64(e.bytes)))
+    }
+    await waitFor('n2 to hold every entry', async () => {
+      const held = new Set(await cids(n2))
+      return written.every(id => held.has(id))
+    }, 30_000)
+    await mesh.stop(n1)
+    const db = join(n1.dir, 'db')
+    expect(readdirSync(db).some(f => f.endsWith('.ldb')), readdirSync(db).join(' ')).toBe(true)
+    expect(statSync(join(db, readdirSync(db).find(f => f.endsWith('.log'))!)).size).toBeGreaterThan(64 * 1024)
+  }, 120_000)
+
+  afterAll(async () => { await mesh.cleanup() })
+
+  /** Checks one damaged copy: verify names the loss and changes nothing, start refuses, rebuild + sync recovers all. */
+  async function damagedCopy (name: string, damage: (db: string) => void): Promise<VerifyJson> {
+    const dir = join(mesh.root, name)
+    cpSync(n1.dir, dir, { recursive: true })
+    const db = join(dir, 'db')
+    damage(db)
+    const before = snapshot(db)
+
+    const verify = await govmesh(['dag', 'verify', '--data-dir', dir, '--json'])
+    expect(verify.code, verify.stdout + verify.stderr).toBe(1)
+    const report = JSON.parse(verify.stdout) as VerifyJson
+    expect(report.ok).toBe(false)
+    expect(snapshot(db)).toEqual(before)
+    const human = await govmesh(['dag', 'verify', '--data-dir', dir])
+    expect(human.code).toBe(1)
+    expect(human.stdout + human.stderr).toMatch(/missing|damaged|unreadable/)
+    expect(snapshot(db)).toEqual(before)
+
+    const refused = await startRefused(mesh, dir)
+    expect(refused.code, refused.output).toBe(1)
+    expect(refused.output).toContain(`govmesh store rebuild --data-dir ${dir}`)
+    expect(refused.output).not.toMatch(/\n\s+at /)
+
+    const key = readFileSync(join(dir, 'node.key'), 'utf8')
+    const rebuilt = await govmesh(['store', 'rebuild', '--data-dir', dir, '--json'])
+    expect(rebuilt.code, rebuilt.stdout + rebuilt.stderr).toBe(0)
+    const moved = (JSON.parse(rebuilt.stdout) as { movedTo: string }).movedTo
+    expect(snapshot(moved)).toEqual(before)
+    expect(existsSync(db)).toBe(false)
+    expect(readFileSync(join(dir, 'node.key'), 'utf8')).toBe(key)
+
+    const copy: NodeHandle = { name, dir, peerId: n1.peerId, keys: n1.keys, addrs: [], log: [] }
+    mesh.nodes.push(copy)
+    await mesh.start(copy, { bootstrap: [n2] })
+    const expected = await cids(n2)
+    await waitFor(`${name} to refill every entry from n2`, async () => JSON.stringify(await cids(copy)) === JSON.stringify(expected), 30_000)
+    for (const id of written) expect(expected).toContain(id)
+    await mesh.stop(copy)
+    const after = await govmesh(['dag', 'verify', '--data-dir', dir, '--json'])
+    expect(after.code, after.stdout + after.stderr).toBe(0)
+    return report
+  }
+
+  it('a garbled write-ahead log: verify names the lost entries, start refuses, rebuild refills from a peer', async () => {
+    const report = await damagedCopy('garbled-wal', (db) => {
+      const log = join(db, readdirSync(db).find(f => f.endsWith('.log'))!)
+      const bytes = readFileSync(log)
+      // Inside the first 32 KiB block: LevelDB drops the rest of that block and keeps the later ones.
+      for (let i = 12_000; i < 12_040; i++) bytes[i] = bytes[i]! ^ 0xff
+      writeFileSync(log, bytes)
+    })
+    expect(report.missing.entries).toBeGreaterThan(0)
+    expect(report.expected).toBe(report.entries + report.missing.entries)
+    const phase2 = new Set(Array.from({ length: 120 }, (_, i) => 41 + i))
+    for (const r of report.missing.ranges) {
+      expect(r.author).toBe(writerHex)
+      for (let s = r.from; s <= r.to; s++) expect(phase2.has(s), `seq ${s}`).toBe(true)
+    }
+    expect(report.missing.ranges.reduce((n, r) => n + r.to - r.from + 1, 0)).toBe(report.missing.entries)
+  }, 90_000)
+
+  it('a truncated .ldb table: verify names the loss, start refuses, rebuild refills from a peer', async () => {
+    const report = await damagedCopy('truncated-ldb', (db) => {
+      for (const f of readdirSync(db).filter(f => f.endsWith('.ldb'))) {
+        truncateSync(join(db, f), Math.floor(statSync(join(db, f)).size / 2))
+      }
+    })
+    expect(report.problems.length + report.missing.entries).toBeGreaterThan(0)
+    expect(report.problems.join('\n') + JSON.stringify(report.missing)).toMatch(/\.ldb|unreadable|missing|seq/)
+  }, 90_000)
+})
