@@ -137,6 +137,9 @@ export class GovmeshNode extends EventEmitter {
   async start (): Promise<void> {
     mkdirSync(this.init.dataDir, { recursive: true })
     this.store = await Store.open({ path: join(this.init.dataDir, 'db'), meshId: this.meshId })
+    if (this.store.migratedFrom !== undefined) {
+      this.log.info('store migrated: integrity record computed from what the store holds', { fromSchema: this.store.migratedFrom })
+    }
     let replayed = 0
     for await (const bytes of this.store.replay()) {
       // Stored entries were validated before they were written: skip signature checks.

@@ -1,8 +1,19 @@
+import { copyFileSync, existsSync, linkSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Level } from 'level'
 import { GovmeshError } from '@govmesh/core'
+import { checkLevelTables, scanLevelLogs, type LogScan } from './leveldb-log.js'
+import {
+  decodeIntegrityRecord, describeLoss, encodeIntegrityRecord, INTEGRITY_KEY, integrityReport, scanAuthorIndex,
+  type IntegrityRecord, type IntegrityReport
+} from './store-integrity.js'
 
-/** Bumped whenever the on-disk layout changes; a mismatch refuses to open. */
-export const SCHEMA_VERSION = 1
+/**
+ * Bumped whenever the on-disk layout changes. 2 added the integrity record; a store of
+ * schema 1 is migrated once at open (the record is computed from what it holds then).
+ */
+export const SCHEMA_VERSION = 2
 
 /** The data directory was written by another schema version or for another mesh. */
 export class StoreMismatchError extends GovmeshError {
@@ -12,13 +23,34 @@ export class StoreMismatchError extends GovmeshError {
   }
 }
 
+/** Another process (a running node) holds the store's lock. */
+export class StoreLockedError extends GovmeshError {
+  constructor (readonly path: string) {
+    super('store.locked', `${path} is in use by another process (a running node?): stop it first`)
+    this.name = 'StoreLockedError'
+  }
+}
+
+/**
+ * The store lost data or cannot be read: acknowledged entries are missing, the write-ahead
+ * log is damaged, or LevelDB refuses to open it. Never repaired in place.
+ */
+export class StoreDamagedError extends GovmeshError {
+  constructor (readonly path: string, readonly summary: string, readonly report?: IntegrityReport) {
+    super('store.damaged', `store ${path} is damaged: ${summary}`)
+    this.name = 'StoreDamagedError'
+  }
+}
+
 // Key layout (one prefix per index, all in one level database):
 //   m!schema          schema version            m!mesh   mesh id (genesis CID)
 //   e!<cid>           entry bytes               o!<n>    cid, in acceptance (causal) order
 //   a!<author>!<seq>  cid (author/seq index)    c!<parent>!<child>  '' (children index)
 //   p!<cid>           bytes of a pending entry  y!state  Yjs policy state
+//   m!integrity       the integrity record (see store-integrity.ts), in every entry batch
 const pad = (n: number): string => n.toString(16).padStart(12, '0')
 const utf8 = new TextEncoder()
+const text = (v: Uint8Array | undefined): string | undefined => v === undefined ? undefined : new TextDecoder().decode(v)
 
 export interface StoredEntry {
   id: string
@@ -28,78 +60,272 @@ export interface StoredEntry {
   deps: string[]
 }
 
+type Db = Level<string, Uint8Array>
+
+/** Opens level, turning its failures into one-line typed errors. */
+async function openLevel (path: string, createIfMissing: boolean): Promise<Db> {
+  const db = new Level<string, Uint8Array>(path, { valueEncoding: 'view', createIfMissing })
+  try {
+    await db.open()
+  } catch (err) {
+    const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message
+    if (/lock/i.test(cause)) throw new StoreLockedError(path)
+    if (!createIfMissing && /does not exist/i.test(cause)) throw new StoreMismatchError(`${path} is not a govmesh store`)
+    throw new StoreDamagedError(path, `LevelDB cannot open it: ${cause}`)
+  }
+  return db
+}
+
+/** Level's own error for unreadable data, as one line. */
+const readError = (what: string, err: unknown): string =>
+  `${what} unreadable: ${(err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message}`
+
+/** Damage in the store's write-ahead logs or tables, refused before LevelDB's open drops or rewrites it. */
+function refuseDamagedFiles (path: string): LogScan | undefined {
+  if (!existsSync(path)) return undefined
+  const logs = scanLevelLogs(path)
+  const d = logs.damage[0]
+  if (d !== undefined) {
+    throw new StoreDamagedError(path, `write-ahead log ${d.file}: ${d.bytes} bytes at offset ${d.offset} unreadable (${d.reason})`)
+  }
+  const tables = checkLevelTables(path)
+  const t = tables?.[0]
+  if (t !== undefined) {
+    throw new StoreDamagedError(path, `table ${t.file} ${t.actualBytes === null ? 'is missing' : `has ${t.actualBytes} of its ${t.expectedBytes} bytes`}`)
+  }
+  return logs
+}
+
+/** A throwaway copy of a store directory (tables hard-linked: LevelDB never rewrites one). */
+function copyStoreDir (path: string): string {
+  const copy = mkdtempSync(join(tmpdir(), 'govmesh-store-check-'))
+  for (const f of readdirSync(path)) {
+    if (f === 'LOCK') continue
+    const from = join(path, f)
+    const to = join(copy, f)
+    if (/\.(ldb|sst)$/.test(f)) {
+      try {
+        linkSync(from, to)
+        continue
+      } catch { /* another file system: copy it */ }
+    }
+    copyFileSync(from, to)
+  }
+  return copy
+}
+
+/** A store opened from a copy, for offline checks: the original directory is never opened. */
+export interface InspectedStore {
+  store: Store
+  /** Undefined when the mesh record itself is unreadable. */
+  meshId: string | undefined
+  /** Schema of the original; 1 means no integrity record existed (it was computed from the contents). */
+  schema: number
+  report: IntegrityReport
+  logs: LogScan
+  /** Closes the copy and deletes it. */
+  close: () => Promise<void>
+}
+
 /**
  * The node's level database. Entries are written only after the core accepted
  * them, so on start they are replayed without re-verifying signatures. Each
- * accepted batch is one atomic level batch: after `kill -9` an entry is either
- * fully indexed or absent.
+ * accepted batch is one atomic level batch, with the integrity record: after
+ * `kill -9` an entry is either fully indexed and counted, or absent. Opening
+ * checks the record against what is there and refuses a damaged store.
  *
  * @example
  * ```ts
- * const store = await openStore({ path: join(dataDir, 'db'), meshId })
+ * const store = await Store.open({ path: join(dataDir, 'db'), meshId })
  * for await (const bytes of store.replay()) dag.add(bytes, { verified: true })
  * ```
  */
 export class Store {
-  private readonly db: Level<string, Uint8Array>
+  private readonly db: Db
   private nextOrder = 0
+  private record: IntegrityRecord = { entries: 0, authors: new Map() }
+  /** Set when this open migrated a schema-1 store (the node logs it). */
+  migratedFrom: number | undefined
 
-  private constructor (db: Level<string, Uint8Array>) {
+  private constructor (db: Db, readonly path: string) {
     this.db = db
   }
 
   static async open (init: { path: string, meshId: string }): Promise<Store> {
-    const db = new Level<string, Uint8Array>(init.path, { valueEncoding: 'view' })
-    await db.open()
-    const store = new Store(db)
-    const schema = await db.get('m!schema')
-    const mesh = await db.get('m!mesh')
-    const text = (v: Uint8Array | undefined): string | undefined => v === undefined ? undefined : new TextDecoder().decode(v)
-    if (schema === undefined) {
-      await db.batch([
-        { type: 'put', key: 'm!schema', value: new TextEncoder().encode(String(SCHEMA_VERSION)) },
-        { type: 'put', key: 'm!mesh', value: new TextEncoder().encode(init.meshId) }
-      ], { sync: true })
-    } else {
-      if (text(schema) !== String(SCHEMA_VERSION)) {
-        await db.close()
-        throw new StoreMismatchError(`store schema version ${text(schema)} is not ${SCHEMA_VERSION}; migrate or use a new data dir`)
-      }
-      if (text(mesh) !== init.meshId) {
-        await db.close()
-        throw new StoreMismatchError(`store belongs to mesh ${text(mesh)}, not ${init.meshId}`)
-      }
-    }
-    for await (const key of db.keys({ gte: 'o!', lt: 'o"', reverse: true, limit: 1 })) {
-      store.nextOrder = parseInt(key.slice(2), 16) + 1
+    refuseDamagedFiles(init.path)
+    const db = await openLevel(init.path, true)
+    const store = new Store(db, init.path)
+    try {
+      await store.openChecked(init.meshId)
+    } catch (err) {
+      await db.close()
+      throw err
     }
     return store
   }
 
-  /**
-   * Opens an existing store read-only in spirit (for offline checks): returns it with
-   * the mesh id it belongs to. Fails if the directory holds no govmesh store or if a
-   * running node holds its lock.
-   */
-  static async openExisting (path: string): Promise<{ store: Store, meshId: string }> {
-    const db = new Level<string, Uint8Array>(path, { valueEncoding: 'view', createIfMissing: false })
+  private async openChecked (meshId: string): Promise<void> {
+    const db = this.db
+    let schema: string | undefined
+    let mesh: string | undefined
     try {
-      await db.open()
+      schema = text(await db.get('m!schema'))
+      mesh = text(await db.get('m!mesh'))
     } catch (err) {
-      const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message
-      throw new StoreMismatchError(`cannot open ${path}: ${cause}${/lock/i.test(cause) ? ' (stop the node first)' : ''}`)
+      throw new StoreDamagedError(this.path, readError('the schema record', err))
     }
-    const schema = await db.get('m!schema')
-    const mesh = await db.get('m!mesh')
-    if (schema === undefined || mesh === undefined) {
-      await db.close()
-      throw new StoreMismatchError(`${path} is not a govmesh store`)
+    if (schema === undefined) {
+      await db.batch([
+        { type: 'put', key: 'm!schema', value: utf8.encode(String(SCHEMA_VERSION)) },
+        { type: 'put', key: 'm!mesh', value: utf8.encode(meshId) },
+        { type: 'put', key: INTEGRITY_KEY, value: encodeIntegrityRecord(this.record) }
+      ], { sync: true })
+      return
     }
-    if (new TextDecoder().decode(schema) !== String(SCHEMA_VERSION)) {
-      await db.close()
-      throw new StoreMismatchError(`store schema version ${new TextDecoder().decode(schema)} is not ${SCHEMA_VERSION}`)
+    if (schema !== '1' && schema !== String(SCHEMA_VERSION)) {
+      throw new StoreMismatchError(`store schema version ${schema} is not ${SCHEMA_VERSION}; migrate or use a new data dir`)
     }
-    return { store: new Store(db), meshId: new TextDecoder().decode(mesh) }
+    if (mesh !== meshId) throw new StoreMismatchError(`store belongs to mesh ${mesh}, not ${meshId}`)
+    if (schema === '1') {
+      await this.migrateFromSchema1()
+    } else {
+      const report = await this.check()
+      if (!report.ok) throw new StoreDamagedError(this.path, describeLoss(report), report)
+    }
+    for await (const key of db.keys({ gte: 'o!', lt: 'o"', reverse: true, limit: 1 })) {
+      this.nextOrder = parseInt(key.slice(2), 16) + 1
+    }
+  }
+
+  /**
+   * Schema 1 had no integrity record: compute it once from what the store holds and write it
+   * with the new schema version in one batch. Loss before this point cannot be detected.
+   */
+  private async migrateFromSchema1 (): Promise<void> {
+    this.record = await this.computeRecord()
+    const ops = [
+      { type: 'put' as const, key: 'm!schema', value: utf8.encode(String(SCHEMA_VERSION)) },
+      { type: 'put' as const, key: INTEGRITY_KEY, value: encodeIntegrityRecord(this.record) }
+    ]
+    await this.db.batch(ops, { sync: true })
+    this.migratedFrom = 1
+  }
+
+  /** The record a store without one would have: its highest seq per author and its order index length. */
+  private async computeRecord (): Promise<IntegrityRecord> {
+    const authors = new Map<string, number>()
+    for await (const [author, seq] of this.authorKeys()) authors.set(author, Math.max(seq, authors.get(author) ?? 0))
+    return { entries: await this.orderCount(), authors }
+  }
+
+  private async orderCount (): Promise<number> {
+    let n = 0
+    for await (const key of this.db.keys({ gte: 'o!', lt: 'o"' })) if (key.length > 0) n++
+    return n
+  }
+
+  private async * authorKeys (): AsyncGenerator<[string, number]> {
+    for await (const key of this.db.keys({ gte: 'a!', lt: 'a"' })) {
+      const [, author, seq] = key.split('!')
+      yield [author!, parseInt(seq!, 16)]
+    }
+  }
+
+  private async loadRecord (): Promise<IntegrityRecord> {
+    const bytes = await this.db.get(INTEGRITY_KEY)
+    if (bytes === undefined) throw new Error(`${INTEGRITY_KEY} is absent`)
+    return decodeIntegrityRecord(bytes)
+  }
+
+  /**
+   * Checks the integrity record against the author/seq and order indexes, reading keys only.
+   * `logs` and the entries legible in their damaged bytes name loss beyond a stale record.
+   */
+  async check (logs?: LogScan, opts: { computeRecord?: boolean } = {}): Promise<IntegrityReport> {
+    const readErrors: string[] = []
+    try {
+      this.record = opts.computeRecord === true ? await this.computeRecord() : await this.loadRecord()
+    } catch (err) {
+      readErrors.push(readError('the integrity record', err))
+    }
+    let index
+    try {
+      index = await scanAuthorIndex(this.authorKeys(), this.record)
+    } catch (err) {
+      readErrors.push(readError('the author/seq index', err))
+      index = await scanAuthorIndex(this.authorKeysByGet(), this.record)
+    }
+    let present
+    try {
+      present = await this.orderCount()
+    } catch (err) {
+      readErrors.push(readError('the order index', err))
+    }
+    const logLost: Array<{ author: string, seq: number }> = []
+    for (const d of logs?.damage ?? []) {
+      for (const e of d.entries) if (!await this.readable(`a!${e.author}!${pad(e.seq)}`)) logLost.push(e)
+    }
+    return integrityReport({ record: this.record, index, present, readErrors, logs, logLost })
+  }
+
+  /** The author/seq keys the record vouches for that a point read still finds (when iteration fails). */
+  private async * authorKeysByGet (): AsyncGenerator<[string, number]> {
+    for (const [author, last] of [...this.record.authors].sort(([a], [b]) => a < b ? -1 : 1)) {
+      for (let seq = 1; seq <= last; seq++) if (await this.readable(`a!${author}!${pad(seq)}`)) yield [author, seq]
+    }
+  }
+
+  private async readable (key: string): Promise<boolean> {
+    try {
+      return await this.db.get(key) !== undefined
+    } catch {
+      return false
+    }
+  }
+
+  /**
+   * Opens a copy of an existing store for offline checks, so that LevelDB's recovery at
+   * open (which drops a damaged log and rewrites the directory) never touches the original.
+   * Fails if the directory holds no govmesh store.
+   */
+  static async inspect (path: string): Promise<InspectedStore> {
+    if (!existsSync(join(path, 'CURRENT'))) throw new StoreMismatchError(`${path} is not a govmesh store`)
+    const logs = scanLevelLogs(path)
+    const copy = copyStoreDir(path)
+    const remove = (): void => { rmSync(copy, { recursive: true, force: true }) }
+    let db: Db
+    try {
+      db = await openLevel(copy, false)
+    } catch (err) {
+      remove()
+      if (err instanceof StoreDamagedError) throw new StoreDamagedError(path, err.summary)
+      throw err
+    }
+    const store = new Store(db, path)
+    const close = async (): Promise<void> => { await db.close(); remove() }
+    try {
+      const problems = (checkLevelTables(path) ?? [])
+        .map(t => `table ${t.file}: ${t.actualBytes === null ? 'missing' : `${t.actualBytes} of its ${t.expectedBytes} bytes`}`)
+      let schema: string | undefined = String(SCHEMA_VERSION)
+      let meshId: string | undefined
+      try {
+        schema = text(await db.get('m!schema'))
+        meshId = text(await db.get('m!mesh'))
+        if (schema === undefined || meshId === undefined) throw new StoreMismatchError(`${path} is not a govmesh store`)
+      } catch (err) {
+        if (err instanceof GovmeshError) throw err
+        // Unreadable, not absent: check what can still be read against the record.
+        problems.push(readError('the schema record', err))
+      }
+      if (schema !== '1' && schema !== String(SCHEMA_VERSION)) throw new StoreMismatchError(`store schema version ${schema} is not ${SCHEMA_VERSION}`)
+      const report = await store.check(logs, { computeRecord: schema === '1' })
+      report.problems.unshift(...problems)
+      report.ok &&= problems.length === 0
+      return { store, meshId, schema: Number(schema), report, logs, close }
+    } catch (err) {
+      await close()
+      throw err
+    }
   }
 
   /** Author/seq index entries: [author hex, seq, cid]. */
@@ -124,7 +350,17 @@ export class Store {
       for (const d of e.deps) ops.push({ type: 'put', key: `c!${d}!${e.id}`, value: empty })
       ops.push({ type: 'del', key: `p!${e.id}` })
     }
+    ops.push(...this.recordOps(entries))
     await this.db.batch(ops, { sync: opts.sync === true })
+  }
+
+  /** The integrity record after a batch of entries; it goes in the same level batch. */
+  private recordOps (entries: StoredEntry[]): Array<{ type: 'put', key: string, value: Uint8Array }> {
+    for (const e of entries) {
+      if (e.seq > (this.record.authors.get(e.author) ?? 0)) this.record.authors.set(e.author, e.seq)
+    }
+    this.record.entries += entries.length
+    return [{ type: 'put', key: INTEGRITY_KEY, value: encodeIntegrityRecord(this.record) }]
   }
 
   async putPending (id: string, bytes: Uint8Array): Promise<void> {
@@ -143,8 +379,16 @@ export class Store {
   async *replay (): AsyncGenerator<Uint8Array> {
     const dec = new TextDecoder()
     for await (const id of this.db.values({ gte: 'o!', lt: 'o"' })) {
-      const bytes = await this.db.get(`e!${dec.decode(id)}`)
-      if (bytes !== undefined) yield bytes
+      const cid = dec.decode(id)
+      let bytes: Uint8Array | undefined
+      try {
+        bytes = await this.db.get(`e!${cid}`)
+      } catch (err) {
+        throw new StoreDamagedError(this.path, readError(`entry ${cid}`, err))
+      }
+      // The order index names it, so it was written in the same batch: its loss is damage.
+      if (bytes === undefined) throw new StoreDamagedError(this.path, `entry ${cid} is missing (the order index names it)`)
+      yield bytes
     }
   }
 

@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { ApiClient, clientOptions, type ClientOptions } from '../client.js'
 import { CliError, emit, EXIT, table } from '../output.js'
 import { registerProof } from './proof.js'
+import { registerStoreCommands } from './store.js'
 
 interface EntryView { cid: string, type: string, author: string, authorPeerId: string, seq: number, prev: string | null, parents: string[], time: number, body: unknown, signature: string, revoked: boolean }
 
@@ -21,6 +22,7 @@ function entriesTable (entries: EntryView[]): string {
 export function registerDag (program: Command): void {
   const dag = program.command('dag').description('query a node\'s lineage DAG, export proofs, check a store')
   registerProof(program, dag)
+  registerStoreCommands(program, dag)
   clientOptions(dag.command('heads').description('the DAG heads and frontier'))
     .action(async (opts: ClientOptions) => {
       const r = await new ApiClient(opts).get<{ heads: string[], frontier: Record<string, number> }>('/v1/dag/heads')

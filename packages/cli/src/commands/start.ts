@@ -2,8 +2,12 @@ import { readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Command } from 'commander'
 import { decodeGenesisFile } from '@govmesh/core'
-import { createGovmeshNode, createLogger, DEFAULT_EXECUTORS, parseExecutorConfig, startApi, type ExecutorConfig, type LogLevel } from '@govmesh/node'
+import {
+  createGovmeshNode, createLogger, DEFAULT_EXECUTORS, parseExecutorConfig, startApi, StoreDamagedError, type ExecutorConfig,
+  type LogLevel
+} from '@govmesh/node'
 import { CliError, EXIT } from '../output.js'
+import { rebuildHint } from './store.js'
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v]
 
@@ -55,6 +59,10 @@ export function registerStart (program: Command): void {
         executors: opts.config !== undefined ? readConfig(opts.config) : undefined,
         advertiseDigest: opts.advertiseDigest,
         logger
+      }).catch((err: unknown) => {
+        // A damaged store is refused, never repaired: name the loss and the way out on one line.
+        if (err instanceof StoreDamagedError) throw new CliError(`${err.message}; ${rebuildHint(opts.dataDir)} (details: govmesh dag verify --data-dir ${opts.dataDir})`)
+        throw err
       })
       let api
       try {
