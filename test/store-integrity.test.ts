@@ -78,6 +78,12 @@ describe('store integrity: damage in a copy of a stopped node', () => {
       written.push(...batch.map(e => e.id))
       await post(batch.map(e => toBase64(e.bytes)))
     }
+    // The node itself authors too (exec.request, exec.result): a rebuilt node must not reuse those seqs.
+    for (let i = 0; i < 3; i++) {
+      const r = await mesh.post(n1, '/v1/exec', { action: 'echo', resource: `jobs/${i}`, target: 'zone:a' })
+      expect(r.status, JSON.stringify(r.body)).toBe(200)
+    }
+    written.push(...await cids(n1))
     await waitFor('n2 to hold every entry', async () => {
       const held = new Set(await cids(n2))
       return written.every(id => held.has(id))
@@ -91,7 +97,7 @@ describe('store integrity: damage in a copy of a stopped node', () => {
   afterAll(async () => { await mesh.cleanup() })
 
   /** Checks one damaged copy: verify names the loss and changes nothing, start refuses, rebuild + sync recovers all. */
-  async function damagedCopy (name: string, damage: (db: string) => void): Promise<VerifyJson> {
+  async function damagedCopy (name: string, damage: (db: string) => void, opts: { checkRefill?: boolean } = {}): Promise<VerifyJson> {
     const dir = join(mesh.root, name)
     cpSync(n1.dir, dir, { recursive: true })
     const db = join(dir, 'db')
@@ -123,10 +129,30 @@ describe('store integrity: damage in a copy of a stopped node', () => {
 
     const copy: NodeHandle = { name, dir, peerId: n1.peerId, keys: n1.keys, addrs: [], log: [] }
     mesh.nodes.push(copy)
+    const ownKey = toHex(n1.keys.publicKey)
+    const ownSeq = (await mesh.status(n2)).frontier[ownKey]!
+    if (opts.checkRefill === true) {
+      // Alone, the rebuilt node cannot get its own chain back, so it refuses to author.
+      expect(JSON.parse(readFileSync(join(dir, 'refill.json'), 'utf8'))).toMatchObject({ author: ownKey, seq: ownSeq })
+      await mesh.start(copy)
+      const refused = await mesh.post(copy, '/v1/exec', { action: 'echo', resource: 'jobs/x', target: 'zone:a' })
+      expect(refused.body, JSON.stringify(refused.body)).toMatchObject({ error: 'node.refilling' })
+      await mesh.stop(copy)
+    }
     await mesh.start(copy, { bootstrap: [n2] })
     const expected = await cids(n2)
     await waitFor(`${name} to refill every entry from n2`, async () => JSON.stringify(await cids(copy)) === JSON.stringify(expected), 30_000)
     for (const id of written) expect(expected).toContain(id)
+    if (opts.checkRefill === true) {
+      await waitFor('the refill marker to clear', () => !existsSync(join(dir, 'refill.json')))
+      const again = await mesh.post(copy, '/v1/exec', { action: 'echo', resource: 'jobs/y', target: 'zone:a' })
+      expect(again.status, JSON.stringify(again.body)).toBe(200)
+      // Its next entries continue its chain: n2 accepts them with no second entry at any seq.
+      await waitFor('n2 to accept the new entries', async () => (await mesh.status(n2)).frontier[ownKey]! > ownSeq)
+      const log = await mesh.get<{ entries: Array<{ seq: number }> }>(n2, `/v1/dag/log?author=${ownKey}&limit=10000`)
+      const seqs = log.entries.map(e => e.seq).sort((a, b) => a - b)
+      expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1))
+    }
     await mesh.stop(copy)
     const after = await govmesh(['dag', 'verify', '--data-dir', dir, '--json'])
     expect(after.code, after.stdout + after.stderr).toBe(0)
@@ -140,7 +166,7 @@ describe('store integrity: damage in a copy of a stopped node', () => {
       // Inside the first 32 KiB block: LevelDB drops the rest of that block and keeps the later ones.
       for (let i = 12_000; i < 12_040; i++) bytes[i] = bytes[i]! ^ 0xff
       writeFileSync(log, bytes)
-    })
+    }, { checkRefill: true })
     expect(report.missing.entries).toBeGreaterThan(0)
     expect(report.expected).toBe(report.entries + report.missing.entries)
     const phase2 = new Set(Array.from({ length: 120 }, (_, i) => 41 + i))

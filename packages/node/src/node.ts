@@ -19,6 +19,7 @@ import { entriesTopic, EXEC_PROTOCOL, heartbeatsTopic, SYNC_PROTOCOL } from './p
 import { ExecEngine } from './exec.js'
 import type { ExecutorConfig } from './executors.js'
 import { TrustTracker } from './trust-tracker.js'
+import { clearRefillMarker, NodeRefillingError, readRefillMarker, type RefillMarker } from './refill.js'
 import { Store, type StoredEntry } from './store.js'
 import { SyncEngine } from './sync.js'
 
@@ -114,6 +115,8 @@ export class GovmeshNode extends EventEmitter {
   private timers: NodeJS.Timeout[] = []
   private readonly startedAt = Date.now()
   private stopped = false
+  /** Set after `store rebuild` until sync brings back this node's own chain. */
+  private refill: RefillMarker | undefined
 
   constructor (private readonly init: GovmeshNodeInit, keys: KeyPair) {
     super()
@@ -137,6 +140,7 @@ export class GovmeshNode extends EventEmitter {
   async start (): Promise<void> {
     mkdirSync(this.init.dataDir, { recursive: true })
     this.store = await Store.open({ path: join(this.init.dataDir, 'db'), meshId: this.meshId })
+    this.refill = readRefillMarker(this.init.dataDir)
     if (this.store.migratedFrom !== undefined) {
       this.log.info('store migrated: integrity record computed from what the store holds', { fromSchema: this.store.migratedFrom })
     }
@@ -151,6 +155,7 @@ export class GovmeshNode extends EventEmitter {
       try { this.dag.add(bytes) } catch { /* no longer valid: left out */ }
     }
     if (replayed === 0) await this.persist([this.dag.genesis], { sync: true })
+    if (this.refill !== undefined) this.checkRefilled()
     this.updateGauges()
 
     this.libp2p = await createMeshLibp2p({
@@ -309,6 +314,7 @@ export class GovmeshNode extends EventEmitter {
       this.log.info('policy changed', { digest: this.policy.digest() })
       await this.store.putPolicyState(this.policy.encodeState())
     }
+    if (this.refill !== undefined) this.checkRefilled()
     this.updateGauges()
     end()
     for (const ev of equivocations) void this.reportEquivocation(ev)
@@ -317,6 +323,7 @@ export class GovmeshNode extends EventEmitter {
 
   /** Authors, stores and publishes this node's own next entry. */
   async append<T extends EntryType> (type: T, body: EntryBody<T>, parents?: SignedEntry['cid'][]): Promise<SignedEntry<T>> {
+    if (this.refill !== undefined) throw new NodeRefillingError(this.dag.frontier()[this.publicKey] ?? 0, this.refill.seq)
     const signed = nextEntry(this.dag, this.keys, { type, body, parents }, nodeCrypto)
     // Just signed here: no need to verify our own signature again.
     const [outcome] = await this.ingest([signed], 'local', { publish: true, sync: this.fsync, verified: true })
@@ -367,6 +374,14 @@ export class GovmeshNode extends EventEmitter {
     })
     this.writeChain = write.catch((err: unknown) => { this.log.error('store write failed', { error: (err as Error).message }) })
     await write
+  }
+
+  private checkRefilled (): void {
+    const own = this.dag.frontier()[this.publicKey] ?? 0
+    if (this.refill === undefined || own < this.refill.seq) return
+    this.log.info('store refilled: own entries back from peers, authoring again', { seq: own, damagedStore: this.refill.damagedStore })
+    this.refill = undefined
+    clearRefillMarker(this.init.dataDir)
   }
 
   /** Cheap counters after every ingest; the peer gauge only changes on connect and disconnect. */

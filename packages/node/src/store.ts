@@ -122,6 +122,8 @@ export interface InspectedStore {
   /** Schema of the original; 1 means no integrity record existed (it was computed from the contents). */
   schema: number
   report: IntegrityReport
+  /** The integrity record read (or, for schema 1, computed) from the copy. */
+  record: IntegrityRecord
   logs: LogScan
   /** Closes the copy and deletes it. */
   close: () => Promise<void>
@@ -321,7 +323,7 @@ export class Store {
       const report = await store.check(logs, { computeRecord: schema === '1' })
       report.problems.unshift(...problems)
       report.ok &&= problems.length === 0
-      return { store, meshId, schema: Number(schema), report, logs, close }
+      return { store, meshId, schema: Number(schema), report, record: store.record, logs, close }
     } catch (err) {
       await close()
       throw err

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Command } from 'commander'
-import { createDag, GovmeshError } from '@govmesh/core'
+import { createDag, decodeKeyFile, GovmeshError, toHex } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
-import { Store, StoreDamagedError, type InspectedStore, type IntegrityReport } from '@govmesh/node'
+import { Store, StoreDamagedError, writeRefillMarker, type InspectedStore, type IntegrityReport } from '@govmesh/node'
 import { CliError, emit, EXIT } from '../output.js'
 
 /** The one-line way out of a damaged store, named by `dag verify` and by `start`'s refusal. */
@@ -124,19 +124,46 @@ async function verifyStore (dataDir: string, json: boolean): Promise<VerifyResul
   }
 }
 
+/** This node's highest seq the damaged store vouches for (its record, or entries legible in a damaged log). */
+async function ownLastSeq (dbPath: string, author: string): Promise<number | undefined> {
+  let opened: InspectedStore
+  try {
+    opened = await Store.inspect(dbPath)
+  } catch {
+    return undefined
+  }
+  try {
+    const ranges = opened.report.missing.ranges.filter(r => r.author === author).map(r => r.to)
+    return Math.max(opened.record.authors.get(author) ?? 0, ...ranges)
+  } finally {
+    await opened.close()
+  }
+}
+
+interface RebuildResult { dataDir: string, movedTo: string, keyKept: boolean, ownSeq: number | null }
+
 /** `rebuild`: the damaged database moves to db.damaged-<time>, next to the key, which stays. */
-function rebuildStore (dataDir: string): { dataDir: string, movedTo: string, keyKept: boolean } {
+async function rebuildStore (dataDir: string): Promise<RebuildResult> {
   const dbPath = join(dataDir, 'db')
-  if (!existsSync(join(dataDir, 'node.key'))) throw new CliError(`${dataDir}/node.key not found: not a node data dir`)
+  let keyText: string
+  try {
+    keyText = readFileSync(join(dataDir, 'node.key'), 'utf8')
+  } catch {
+    throw new CliError(`${dataDir}/node.key not found: not a node data dir`)
+  }
   if (!existsSync(dbPath)) throw new CliError(`${dbPath} does not exist: nothing to rebuild (start the node to create it)`)
   refuseRunning(dataDir)
+  const author = toHex(decodeKeyFile(keyText, nodeCrypto).publicKey)
+  const ownSeq = await ownLastSeq(dbPath, author)
   const movedTo = join(dataDir, `db.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`)
   try {
     renameSync(dbPath, movedTo)
   } catch (err) {
     throw new CliError(`cannot move ${dbPath} aside: ${(err as Error).message}`)
   }
-  return { dataDir, movedTo, keyKept: true }
+  // Until sync brings the node's own chain back, it must not sign at a seq it already used.
+  if (ownSeq !== undefined && ownSeq > 0) writeRefillMarker(dataDir, { author, seq: ownSeq, damagedStore: movedTo })
+  return { dataDir, movedTo, keyKept: true, ownSeq: ownSeq ?? null }
 }
 
 /** `dag verify` (offline, read-only store check) and `store rebuild`. */
@@ -155,11 +182,14 @@ export function registerStoreCommands (program: Command, dag: Command): void {
     .description('move a damaged store aside (kept, not deleted) and keep the node key: the next start refills the store from peers')
     .requiredOption('--data-dir <dir>', 'the node\'s data directory')
     .option('--json', 'print JSON for scripts', false)
-    .action((opts: { dataDir: string, json: boolean }) => {
-      const r = rebuildStore(opts.dataDir)
+    .action(async (opts: { dataDir: string, json: boolean }) => {
+      const r = await rebuildStore(opts.dataDir)
       emit(opts.json, r, () => [
         `moved the store to ${r.movedTo} (kept for inspection); ${opts.dataDir}/node.key kept`,
+        r.ownSeq === null
+          ? 'warning: the damaged store does not say how far this node\'s own chain went; let it sync before it authors'
+          : r.ownSeq > 0 ? `this node authors nothing until sync brings back its own entries up to seq ${r.ownSeq}` : '',
         `next: govmesh start --data-dir ${opts.dataDir} --genesis FILE --bootstrap PEER refills it from peers through sync`
-      ].join('\n'))
+      ].filter(l => l !== '').join('\n'))
     })
 }
