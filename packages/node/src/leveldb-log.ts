@@ -65,7 +65,9 @@ function legibleEntries (bytes: Uint8Array): Array<{ author: string, seq: number
 }
 
 /** Scans one log file's bytes; the damaged ranges are those LevelDB's own reader would drop. */
-export function scanLogBytes (file: string, buf: Uint8Array, onRecord?: (record: Uint8Array) => void): { damage: LogDamage[], tornTail: boolean } {
+export function scanLogBytes (
+  file: string, buf: Uint8Array, onRecord?: (record: Uint8Array) => void
+): { damage: LogDamage[], tornTail: boolean } {
   const damage: LogDamage[] = []
   let parts: Uint8Array[] = []
   let recordStart = -1 // start of the logical record being assembled, while in a fragmented one
@@ -77,7 +79,8 @@ export function scanLogBytes (file: string, buf: Uint8Array, onRecord?: (record:
   }
   const close = (to: number): void => {
     if (dropFrom < 0) return
-    damage.push({ file, offset: dropFrom, bytes: to - dropFrom, reason: dropReason, entries: legibleEntries(buf.subarray(dropFrom, to)) })
+    const entries = legibleEntries(buf.subarray(dropFrom, to))
+    damage.push({ file, offset: dropFrom, bytes: to - dropFrom, reason: dropReason, entries })
     dropFrom = -1
   }
   const done = (tornTail: boolean): { damage: LogDamage[], tornTail: boolean } => {
@@ -166,6 +169,17 @@ function varint (buf: Uint8Array, at: { pos: number }): number {
     if ((b & 0x80) === 0) return n
     scale *= 128
   }
+}
+
+/** One line for a damaged log range. */
+export function describeLogDamage (d: LogDamage): string {
+  return `write-ahead log ${d.file}: ${d.bytes} bytes at offset ${d.offset} unreadable (${d.reason})`
+}
+
+/** One line for a damaged table file. */
+export function describeTableDamage (t: TableDamage): string {
+  const what = t.actualBytes === null ? 'is missing' : `has ${t.actualBytes} of its ${t.expectedBytes} bytes`
+  return `table ${t.file} ${what}`
 }
 
 /** A table file the manifest lists that is absent or not the size the manifest recorded. */

@@ -36,7 +36,8 @@ export function clearRefillMarker (dataDir: string): void {
 export class NodeRefillingError extends GovmeshError {
   readonly statusCode = 503
   constructor (have: number, need: number) {
-    super('node.refilling', `the store is refilling from peers after a rebuild (own seq ${have} of ${need}): this node authors nothing until it is back`)
+    super('node.refilling', `the store is refilling from peers after a rebuild (own seq ${have} of ${need}): ` +
+      'this node authors nothing until its own entries are back')
     this.name = 'NodeRefillingError'
   }
 }

@@ -1,5 +1,5 @@
 import { peerIdFromPublicKey } from '@govmesh/core'
-import type { LogScan } from './leveldb-log.js'
+import { describeLogDamage, type LogScan } from './leveldb-log.js'
 
 /**
  * The integrity record: what the store vouches it holds. One key, `m!integrity`, rewritten in
@@ -39,7 +39,9 @@ export function decodeIntegrityRecord (bytes: Uint8Array): IntegrityRecord {
   if (bytes[0] !== RECORD_VERSION || (bytes.length - 9) % 40 !== 0) throw new Error('the integrity record is malformed')
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const authors = new Map<string, number>()
-  for (let at = 9; at < bytes.length; at += 40) authors.set(Buffer.from(bytes.subarray(at, at + 32)).toString('hex'), dv.getFloat64(at + 32))
+  for (let at = 9; at < bytes.length; at += 40) {
+    authors.set(Buffer.from(bytes.subarray(at, at + 32)).toString('hex'), dv.getFloat64(at + 32))
+  }
   return { entries: dv.getFloat64(1), authors }
 }
 
@@ -84,10 +86,13 @@ const peerOf = (author: string): string => {
  * Compares the author/seq index (keys in order: by author, then seq) with the record,
  * streaming: memory is bounded by the number of gaps reported, not by history.
  */
-export async function scanAuthorIndex (keys: AsyncIterable<[string, number]>, record: IntegrityRecord): Promise<IndexScan> {
+export async function scanAuthorIndex (
+  keys: AsyncIterable<[string, number]>, record: IntegrityRecord
+): Promise<IndexScan> {
   const out: IndexScan = { ranges: [], ahead: [] }
   const gap = (author: string, from: number, to: number): void => {
-    if (to >= from && out.ranges.length < MAX_RANGES) out.ranges.push({ author, authorPeerId: peerOf(author), from, to })
+    if (to < from || out.ranges.length >= MAX_RANGES) return
+    out.ranges.push({ author, authorPeerId: peerOf(author), from, to })
   }
   const seen = new Set<string>()
   let author: string | undefined
@@ -113,13 +118,15 @@ export async function scanAuthorIndex (keys: AsyncIterable<[string, number]>, re
   return out
 }
 
-const short = (author: string): string => `${peerOf(author)}`
+/** `4` or `4-6`. */
+export const seqSpan = (r: { from: number, to: number }): string =>
+  r.from === r.to ? String(r.from) : `${r.from}-${r.to}`
 
 /** Human summary of a report's loss, one line. */
 export function describeLoss (report: IntegrityReport): string {
   const parts: string[] = []
   if (report.missing.entries > 0) {
-    const byAuthor = report.missing.ranges.slice(0, 4).map(r => `${short(r.author)} seq ${r.from === r.to ? r.from : `${r.from}-${r.to}`}`)
+    const byAuthor = report.missing.ranges.slice(0, 4).map(r => `${peerOf(r.author)} seq ${seqSpan(r)}`)
     const more = report.missing.ranges.length > 4 ? `, and ${report.missing.ranges.length - 4} more range(s)` : ''
     parts.push(`${report.missing.entries} of ${report.expected} entries missing (${byAuthor.join(', ')}${more})`)
   }
@@ -145,12 +152,12 @@ export function integrityReport (init: {
   const ranges = [...(init.index?.ranges ?? [])]
   let expected = init.record.entries
   for (const d of init.logs?.damage ?? []) {
-    problems.push(`write-ahead log ${d.file}: ${d.bytes} bytes at offset ${d.offset} unreadable (${d.reason}); ` +
-      'LevelDB drops them at open')
+    problems.push(`${describeLogDamage(d)}; LevelDB drops them at open`)
   }
   const beyond = new Map<string, number>()
   for (const e of init.logLost ?? []) {
-    if (e.seq > (init.record.authors.get(e.author) ?? 0)) beyond.set(e.author, Math.max(e.seq, beyond.get(e.author) ?? 0))
+    const last = init.record.authors.get(e.author) ?? 0
+    if (e.seq > last) beyond.set(e.author, Math.max(e.seq, beyond.get(e.author) ?? 0))
   }
   for (const [author, to] of beyond) {
     const from = (init.record.authors.get(author) ?? 0) + 1
@@ -158,7 +165,8 @@ export function integrityReport (init: {
     expected += to - from + 1
   }
   for (const a of init.index?.ahead ?? []) {
-    problems.push(`author ${short(a.author)} holds seq 1-${a.held} but the integrity record says ${a.record}: the record was lost`)
+    problems.push(`author ${peerOf(a.author)} holds seq 1-${a.held} but the integrity record says ${a.record}: ` +
+      'the record was lost')
   }
   const inRanges = ranges.reduce((n, r) => n + r.to - r.from + 1, 0)
   const present = init.present ?? expected - inRanges
@@ -169,5 +177,6 @@ export function integrityReport (init: {
     problems.push(`the order index holds ${present} entries but the integrity record vouches for ${expected}`)
   }
   const missing = Math.max(inRanges, expected - present)
-  return { ok: problems.length === 0 && missing === 0, expected, present, missing: { entries: missing, ranges }, problems }
+  const ok = problems.length === 0 && missing === 0
+  return { ok, expected, present, missing: { entries: missing, ranges }, problems }
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Level } from 'level'
 import { GovmeshError } from '@govmesh/core'
-import { checkLevelTables, scanLevelLogs, type LogScan } from './leveldb-log.js'
+import { checkLevelTables, describeLogDamage, describeTableDamage, scanLevelLogs, type LogScan } from './leveldb-log.js'
 import {
   decodeIntegrityRecord, describeLoss, encodeIntegrityRecord, INTEGRITY_KEY, integrityReport, scanAuthorIndex,
   type IntegrityRecord, type IntegrityReport
@@ -50,7 +50,8 @@ export class StoreDamagedError extends GovmeshError {
 //   m!integrity       the integrity record (see store-integrity.ts), in every entry batch
 const pad = (n: number): string => n.toString(16).padStart(12, '0')
 const utf8 = new TextEncoder()
-const text = (v: Uint8Array | undefined): string | undefined => v === undefined ? undefined : new TextDecoder().decode(v)
+const text = (v: Uint8Array | undefined): string | undefined =>
+  v === undefined ? undefined : new TextDecoder().decode(v)
 
 export interface StoredEntry {
   id: string
@@ -62,6 +63,10 @@ export interface StoredEntry {
 
 type Db = Level<string, Uint8Array>
 
+const notAStore = (path: string): StoreMismatchError => new StoreMismatchError(`${path} is not a govmesh store`)
+const unknownSchema = (schema: string | undefined): StoreMismatchError =>
+  new StoreMismatchError(`store schema version ${schema} is not ${SCHEMA_VERSION}; migrate or use a new data dir`)
+
 /** Opens level, turning its failures into one-line typed errors. */
 async function openLevel (path: string, createIfMissing: boolean): Promise<Db> {
   const db = new Level<string, Uint8Array>(path, { valueEncoding: 'view', createIfMissing })
@@ -70,7 +75,7 @@ async function openLevel (path: string, createIfMissing: boolean): Promise<Db> {
   } catch (err) {
     const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message
     if (/lock/i.test(cause)) throw new StoreLockedError(path)
-    if (!createIfMissing && /does not exist/i.test(cause)) throw new StoreMismatchError(`${path} is not a govmesh store`)
+    if (!createIfMissing && /does not exist/i.test(cause)) throw notAStore(path)
     throw new StoreDamagedError(path, `LevelDB cannot open it: ${cause}`)
   }
   return db
@@ -85,14 +90,10 @@ function refuseDamagedFiles (path: string): LogScan | undefined {
   if (!existsSync(path)) return undefined
   const logs = scanLevelLogs(path)
   const d = logs.damage[0]
-  if (d !== undefined) {
-    throw new StoreDamagedError(path, `write-ahead log ${d.file}: ${d.bytes} bytes at offset ${d.offset} unreadable (${d.reason})`)
-  }
+  if (d !== undefined) throw new StoreDamagedError(path, describeLogDamage(d))
   const tables = checkLevelTables(path)
   const t = tables?.[0]
-  if (t !== undefined) {
-    throw new StoreDamagedError(path, `table ${t.file} ${t.actualBytes === null ? 'is missing' : `has ${t.actualBytes} of its ${t.expectedBytes} bytes`}`)
-  }
+  if (t !== undefined) throw new StoreDamagedError(path, describeTableDamage(t))
   return logs
 }
 
@@ -185,7 +186,7 @@ export class Store {
       return
     }
     if (schema !== '1' && schema !== String(SCHEMA_VERSION)) {
-      throw new StoreMismatchError(`store schema version ${schema} is not ${SCHEMA_VERSION}; migrate or use a new data dir`)
+      throw unknownSchema(schema)
     }
     if (mesh !== meshId) throw new StoreMismatchError(`store belongs to mesh ${mesh}, not ${meshId}`)
     if (schema === '1') {
@@ -291,7 +292,7 @@ export class Store {
    * Fails if the directory holds no govmesh store.
    */
   static async inspect (path: string): Promise<InspectedStore> {
-    if (!existsSync(join(path, 'CURRENT'))) throw new StoreMismatchError(`${path} is not a govmesh store`)
+    if (!existsSync(join(path, 'CURRENT'))) throw notAStore(path)
     const logs = scanLevelLogs(path)
     const copy = copyStoreDir(path)
     const remove = (): void => { rmSync(copy, { recursive: true, force: true }) }
@@ -307,19 +308,19 @@ export class Store {
     const close = async (): Promise<void> => { await db.close(); remove() }
     try {
       const problems = (checkLevelTables(path) ?? [])
-        .map(t => `table ${t.file}: ${t.actualBytes === null ? 'missing' : `${t.actualBytes} of its ${t.expectedBytes} bytes`}`)
+        .map(describeTableDamage)
       let schema: string | undefined = String(SCHEMA_VERSION)
       let meshId: string | undefined
       try {
         schema = text(await db.get('m!schema'))
         meshId = text(await db.get('m!mesh'))
-        if (schema === undefined || meshId === undefined) throw new StoreMismatchError(`${path} is not a govmesh store`)
+        if (schema === undefined || meshId === undefined) throw notAStore(path)
       } catch (err) {
         if (err instanceof GovmeshError) throw err
         // Unreadable, not absent: check what can still be read against the record.
         problems.push(readError('the schema record', err))
       }
-      if (schema !== '1' && schema !== String(SCHEMA_VERSION)) throw new StoreMismatchError(`store schema version ${schema} is not ${SCHEMA_VERSION}`)
+      if (schema !== '1' && schema !== String(SCHEMA_VERSION)) throw unknownSchema(schema)
       const report = await store.check(logs, { computeRecord: schema === '1' })
       report.problems.unshift(...problems)
       report.ok &&= problems.length === 0
@@ -389,7 +390,9 @@ export class Store {
         throw new StoreDamagedError(this.path, readError(`entry ${cid}`, err))
       }
       // The order index names it, so it was written in the same batch: its loss is damage.
-      if (bytes === undefined) throw new StoreDamagedError(this.path, `entry ${cid} is missing (the order index names it)`)
+      if (bytes === undefined) {
+        throw new StoreDamagedError(this.path, `entry ${cid} is missing (the order index names it)`)
+      }
       yield bytes
     }
   }

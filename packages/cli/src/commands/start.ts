@@ -3,8 +3,8 @@ import { join } from 'node:path'
 import type { Command } from 'commander'
 import { decodeGenesisFile } from '@govmesh/core'
 import {
-  createGovmeshNode, createLogger, DEFAULT_EXECUTORS, parseExecutorConfig, startApi, StoreDamagedError, type ExecutorConfig,
-  type LogLevel
+  createGovmeshNode, createLogger, DEFAULT_EXECUTORS, parseExecutorConfig, startApi, StoreDamagedError,
+  type ExecutorConfig, type LogLevel
 } from '@govmesh/node'
 import { CliError, EXIT } from '../output.js'
 import { rebuildHint } from './store.js'
@@ -61,8 +61,9 @@ export function registerStart (program: Command): void {
         logger
       }).catch((err: unknown) => {
         // A damaged store is refused, never repaired: name the loss and the way out on one line.
-        if (err instanceof StoreDamagedError) throw new CliError(`${err.message}; ${rebuildHint(opts.dataDir)} (details: govmesh dag verify --data-dir ${opts.dataDir})`)
-        throw err
+        if (!(err instanceof StoreDamagedError)) throw err
+        const details = `details: govmesh dag verify --data-dir ${opts.dataDir}`
+        throw new CliError(`${err.message}; ${rebuildHint(opts.dataDir)} (${details})`)
       })
       let api
       try {

@@ -3,7 +3,9 @@ import { join } from 'node:path'
 import type { Command } from 'commander'
 import { createDag, decodeKeyFile, GovmeshError, toHex } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
-import { Store, StoreDamagedError, writeRefillMarker, type InspectedStore, type IntegrityReport } from '@govmesh/node'
+import {
+  seqSpan, Store, StoreDamagedError, writeRefillMarker, type InspectedStore, type IntegrityReport
+} from '@govmesh/node'
 import { CliError, emit, EXIT } from '../output.js'
 
 /** The one-line way out of a damaged store, named by `dag verify` and by `start`'s refusal. */
@@ -24,7 +26,8 @@ function refuseRunning (dataDir: string): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EPERM') return
   }
-  throw new CliError(`a node (pid ${pid}) is running on ${dataDir}: stop it first (or remove a stale ${dataDir}/node.json)`)
+  throw new CliError(`a node (pid ${pid}) is running on ${dataDir}: stop it first ` +
+    `(or remove a stale ${dataDir}/node.json)`)
 }
 
 interface VerifyResult {
@@ -39,19 +42,22 @@ interface VerifyResult {
   problems: string[]
 }
 
+interface DeepCheck { entries: number, accepted: number, problems: string[] }
+
 /** Replays the copy into a fresh DAG: every signature, chain and writer, and the author index. */
-async function deepCheck (opened: InspectedStore, json: boolean): Promise<{ entries: number, accepted: number, problems: string[] }> {
+async function deepCheck (opened: InspectedStore, json: boolean): Promise<DeepCheck> {
   const { store, meshId } = opened
   const problems: string[] = []
   let entries = 0
-  if (meshId === undefined) return { entries, accepted: 0, problems: ['entries not replayed: the mesh record is unreadable'] }
+  const none = (problem: string): DeepCheck => ({ entries, accepted: 0, problems: [problem] })
+  if (meshId === undefined) return none('entries not replayed: the mesh record is unreadable')
   let genesisBytes
   try {
     genesisBytes = await store.getEntry(meshId)
   } catch (err) {
-    return { entries, accepted: 0, problems: [`entries not replayed: the genesis entry is unreadable: ${(err as Error).message}`] }
+    return none(`entries not replayed: the genesis entry is unreadable: ${(err as Error).message}`)
   }
-  if (genesisBytes === undefined) return { entries, accepted: 0, problems: [`the store has no genesis entry ${meshId}`] }
+  if (genesisBytes === undefined) return none(`the store has no genesis entry ${meshId}`)
   const d = createDag({ genesis: genesisBytes, crypto: nodeCrypto })
   try {
     for await (const bytes of store.replay()) {
@@ -60,17 +66,23 @@ async function deepCheck (opened: InspectedStore, json: boolean): Promise<{ entr
         const r = d.add(bytes)
         for (const rej of r.rejected) problems.push(`${rej.id}: ${rej.error.code}: ${rej.error.message}`)
       } catch (err) {
-        problems.push(`entry #${entries}: ${err instanceof GovmeshError ? err.code : 'invalid'}: ${(err as Error).message}`)
+        const code = err instanceof GovmeshError ? err.code : 'invalid'
+        problems.push(`entry #${entries}: ${code}: ${(err as Error).message}`)
       }
       if (!json && entries % 1000 === 0) process.stderr.write(`checked ${entries} entries\n`)
     }
     const waiting = d.pending()
     // Entries after a loss wait for it: one line says so, not one per entry.
-    for (const p of waiting.slice(0, 3)) problems.push(`${p.id}: waits for ${p.missing.join(', ')}, which the store does not hold`)
-    if (waiting.length > 3) problems.push(`and ${waiting.length - 3} more entries wait for entries the store does not hold`)
+    for (const p of waiting.slice(0, 3)) {
+      problems.push(`${p.id}: waits for ${p.missing.join(', ')}, which the store does not hold`)
+    }
+    if (waiting.length > 3) {
+      problems.push(`and ${waiting.length - 3} more entries wait for entries the store does not hold`)
+    }
     for await (const [author, seq, cid] of store.authorIndex()) {
       const m = d.meta(cid)
-      if (m === undefined || m.author !== author || m.seq !== seq) problems.push(`author index ${author.slice(0, 16)}…/${seq} points to ${cid}, which does not match`)
+      if (m !== undefined && m.author === author && m.seq === seq) continue
+      problems.push(`author index ${author.slice(0, 16)}…/${seq} points to ${cid}, which does not match`)
     }
   } catch (err) {
     problems.push(err instanceof StoreDamagedError ? err.summary : `store unreadable: ${(err as Error).message}`)
@@ -81,11 +93,15 @@ async function deepCheck (opened: InspectedStore, json: boolean): Promise<{ entr
 function render (r: VerifyResult, dataDir: string): string {
   if (r.ok) {
     const note = r.schema === 1 ? ' (schema 1 store: no integrity record yet, it is written at the next start)' : ''
-    return `store ok: ${r.entries} entries of ${r.expected} vouched for, mesh ${r.meshId ?? '?'}, every signature, chain and writer checked${note}`
+    return `store ok: ${r.entries} entries of ${r.expected} vouched for, mesh ${r.meshId ?? '?'}, ` +
+      `every signature, chain and writer checked${note}`
   }
-  const lines = [r.missing.entries > 0 ? `store damaged: ${r.missing.entries} of ${r.expected} entries missing` : 'store damaged']
+  const head = r.missing.entries > 0
+    ? `store damaged: ${r.missing.entries} of ${r.expected} entries missing`
+    : 'store damaged'
+  const lines = [head]
   for (const m of r.missing.ranges.slice(0, 50)) {
-    lines.push(`  missing: author ${m.authorPeerId} (${m.author.slice(0, 16)}…) seq ${m.from === m.to ? m.from : `${m.from}-${m.to}`}`)
+    lines.push(`  missing: author ${m.authorPeerId} (${m.author.slice(0, 16)}…) seq ${seqSpan(m)}`)
   }
   for (const p of r.problems.slice(0, 50)) lines.push(`  ${p}`)
   lines.push(rebuildHint(dataDir))
@@ -102,7 +118,9 @@ async function verifyStore (dataDir: string, json: boolean): Promise<VerifyResul
     opened = await Store.inspect(dbPath)
   } catch (err) {
     if (!(err instanceof StoreDamagedError)) throw new CliError((err as Error).message)
-    return { ok: false, meshId: null, schema: null, entries: 0, expected: 0, accepted: 0, missing: empty, wal: { files: [], damage: [] }, problems: [err.summary] }
+    const wal = { files: [], damage: [] }
+    const none = { meshId: null, schema: null, entries: 0, expected: 0, accepted: 0 }
+    return { ok: false, ...none, missing: empty, wal, problems: [err.summary] }
   }
   try {
     const deep = await deepCheck(opened, json)
@@ -116,7 +134,7 @@ async function verifyStore (dataDir: string, json: boolean): Promise<VerifyResul
       expected: report.expected,
       accepted: deep.accepted,
       missing: report.missing,
-      wal: { files: logs.files, damage: logs.damage.map(({ file, offset, bytes, reason }) => ({ file, offset, bytes, reason })) },
+      wal: { files: logs.files, damage: logs.damage.map(({ entries: _, ...range }) => range) },
       problems
     }
   } finally {
@@ -151,7 +169,7 @@ async function rebuildStore (dataDir: string): Promise<RebuildResult> {
   } catch {
     throw new CliError(`${dataDir}/node.key not found: not a node data dir`)
   }
-  if (!existsSync(dbPath)) throw new CliError(`${dbPath} does not exist: nothing to rebuild (start the node to create it)`)
+  if (!existsSync(dbPath)) throw new CliError(`${dbPath} does not exist: nothing to rebuild (start creates it)`)
   refuseRunning(dataDir)
   const author = toHex(decodeKeyFile(keyText, nodeCrypto).publicKey)
   const ownSeq = await ownLastSeq(dbPath, author)
@@ -179,7 +197,7 @@ export function registerStoreCommands (program: Command, dag: Command): void {
     })
   program.command('store').description('manage a stopped node\'s store')
     .command('rebuild')
-    .description('move a damaged store aside (kept, not deleted) and keep the node key: the next start refills the store from peers')
+    .description('move a damaged store aside (kept), keep the node key: the next start refills it from peers')
     .requiredOption('--data-dir <dir>', 'the node\'s data directory')
     .option('--json', 'print JSON for scripts', false)
     .action(async (opts: { dataDir: string, json: boolean }) => {
@@ -188,8 +206,8 @@ export function registerStoreCommands (program: Command, dag: Command): void {
         `moved the store to ${r.movedTo} (kept for inspection); ${opts.dataDir}/node.key kept`,
         r.ownSeq === null
           ? 'warning: the damaged store does not say how far this node\'s own chain went; let it sync before it authors'
-          : r.ownSeq > 0 ? `this node authors nothing until sync brings back its own entries up to seq ${r.ownSeq}` : '',
-        `next: govmesh start --data-dir ${opts.dataDir} --genesis FILE --bootstrap PEER refills it from peers through sync`
+          : r.ownSeq > 0 ? `the node authors nothing until sync brings back its own entries up to seq ${r.ownSeq}` : '',
+        `next: govmesh start --data-dir ${opts.dataDir} --genesis FILE --bootstrap PEER refills it through sync`
       ].filter(l => l !== '').join('\n'))
     })
 }
