@@ -8,7 +8,9 @@ import './polyfill.js'
 export { createGovmeshNode, GovmeshNode, type GovmeshNodeInit, type IngestOutcome, type NodeStatus, type EntrySource } from './node.js'
 export { startApi, type ApiInit, type ApiServer } from './api.js'
 export { createLogger, silentLogger, type Logger, type LogLevel } from './logger.js'
-export { Store, StoreDamagedError, StoreLockedError, StoreMismatchError, SCHEMA_VERSION, type InspectedStore } from './store.js'
+export {
+  Store, StoreDamagedError, StoreLockedError, StoreMismatchError, SCHEMA_VERSION, type InspectedStore
+} from './store.js'
 export { describeLoss, seqSpan, type IntegrityReport, type SeqRange } from './store-integrity.js'
 export { NodeRefillingError, readRefillMarker, writeRefillMarker, type RefillMarker } from './refill.js'
 export { scanLevelLogs, type LogScan, type LogDamage } from './leveldb-log.js'
