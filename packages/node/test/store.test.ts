@@ -142,4 +142,13 @@ describe('the store integrity record', () => {
     await inspected.close()
     expect(readFileSync(log).equals(bytes)).toBe(true)
   })
+
+  it('a store LevelDB cannot open is refused with one line, not a stack trace', async () => {
+    const path = freshDir()
+    await storeWith(path, [entries(AUTHOR_A, 1, 2)])
+    writeFileSync(join(path, 'CURRENT'), 'garbage')
+    const err = await damagedError(path)
+    expect(err.summary).toMatch(/^LevelDB cannot open it: /)
+    expect(err.message).not.toContain('\n')
+  })
 })
