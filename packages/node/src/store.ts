@@ -353,8 +353,15 @@ export class Store {
       for (const d of e.deps) ops.push({ type: 'put', key: `c!${d}!${e.id}`, value: empty })
       ops.push({ type: 'del', key: `p!${e.id}` })
     }
+    const before = { entries: this.record.entries, authors: new Map(this.record.authors) }
     ops.push(...this.recordOps(entries))
-    await this.db.batch(ops, { sync: opts.sync === true })
+    try {
+      await this.db.batch(ops, { sync: opts.sync === true })
+    } catch (err) {
+      // Not written: the record must not vouch for these entries in a later batch.
+      this.record = before
+      throw err
+    }
   }
 
   /** The integrity record after a batch of entries; it goes in the same level batch. */
