@@ -89,7 +89,7 @@ describe('exec protocol admission: trusted members only, replays refused without
     expect(answers.every(a => a === undefined || (a.ok === false && (a.entries ?? []).length === 0))).toBe(true)
     await waitFor('the refusals to be counted', async () => {
       const m = await mesh.metrics(n1)
-      return metricSum(m, 'govmesh_outsider_connections_refused_total') + metricSum(m, 'govmesh_exec_streams_refused_total') >= 1
+      return metricSum(m, 'govmesh_outsider_connections_refused_total') + metricSum(m, 'govmesh_streams_refused_total', { protocol: 'exec' }) >= 1
     })
     // Nothing was signed for them, here or anywhere.
     expect(await entries()).toBe(before)
@@ -97,13 +97,13 @@ describe('exec protocol admission: trusted members only, replays refused without
 
   it('an untrusted member (no heartbeat: stale) is refused without an entry', async () => {
     const before = await entries()
-    const prior = metricSum(await mesh.metrics(n1), 'govmesh_exec_streams_refused_total', { reason: 'untrusted' })
+    const prior = metricSum(await mesh.metrics(n1), 'govmesh_streams_refused_total', { protocol: 'exec', reason: 'untrusted' })
     for (let i = 0; i < 10; i++) {
       const a = await sendFrame(spyNode, { t: 'exec', lineage: [captured[0]!], rest: [], hop: 1 })
       expect(a === undefined || (a.ok === false && (a.entries ?? []).length === 0)).toBe(true)
     }
     expect(await entries()).toBe(before)
-    const after = metricSum(await mesh.metrics(n1), 'govmesh_exec_streams_refused_total', { reason: 'untrusted' })
+    const after = metricSum(await mesh.metrics(n1), 'govmesh_streams_refused_total', { protocol: 'exec', reason: 'untrusted' })
     expect(after - prior).toBe(10)
   })
 
@@ -126,11 +126,11 @@ describe('exec protocol admission: trusted members only, replays refused without
       const first = await sendFrame(spyNode, frame)
       expect(first?.ok).toBe(true)
       const before = await entries()
-      const prior = metricSum(await mesh.metrics(n1), 'govmesh_exec_streams_refused_total', { reason: 'replay' })
+      const prior = metricSum(await mesh.metrics(n1), 'govmesh_streams_refused_total', { protocol: 'exec', reason: 'replay' })
       const replayed = await sendFrame(spyNode, frame)
       expect(replayed === undefined || (replayed.ok === false && (replayed.entries ?? []).length === 0)).toBe(true)
       expect(await entries()).toBe(before)
-      expect(metricSum(await mesh.metrics(n1), 'govmesh_exec_streams_refused_total', { reason: 'replay' }) - prior).toBe(1)
+      expect(metricSum(await mesh.metrics(n1), 'govmesh_streams_refused_total', { protocol: 'exec', reason: 'replay' }) - prior).toBe(1)
     } finally {
       clearInterval(beat)
     }

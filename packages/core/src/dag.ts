@@ -314,6 +314,13 @@ export class Dag {
     return true
   }
 
+  /** Pending entries of one type (e.g. admits a node should already let connect), signatures verified. */
+  pendingOfType<T extends EntryType> (type: T): Array<SignedEntry<T>> {
+    const out: Array<SignedEntry<T>> = []
+    for (const p of this.pendingMap.values()) if (p.signed.entry.type === type) out.push(p.signed as SignedEntry<T>)
+    return out
+  }
+
   /** Ids of pending entries and what each waits for. */
   pending (): Array<{ id: string, missing: string[] }> {
     return [...this.pendingMap].map(([id, p]) => ({ id, missing: [...p.missing] }))

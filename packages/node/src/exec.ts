@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto'
 import * as dagCbor from '@ipld/dag-cbor'
 import type { Connection, Stream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
-  checkEncodable, checkExecRequestInput, EntryTooLargeError, GovmeshError, InputRejectedError, CID, compilePolicy, decide, decodeEntry, fromHex, peerIdFromPublicKey, publicKeyFromPeerId, requestPrincipal, toHex,
+  checkEncodable, checkExecRequestInput, EntryTooLargeError, GovmeshError, InputRejectedError, CID, compilePolicy, decide, decodeEntry, fromHex, peerIdFromPublicKey, publicKeyFromPeerId, ReplayWindow, requestPrincipal, toHex,
   type CompiledPolicy, type DecisionRequest, type ExecHopBody, type ExecRequestBody, type RefusalReason, type SignedEntry
 } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
@@ -70,6 +71,8 @@ export class ExecInputError extends Error {
 export class ExecEngine {
   private compiled: CompiledPolicy | undefined
   private compiledDigest = ''
+  // Not persisted: the floor (this engine's start) refuses anything older, so a restart opens no gap.
+  private readonly replays = new ReplayWindow({ floor: Date.now() })
 
   constructor (private readonly node: GovmeshNode, private readonly executors: Record<string, ExecutorConfig> = DEFAULT_EXECUTORS, private readonly timeoutMs = 15_000) {}
 
@@ -104,7 +107,7 @@ export class ExecEngine {
       route: req.route ?? [],
       payload: req.payload ?? null,
       parent,
-      nonce: req.nonce ?? Math.random().toString(36).slice(2, 14),
+      nonce: req.nonce ?? randomUUID(),
       agent: req.agent != null ? { key: fromHex(req.agent.key), sig: fromHex(req.agent.sig) } : null
     }
     checkExecRequestInput(body)
@@ -242,6 +245,10 @@ export class ExecEngine {
       if (bytes === undefined) throw new Error('stream closed without a response')
       const res = decodeWireResponse(bytes)
       await framed.close()
+      // Refused before anything was written there (e.g. it does not trust us): the refusal is ours to record.
+      if (!res.ok && res.entries.length === 0 && res.refusalCid === undefined) {
+        return await this.refuse(request, last, hop - 1, res.reason ?? 'trust.unknown', `${next} refused: ${res.detail ?? ''}`, lineage)
+      }
       // Downstream lineage is ingested here too, so every node on the path holds the whole chain.
       await node.ingest(res.entries, 'sync')
       return { ...res, lineage: [...lineage, ...res.lineage] }
@@ -269,6 +276,17 @@ export class ExecEngine {
     const node = this.node
     const from = connection.remotePeer.toString()
     const framed = new FramedStream(stream, { maxFrameBytes: MAX_FRAME, readTimeoutMs: this.timeoutMs })
+    const admission = node.streams.admit('exec', from)
+    if (!admission.allow) {
+      // Nothing is signed for a peer we do not trust; a member learns why, so that it records the refusal.
+      if (admission.reason === 'not-member') {
+        framed.abort(new Error('exec refused: not a member'))
+        return
+      }
+      const reason: RefusalReason = admission.reason === 'untrusted' ? `trust.${node.trust.statusOf(from)}` as RefusalReason : 'timeout'
+      await this.answerRefusal(framed, reason, `this node refuses executions from ${from}: ${admission.reason}`)
+      return
+    }
     try {
       const bytes = await framed.read()
       if (bytes === undefined) throw new Error('no request frame')
@@ -278,9 +296,29 @@ export class ExecEngine {
       await framed.close()
     } catch (err) {
       node.metrics.reject('exec.protocol', 'exec')
-      node.log.warn('exec stream failed', { peer: from, error: (err as Error).message })
+      node.streams.warn('exec', from, 'stream failed', { error: (err as Error).message })
       framed.abort(err as Error)
     }
+  }
+
+  private async answerRefusal (framed: FramedStream, reason: RefusalReason, detail: string): Promise<void> {
+    try {
+      await framed.write(encodeWire({ ok: false, reason, detail, lineage: [], entries: [] }))
+      await framed.close()
+    } catch (err) {
+      framed.abort(err as Error)
+    }
+  }
+
+  /** Serves a request at most once per node (see docs/PROTOCOL.md, replay window); undefined when fresh. */
+  private replayed (request: SignedEntry, from: string): WireResponse | undefined {
+    const body = request.entry.body as ExecRequestBody
+    const principal = body.agent !== null ? toHex(body.agent.key) : toHex(request.entry.author)
+    const verdict = this.replays.check([`request:${request.id}`, `nonce:${principal}:${body.nonce}`], request.entry.time, Date.now())
+    if (verdict === 'fresh') return undefined
+    const detail = `request ${request.id} is ${verdict === 'replay' ? 'a replay' : `outside the replay window (${verdict})`}`
+    this.node.streams.refuseLater('exec', from, verdict, detail)
+    return { ok: false, reason: 'ancestry.invalid', detail, lineage: [], entries: [] }
   }
 
   private async receive (frame: ForwardFrame, from: string): Promise<WireResponse> {
@@ -295,6 +333,8 @@ export class ExecEngine {
     if (bad !== undefined || !node.dag.has(last.id)) {
       return await this.refuseWhenPossible(request, last, frame.hop, 'ancestry.invalid', `lineage entry ${bad?.status ?? 'missing'}: ${bad?.reason ?? ''} ${bad?.message ?? ''}`, [])
     }
+    const replay = this.replayed(request, from)
+    if (replay !== undefined) return replay
     if (last.entry.type === 'exec.hop' && (last.entry.body as ExecHopBody).next !== node.peerId) {
       return await this.refuse(request, last, frame.hop, 'ancestry.invalid', 'the previous hop named another next peer', [])
     }

@@ -49,6 +49,11 @@ export interface MeshTransportInit {
   signMessages?: boolean
   /** Peers to refuse connections to and from (a partition for testing, or an operator's block list). */
   isBlocked?: (peerId: string) => boolean
+  /**
+   * Judges a peer once its handshake completed (its key is known): false hangs up before the
+   * connection exists, so it never holds a connection slot. Absent: every peer is kept.
+   */
+  admitPeer?: (peerId: string, direction: 'inbound' | 'outbound') => boolean
   /** Start the node before returning. @defaultValue `true` */
   start?: boolean
 }
@@ -152,7 +157,10 @@ export async function createMeshLibp2p (init: MeshTransportInit) {
     connectionManager: { maxConnections: init.maxConnections ?? DEFAULT_MAX_CONNECTIONS },
     connectionGater: {
       denyDialPeer: async (peerId) => init.isBlocked?.(peerId.toString()) ?? false,
-      denyInboundEncryptedConnection: async (peerId) => init.isBlocked?.(peerId.toString()) ?? false
+      denyInboundEncryptedConnection: async (peerId) =>
+        (init.isBlocked?.(peerId.toString()) ?? false) || !(init.admitPeer?.(peerId.toString(), 'inbound') ?? true),
+      denyOutboundEncryptedConnection: async (peerId) =>
+        (init.isBlocked?.(peerId.toString()) ?? false) || !(init.admitPeer?.(peerId.toString(), 'outbound') ?? true)
     },
     services: {
       identify: identify(),

@@ -21,6 +21,8 @@ import type { ExecutorConfig } from './executors.js'
 import { TrustTracker } from './trust-tracker.js'
 import { clearRefillMarker, NodeRefillingError, readRefillMarker, type RefillMarker } from './refill.js'
 import { Store, type StoredEntry } from './store.js'
+import { ConnectionGuard } from './connection-guard.js'
+import { StreamGuard } from './stream-guard.js'
 import { SyncEngine } from './sync.js'
 
 /** Where an entry came from; a label on metrics and logs. */
@@ -107,6 +109,11 @@ export class GovmeshNode extends EventEmitter {
   readonly peerRecords = new Map<string, PeerRecord>()
   libp2p!: MeshLibp2p
   readonly trust: TrustTracker
+  /** Inbound stream admission and per-peer rates (sync, exec). */
+  readonly streams = new StreamGuard(this)
+  /** Bumped whenever who may connect can have changed: a membership entry or a pending entry arrived. */
+  membershipEpoch = 0
+  private readonly connections: ConnectionGuard
   exec!: ExecEngine
   private store!: Store
   private sync!: SyncEngine
@@ -131,6 +138,7 @@ export class GovmeshNode extends EventEmitter {
     if (genesisPolicy.length > 0) this.policy.apply(genesisPolicy)
     this.measurement = init.measurement ?? measureRuntime()
     this.trust = new TrustTracker(this)
+    this.connections = new ConnectionGuard(this, init.bootstrap ?? [])
   }
 
   /** Whether acknowledged writes are fsynced (see {@link GovmeshNodeInit.fsync}). */
@@ -167,6 +175,7 @@ export class GovmeshNode extends EventEmitter {
       // Entries and heartbeats are signed by their authors; a second libp2p signature adds nothing.
       signMessages: false,
       isBlocked: (peer) => this.blocked.has(peer),
+      admitPeer: (peer, direction) => this.connections.admit(peer, direction),
       // The message id is the entry CID, so the same entry from two publishers is one message.
       msgIdFn: (msg) => msg.topic === entriesTopic(this.meshId) ? cidOfBytes(msg.data, nodeCrypto).bytes : cidOfBytes(concat(msg.topic, msg.data), nodeCrypto).bytes
     })
@@ -186,7 +195,10 @@ export class GovmeshNode extends EventEmitter {
       this.emit('peer:disconnect', { peerId: evt.detail.toString() })
     })
 
-    const antiEntropy = setInterval(() => { void this.sync.withRandomPeer() }, this.init.antiEntropyMs ?? 2000)
+    const antiEntropy = setInterval(() => {
+      this.redialBootstrap()
+      void this.sync.withRandomPeer()
+    }, this.init.antiEntropyMs ?? 2000)
     this.timers.push(antiEntropy)
     this.scheduleHeartbeat(50)
     this.log.info('node started', {
@@ -293,6 +305,8 @@ export class GovmeshNode extends EventEmitter {
         if (source !== 'sync') this.log.warn('entry rejected', { source, reason, message: (err as Error).message })
       }
     }
+    // A pending entry may be an admit: the peer it names may connect from now on.
+    if (pendingNew.length > 0) this.membershipEpoch++
     await this.persist(accepted, { sync: opts.sync, pending: pendingNew, dropped: droppedPending })
     const policyBefore = this.policy.digest()
     const listening = this.listenerCount('entry:added') > 0
@@ -333,6 +347,7 @@ export class GovmeshNode extends EventEmitter {
 
   /** Asks libp2p to dial a peer (e.g. a bootstrap address given to `govmesh join`). */
   async dial (addr: string): Promise<string> {
+    this.connections.nameByOperator(addr)
     const conn = await this.libp2p.dial(multiaddr(addr))
     return conn.remotePeer.toString()
   }
@@ -349,6 +364,7 @@ export class GovmeshNode extends EventEmitter {
   private applyEffects (e: SignedEntry): void {
     const t = e.entry.type
     if (t === 'trust.fail' || t === 'trust.restore' || t === 'member.admit' || t === 'member.remove') this.trustDirty = true
+    if (t === 'member.admit' || t === 'member.remove') this.membershipEpoch++
     if (t === 'policy.update') {
       try {
         this.policy.apply((e.entry.body as PolicyUpdateBody).update)
@@ -527,6 +543,24 @@ export class GovmeshNode extends EventEmitter {
       await this.reportOnce(proof.author, `equivocation at seq ${proof.seq}`, 'equivocation', { a: ev.a, b: ev.b })
     } catch (err) {
       this.log.warn('equivocation evidence did not verify', { error: (err as Error).message })
+    }
+  }
+
+  private lastBootstrapDial = 0
+
+  /**
+   * With no member connected, dial the bootstrap peers again: a bootstrap node that refused us
+   * (our admit had not reached it yet) lets us in once it has, and @libp2p/bootstrap dials only once.
+   */
+  private redialBootstrap (): void {
+    const list = this.init.bootstrap ?? []
+    if (list.length === 0 || Date.now() - this.lastBootstrapDial < 2000) return
+    if (this.libp2p.getPeers().some(p => this.isMemberPeer(p))) return
+    this.lastBootstrapDial = Date.now()
+    for (const addr of list) {
+      void this.libp2p.dial(multiaddr(addr), { signal: AbortSignal.timeout(5000) }).catch((err: unknown) => {
+        this.log.debug('bootstrap dial failed', { addr, error: (err as Error).message })
+      })
     }
   }
 

@@ -91,8 +91,13 @@ export class SyncEngine {
     }
   }
 
-  /** Serves one pull from a peer; non-members get nothing. */
+  /** Serves one pull from a peer; non-members and peers over their stream rate get nothing. */
   serve (stream: Stream, connection: Connection): void {
+    const verdict = this.node.streams.admit('sync', connection.remotePeer.toString())
+    if (!verdict.allow) {
+      stream.abort(new SyncProtocolError(`sync refused: ${verdict.reason}`))
+      return
+    }
     void this.respond(stream, connection)
   }
 
@@ -101,7 +106,6 @@ export class SyncEngine {
     const peer = connection.remotePeer.toString()
     const framed = new FramedStream(stream, { maxFrameBytes: SYNC_MAX_FRAME_BYTES, readTimeoutMs: READ_TIMEOUT_MS })
     try {
-      if (!node.isMemberPeer(peer)) throw new SyncProtocolError('peer is not a member of this mesh')
       const frame = await framed.read()
       if (frame === undefined) throw new SyncProtocolError('stream ended before frontier')
       const msg = decodeSyncMessage(frame)
@@ -131,7 +135,7 @@ export class SyncEngine {
     } catch (err) {
       node.metrics.syncSessions.inc({ role: 'responder', result: 'error' })
       node.metrics.reject(err instanceof SyncProtocolError ? 'sync.protocol' : 'sync.stream', 'sync')
-      node.log.warn('sync request refused', { peer, reason: (err as Error).message })
+      node.streams.warn('sync', peer, 'request failed', { reason: (err as Error).message })
       framed.abort(err as Error)
     }
   }

@@ -1,0 +1,54 @@
+import { LogThrottle, mayOpenProtocol, TokenBuckets, type StreamProtocol, type StreamVerdict } from '@govmesh/core'
+import type { GovmeshNode } from './node.js'
+
+/** Per-peer inbound stream rates (streams per second, burst); see docs/PROTOCOL.md. */
+export const STREAM_RATES: Record<StreamProtocol, { ratePerSec: number, burst: number }> = {
+  exec: { ratePerSec: 50, burst: 100 },
+  sync: { ratePerSec: 10, burst: 20 }
+}
+
+const LOG_EVERY_MS = 10_000
+
+/**
+ * The daemon side of the stream rule ({@link mayOpenProtocol} in core), asked before a byte of an
+ * inbound stream is read: counts refusals by protocol and reason, and writes at most one warning
+ * per peer, protocol and interval, saying how many it held back.
+ */
+export class StreamGuard {
+  private readonly buckets: Record<StreamProtocol, TokenBuckets> = {
+    exec: new TokenBuckets(STREAM_RATES.exec),
+    sync: new TokenBuckets(STREAM_RATES.sync)
+  }
+
+  private readonly quiet = new LogThrottle({ intervalMs: LOG_EVERY_MS })
+
+  constructor (private readonly node: GovmeshNode) {}
+
+  admit (protocol: StreamProtocol, peerId: string): StreamVerdict {
+    const node = this.node
+    const member = node.isMemberPeer(peerId)
+    // Only members spend a bucket: outsiders are refused anyway and must not fill the table.
+    const verdict = mayOpenProtocol(protocol, {
+      member,
+      status: member ? node.trust.statusOf(peerId) : 'unknown',
+      withinRate: !member || this.buckets[protocol].take(peerId, Date.now())
+    })
+    if (!verdict.allow) {
+      node.metrics.streamsRefused.inc({ protocol, reason: verdict.reason })
+      this.warn(protocol, peerId, 'stream refused', { reason: verdict.reason })
+    }
+    return verdict
+  }
+
+  /** Counts a refusal decided later in the stream (e.g. a replayed request). */
+  refuseLater (protocol: StreamProtocol, peerId: string, reason: string, detail: string): void {
+    this.node.metrics.streamsRefused.inc({ protocol, reason })
+    this.warn(protocol, peerId, 'stream refused', { reason, detail })
+  }
+
+  /** A warning about a peer's stream, rate-limited per peer and protocol. */
+  warn (protocol: StreamProtocol, peerId: string, message: string, fields: Record<string, unknown>): void {
+    const held = this.quiet.admit(`${protocol} ${peerId}`, Date.now())
+    if (held !== undefined) this.node.log.warn(`${protocol} ${message}`, { peer: peerId, ...fields, suppressed: held })
+  }
+}
