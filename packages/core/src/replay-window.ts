@@ -8,7 +8,7 @@ export interface ReplayWindowInit {
   windowMs?: number
   /** How far ahead of this node's clock a request's time may lie. @defaultValue `120_000` (2 min) */
   maxSkewMs?: number
-  /** Nothing older than this was ever recorded (e.g. the node's start time: the window is not persisted). */
+  /** Times up to this one are refused (e.g. the node's start time: the window is not persisted). */
   floor?: number
 }
 
@@ -20,9 +20,9 @@ export type ReplayVerdict = 'fresh' | 'replay' | 'stale' | 'future'
 /**
  * The replay rule for executions: a request is served at most once per receiving node. Each request
  * carries keys (its CID and its principal's nonce) and its author's time. A key seen before is a
- * replay. A time before the floor is stale: the floor is `now - windowMs`, raised to the time of
- * every key evicted for capacity, so a key the window forgot can never be accepted again. Memory is
- * bounded by `capacity` whatever the traffic.
+ * replay. A time before `now - windowMs`, or not after the floor, is stale: the floor starts at
+ * `init.floor` and rises to the time of every key evicted for capacity, so a key the window forgot
+ * can never be accepted again. Memory is bounded by `capacity` whatever the traffic.
  *
  * @example
  * ```ts
@@ -46,15 +46,15 @@ export class ReplayWindow {
 
   get size (): number { return this.seen.size }
 
-  /** The oldest time still accepted at `now`. */
-  floor (now: number): number {
-    return Math.max(now - this.windowMs, this.evictedFloor)
+  /** Whether `time` is too old at `now`: before the window, or not after everything forgotten. */
+  isStale (time: number, now: number): boolean {
+    return !Number.isFinite(time) || time < now - this.windowMs || time <= this.evictedFloor
   }
 
   /** Judges one request by its keys and time; records the keys when it is fresh. */
   check (keys: readonly string[], time: number, now: number): ReplayVerdict {
     this.expire(now)
-    if (!Number.isFinite(time) || time < this.floor(now)) return 'stale'
+    if (this.isStale(time, now)) return 'stale'
     if (time > now + this.maxSkewMs) return 'future'
     if (keys.some(k => this.seen.get(k) !== undefined)) return 'replay'
     for (const k of keys) {
