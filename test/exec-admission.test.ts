@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as dagCbor from '@ipld/dag-cbor'
 import { decodeEntry, encodeHeartbeat, generateKeyPair, headsHash, type KeyPair } from '@govmesh/core'
-import { createMeshLibp2p, entriesTopic, EXEC_PROTOCOL, FramedStream, heartbeatsTopic, type MeshLibp2p } from '@govmesh/node'
+import {
+  createMeshLibp2p, entriesTopic, EXEC_PROTOCOL, FramedStream, heartbeatsTopic, type MeshLibp2p
+} from '@govmesh/node'
 import { MemberWriter, TestMesh, waitFor, type NodeHandle } from './helpers/cluster.js'
 
 /** Sum of the samples of one metric whose labels contain every given `key="value"`. */
@@ -71,8 +73,9 @@ describe('exec protocol admission: trusted members only, replays refused without
       if (e.entry.type === 'exec.request') captured.push(evt.detail.data)
     })
     await spyNode.dial(multiaddr(n1.addrs[0]))
-    await waitFor('spy in the gossip mesh', () => spyNode.services.pubsub.getSubscribers(entriesTopic(mesh.meshId)).length > 0)
-    const res = await mesh.post(n1, '/v1/exec', { action: 'echo', resource: 'r/1', target: n2.peerId, payload: { hi: 1 } })
+    const topic = entriesTopic(mesh.meshId)
+    await waitFor('spy in the gossip mesh', () => spyNode.services.pubsub.getSubscribers(topic).length > 0)
+    const res = await mesh.post(n1, '/v1/exec', { action: 'echo', resource: 'r/1', target: n2.peerId })
     expect(res.status).toBe(200)
     await waitFor('a captured exec.request', () => captured.length > 0)
   })
@@ -85,11 +88,13 @@ describe('exec protocol admission: trusted members only, replays refused without
     const outsider = await libp2pAs(generateKeyPair())
     const before = await entries()
     const answers: Array<WireAnswer | undefined> = []
-    for (let i = 0; i < 20; i++) answers.push(await sendFrame(outsider, { t: 'exec', lineage: [captured[0]!], rest: [], hop: 1 }))
+    const replay = { t: 'exec', lineage: [captured[0]!], rest: [], hop: 1 }
+    for (let i = 0; i < 20; i++) answers.push(await sendFrame(outsider, replay))
     expect(answers.every(a => a === undefined || (a.ok === false && (a.entries ?? []).length === 0))).toBe(true)
     await waitFor('the refusals to be counted', async () => {
       const m = await mesh.metrics(n1)
-      return metricSum(m, 'govmesh_outsider_connections_refused_total') + metricSum(m, 'govmesh_streams_refused_total', { protocol: 'exec' }) >= 1
+      return metricSum(m, 'govmesh_outsider_connections_refused_total') +
+        metricSum(m, 'govmesh_streams_refused_total', { protocol: 'exec' }) >= 1
     })
     // Nothing was signed for them, here or anywhere.
     expect(await entries()).toBe(before)
@@ -97,13 +102,14 @@ describe('exec protocol admission: trusted members only, replays refused without
 
   it('an untrusted member (no heartbeat: stale) is refused without an entry', async () => {
     const before = await entries()
-    const prior = metricSum(await mesh.metrics(n1), 'govmesh_streams_refused_total', { protocol: 'exec', reason: 'untrusted' })
+    const untrusted = { protocol: 'exec', reason: 'untrusted' }
+    const prior = metricSum(await mesh.metrics(n1), 'govmesh_streams_refused_total', untrusted)
     for (let i = 0; i < 10; i++) {
       const a = await sendFrame(spyNode, { t: 'exec', lineage: [captured[0]!], rest: [], hop: 1 })
       expect(a === undefined || (a.ok === false && (a.entries ?? []).length === 0)).toBe(true)
     }
     expect(await entries()).toBe(before)
-    const after = metricSum(await mesh.metrics(n1), 'govmesh_streams_refused_total', { protocol: 'exec', reason: 'untrusted' })
+    const after = metricSum(await mesh.metrics(n1), 'govmesh_streams_refused_total', untrusted)
     expect(after - prior).toBe(10)
   })
 
@@ -111,7 +117,8 @@ describe('exec protocol admission: trusted members only, replays refused without
     const status = await mesh.status(n1)
     const beat = setInterval(() => {
       const hb = encodeHeartbeat({
-        measurement: '00'.repeat(32), policyDigest: status.policyDigest, entries: 1, headsHash: headsHash([]), addrs: [], time: Date.now()
+        measurement: '00'.repeat(32), policyDigest: status.policyDigest, entries: 1, headsHash: headsHash([]),
+        addrs: [], time: Date.now()
       }, spy.keys)
       void spyNode.services.pubsub.publish(heartbeatsTopic(mesh.meshId), hb).catch(() => {})
     }, 200)
@@ -126,11 +133,12 @@ describe('exec protocol admission: trusted members only, replays refused without
       const first = await sendFrame(spyNode, frame)
       expect(first?.ok).toBe(true)
       const before = await entries()
-      const prior = metricSum(await mesh.metrics(n1), 'govmesh_streams_refused_total', { protocol: 'exec', reason: 'replay' })
+      const replays = { protocol: 'exec', reason: 'replay' }
+      const prior = metricSum(await mesh.metrics(n1), 'govmesh_streams_refused_total', replays)
       const replayed = await sendFrame(spyNode, frame)
       expect(replayed === undefined || (replayed.ok === false && (replayed.entries ?? []).length === 0)).toBe(true)
       expect(await entries()).toBe(before)
-      expect(metricSum(await mesh.metrics(n1), 'govmesh_streams_refused_total', { protocol: 'exec', reason: 'replay' }) - prior).toBe(1)
+      expect(metricSum(await mesh.metrics(n1), 'govmesh_streams_refused_total', replays) - prior).toBe(1)
     } finally {
       clearInterval(beat)
     }

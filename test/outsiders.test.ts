@@ -10,7 +10,9 @@ const DIAL_EVERY_MS = 250
 
 function metricSum (metrics: string, name: string): number {
   let total = 0
-  for (const line of metrics.split('\n')) if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) total += Number(line.split(' ').pop())
+  for (const line of metrics.split('\n')) {
+    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) total += Number(line.split(' ').pop())
+  }
   return total
 }
 
@@ -31,7 +33,8 @@ describe('connections are for members: outsiders cannot starve them', () => {
     ;[n1, n2] = mesh.nodes as [NodeHandle, NodeHandle]
     await mesh.start(n1)
     for (let i = 0; i < 5; i++) {
-      expect((await mesh.post(n1, '/v1/exec', { action: 'echo', resource: `r/${i}`, target: n1.peerId })).status).toBe(200)
+      const res = await mesh.post(n1, '/v1/exec', { action: 'echo', resource: `r/${i}`, target: n1.peerId })
+      expect(res.status).toBe(200)
     }
   })
   afterAll(async () => {

@@ -64,7 +64,9 @@ export function admitConnection (facts: ConnectionFacts): ConnectionVerdict {
  * soon.has(peerKeyHex)
  * ```
  */
-export function pendingAdmitKeys (admits: ReadonlyArray<SignedEntry<'member.admit'>>, governance: GovernanceState): Set<string> {
+export function pendingAdmitKeys (
+  admits: ReadonlyArray<SignedEntry<'member.admit'>>, governance: GovernanceState
+): Set<string> {
   const keys = new Set<string>()
   for (const a of admits) {
     if (governance.governors.has(toHex(a.entry.author))) keys.add(toHex(a.entry.body.member))
@@ -89,7 +91,9 @@ export type StreamVerdict = { allow: true } | { allow: false, reason: 'not-membe
  * mayOpenProtocol('exec', { member: true, status: 'stale', withinRate: true }) // { allow: false, reason: 'untrusted' }
  * ```
  */
-export function mayOpenProtocol (protocol: StreamProtocol, peer: { member: boolean, status: TrustStatus, withinRate: boolean }): StreamVerdict {
+export function mayOpenProtocol (
+  protocol: StreamProtocol, peer: { member: boolean, status: TrustStatus, withinRate: boolean }
+): StreamVerdict {
   if (!peer.member) return { allow: false, reason: 'not-member' }
   if (protocol === 'exec' && peer.status !== 'trusted') return { allow: false, reason: 'untrusted' }
   if (!peer.withinRate) return { allow: false, reason: 'rate-limited' }

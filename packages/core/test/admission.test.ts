@@ -14,12 +14,15 @@ describe('admitConnection', () => {
     expect(admitConnection(outsider)).toEqual({ admit: false, reason: 'not-member' })
     expect(admitConnection({ ...outsider, member: true })).toEqual({ admit: true, reason: 'member' })
     expect(admitConnection({ ...outsider, pendingAdmit: true })).toEqual({ admit: true, reason: 'pending-admit' })
-    expect(admitConnection({ ...outsider, direction: 'outbound', member: true })).toEqual({ admit: true, reason: 'member' })
+    expect(admitConnection({ ...outsider, direction: 'outbound', member: true }))
+      .toEqual({ admit: true, reason: 'member' })
   })
 
   it('lets us dial a peer the operator named, but an inbound outsider naming itself gains nothing', () => {
-    expect(admitConnection({ ...outsider, direction: 'outbound', operatorNamed: true })).toEqual({ admit: true, reason: 'operator-named' })
-    expect(admitConnection({ ...outsider, direction: 'inbound', operatorNamed: true })).toEqual({ admit: false, reason: 'not-member' })
+    expect(admitConnection({ ...outsider, direction: 'outbound', operatorNamed: true }))
+      .toEqual({ admit: true, reason: 'operator-named' })
+    expect(admitConnection({ ...outsider, direction: 'inbound', operatorNamed: true }))
+      .toEqual({ admit: false, reason: 'not-member' })
     expect(admitConnection({ ...outsider, direction: 'outbound' })).toEqual({ admit: false, reason: 'not-member' })
   })
 
@@ -62,14 +65,17 @@ describe('mayOpenProtocol', () => {
         .toEqual(status === 'trusted' ? { allow: true } : { allow: false, reason: 'untrusted' })
       expect(mayOpenProtocol('sync', { member: true, status, withinRate: true })).toEqual({ allow: true })
       for (const protocol of ['exec', 'sync'] as const) {
-        expect(mayOpenProtocol(protocol, { member: false, status, withinRate: true })).toEqual({ allow: false, reason: 'not-member' })
+        expect(mayOpenProtocol(protocol, { member: false, status, withinRate: true }))
+          .toEqual({ allow: false, reason: 'not-member' })
       }
     }
   })
 
   it('a member over its rate is refused', () => {
-    expect(mayOpenProtocol('sync', { member: true, status: 'trusted', withinRate: false })).toEqual({ allow: false, reason: 'rate-limited' })
-    expect(mayOpenProtocol('exec', { member: true, status: 'trusted', withinRate: false })).toEqual({ allow: false, reason: 'rate-limited' })
+    for (const protocol of ['exec', 'sync'] as const) {
+      expect(mayOpenProtocol(protocol, { member: true, status: 'trusted', withinRate: false }))
+        .toEqual({ allow: false, reason: 'rate-limited' })
+    }
   })
 })
 

@@ -57,11 +57,14 @@ export class ConnectionGuard {
     return pendingAdmitKeys(this.node.dag.pendingOfType('member.admit'), this.node.dag.currentGovernance()).has(key)
   }
 
-  private refused (peerId: string, direction: ConnectionDirection, verdict: ConnectionVerdict & { admit: false }, now: number, epoch: number): void {
+  private refused (
+    peerId: string, direction: ConnectionDirection, verdict: ConnectionVerdict & { admit: false }, now: number, epoch: number
+  ): void {
     const node = this.node
     node.metrics.outsidersRefused.inc({ reason: verdict.reason, direction })
     if (verdict.reason !== 'backoff') this.backoff.refuse(peerId, now, epoch)
     const held = this.quiet.admit('outsider', now)
-    if (held !== undefined) node.log.warn('connection refused: not a member', { peer: peerId, direction, reason: verdict.reason, suppressed: held })
+    if (held === undefined) return
+    node.log.warn('connection refused: not a member', { peer: peerId, direction, reason: verdict.reason, suppressed: held })
   }
 }

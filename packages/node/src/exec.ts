@@ -247,7 +247,8 @@ export class ExecEngine {
       await framed.close()
       // Refused before anything was written there (e.g. it does not trust us): the refusal is ours to record.
       if (!res.ok && res.entries.length === 0 && res.refusalCid === undefined) {
-        return await this.refuse(request, last, hop - 1, res.reason ?? 'trust.unknown', `${next} refused: ${res.detail ?? ''}`, lineage)
+        const detail = `${next} refused: ${res.detail ?? ''}`
+        return await this.refuse(request, last, hop - 1, res.reason ?? 'trust.unknown', detail, lineage)
       }
       // Downstream lineage is ingested here too, so every node on the path holds the whole chain.
       await node.ingest(res.entries, 'sync')
@@ -283,7 +284,9 @@ export class ExecEngine {
         framed.abort(new Error('exec refused: not a member'))
         return
       }
-      const reason: RefusalReason = admission.reason === 'untrusted' ? `trust.${node.trust.statusOf(from)}` as RefusalReason : 'timeout'
+      const reason: RefusalReason = admission.reason === 'untrusted'
+        ? `trust.${node.trust.statusOf(from)}` as RefusalReason
+        : 'timeout'
       await this.answerRefusal(framed, reason, `this node refuses executions from ${from}: ${admission.reason}`)
       return
     }
@@ -314,9 +317,12 @@ export class ExecEngine {
   private replayed (request: SignedEntry, from: string): WireResponse | undefined {
     const body = request.entry.body as ExecRequestBody
     const principal = body.agent !== null ? toHex(body.agent.key) : toHex(request.entry.author)
-    const verdict = this.replays.check([`request:${request.id}`, `nonce:${principal}:${body.nonce}`], request.entry.time, Date.now())
+    const keys = [`request:${request.id}`, `nonce:${principal}:${body.nonce}`]
+    const verdict = this.replays.check(keys, request.entry.time, Date.now())
     if (verdict === 'fresh') return undefined
-    const detail = `request ${request.id} is ${verdict === 'replay' ? 'a replay' : `outside the replay window (${verdict})`}`
+    const detail = verdict === 'replay'
+      ? `request ${request.id} is a replay`
+      : `request ${request.id} is outside the replay window (${verdict})`
     this.node.streams.refuseLater('exec', from, verdict, detail)
     return { ok: false, reason: 'ancestry.invalid', detail, lineage: [], entries: [] }
   }

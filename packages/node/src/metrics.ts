@@ -12,8 +12,18 @@ export class NodeMetrics {
   readonly syncEntries = new Counter({ name: 'govmesh_sync_entries_total', help: 'Entries sent or received by sync', labelNames: ['direction'], registers: [this.registry] })
   readonly gossip = new Counter({ name: 'govmesh_gossip_messages_total', help: 'Gossip messages received, by topic and validation result', labelNames: ['topic', 'result'], registers: [this.registry] })
   readonly apiRequests = new Counter({ name: 'govmesh_api_requests_total', help: 'HTTP API requests, by route and status', labelNames: ['route', 'status'], registers: [this.registry] })
-  readonly outsidersRefused = new Counter({ name: 'govmesh_outsider_connections_refused_total', help: 'Connections refused after the handshake: the peer is not a member (nor a pending admit), by reason and direction', labelNames: ['reason', 'direction'], registers: [this.registry] })
-  readonly streamsRefused = new Counter({ name: 'govmesh_streams_refused_total', help: 'Inbound sync and exec streams refused without writing anything, by protocol and reason', labelNames: ['protocol', 'reason'], registers: [this.registry] })
+  readonly outsidersRefused = new Counter({
+    name: 'govmesh_outsider_connections_refused_total',
+    help: 'Connections refused after the handshake (not a member nor a pending admit), by reason and direction',
+    labelNames: ['reason', 'direction'],
+    registers: [this.registry]
+  })
+  readonly streamsRefused = new Counter({
+    name: 'govmesh_streams_refused_total',
+    help: 'Inbound sync and exec streams refused without writing anything, by protocol and reason',
+    labelNames: ['protocol', 'reason'],
+    registers: [this.registry]
+  })
   readonly ingestSeconds = new Histogram({ name: 'govmesh_ingest_seconds', help: 'Time to validate and persist a batch of entries', buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1], registers: [this.registry] })
 
   reject (reason: string, source: string): void {
