@@ -87,7 +87,7 @@ export class SyncEngine {
   private report (peerId: string, outcomes: IngestOutcome[]): void {
     const bad = outcomes.filter(o => o.status === 'rejected')
     if (bad.length > 0) {
-      this.node.log.warn('sync peer sent invalid entries', { peer: peerId, rejected: bad.length, reason: bad[0]?.reason, message: bad[0]?.message })
+      this.node.streams.warn('sync', peerId, 'peer sent invalid entries', { rejected: bad.length, reason: bad[0]?.reason, message: bad[0]?.message })
     }
   }
 
