@@ -6,17 +6,7 @@ import {
   createMeshLibp2p, entriesTopic, EXEC_PROTOCOL, FramedStream, heartbeatsTopic, type MeshLibp2p
 } from '@govmesh/node'
 import { MemberWriter, TestMesh, waitFor, type NodeHandle } from './helpers/cluster.js'
-
-/** Sum of the samples of one metric whose labels contain every given `key="value"`. */
-function metricSum (metrics: string, name: string, labels: Record<string, string> = {}): number {
-  let total = 0
-  for (const line of metrics.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue
-    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue
-    total += Number(line.split(' ').pop())
-  }
-  return total
-}
+import { metricSum } from './helpers/metrics.js'
 
 interface WireAnswer { ok: boolean, reason?: string, entries?: Uint8Array[] }
 

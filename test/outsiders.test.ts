@@ -3,18 +3,11 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { generateKeyPair } from '@govmesh/core'
 import { createMeshLibp2p, type MeshLibp2p } from '@govmesh/node'
 import { admitMember, TestMesh, waitFor, type NodeHandle } from './helpers/cluster.js'
+import { metricSum } from './helpers/metrics.js'
 
 const OUTSIDERS = 90
 // Under libp2p's default per-host inbound rate (5/s) so that every outsider gets its handshake in.
 const DIAL_EVERY_MS = 250
-
-function metricSum (metrics: string, name: string): number {
-  let total = 0
-  for (const line of metrics.split('\n')) {
-    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) total += Number(line.split(' ').pop())
-  }
-  return total
-}
 
 /**
  * Finding 6 of issue 8: fresh non-member identities filled a node's 64 connections and held them,
@@ -27,6 +20,16 @@ describe('connections are for members: outsiders cannot starve them', () => {
   let n2: NodeHandle
   let flood: Promise<void> | undefined
   let stopFlood = false
+
+  /** Starts a member bootstrapping from the flooded node; it must connect and hold all of its entries. */
+  async function joinsAndSyncs (node: NodeHandle, who: string): Promise<void> {
+    await mesh.start(node, { bootstrap: [n1] })
+    const want = (await mesh.status(n1)).entries
+    await waitFor(`${who} to connect and sync`, async () => {
+      const s = await mesh.status(node)
+      return s.peers > 0 && s.entries >= want
+    }, 20_000)
+  }
 
   beforeAll(async () => {
     await mesh.create({ nodes: 2 })
@@ -58,22 +61,12 @@ describe('connections are for members: outsiders cannot starve them', () => {
     await waitFor('most outsiders to have dialed', () => outsiders.length >= OUTSIDERS * 0.8, 60_000)
 
     // A genesis member starts mid-flood and bootstraps from the flooded node.
-    await mesh.start(n2, { bootstrap: [n1] })
-    const want = (await mesh.status(n1)).entries
-    await waitFor('the member to connect and sync', async () => {
-      const s = await mesh.status(n2)
-      return s.peers > 0 && s.entries >= want
-    }, 20_000)
+    await joinsAndSyncs(n2, 'the genesis member')
 
     // A newly admitted member joins by bootstrap too: the admit reached the node before it dials.
     const n3 = await mesh.initNode()
     await admitMember(mesh, n1, n3.keys, 'a')
-    await mesh.start(n3, { bootstrap: [n1] })
-    const want3 = (await mesh.status(n1)).entries
-    await waitFor('the admitted member to connect and sync', async () => {
-      const s = await mesh.status(n3)
-      return s.peers > 0 && s.entries >= want3
-    }, 20_000)
+    await joinsAndSyncs(n3, 'the admitted member')
     await flood
 
     // Outsiders hold no slot: the node's peers are its members, and every refusal was counted.
