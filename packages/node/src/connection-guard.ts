@@ -51,6 +51,14 @@ export class ConnectionGuard {
     return false
   }
 
+  /** Hangs up on every connected peer the rule no longer keeps (e.g. a member just removed). */
+  async sweep (): Promise<void> {
+    for (const conn of this.node.libp2p.getConnections()) {
+      if (this.admit(conn.remotePeer.toString(), conn.direction)) continue
+      await conn.close().catch((err: unknown) => { conn.abort(err as Error) })
+    }
+  }
+
   private isPendingAdmit (peerId: string): boolean {
     const key = keyOfPeer(peerId)
     if (key === undefined || this.node.dag.pendingCount === 0) return false

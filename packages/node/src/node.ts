@@ -365,6 +365,8 @@ export class GovmeshNode extends EventEmitter {
     const t = e.entry.type
     if (t === 'trust.fail' || t === 'trust.restore' || t === 'member.admit' || t === 'member.remove') this.trustDirty = true
     if (t === 'member.admit' || t === 'member.remove') this.membershipEpoch++
+    // A removed member keeps no connection: it would otherwise hold a slot it may no longer have.
+    if (t === 'member.remove' && this.libp2p !== undefined) void this.connections.sweep()
     if (t === 'policy.update') {
       try {
         this.policy.apply((e.entry.body as PolicyUpdateBody).update)
