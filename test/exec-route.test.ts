@@ -106,6 +106,25 @@ describe('governed route planning and shrinking deadlines across real nodes', ()
     expect((tooShort.body as ExecJson).reason).toBe('timeout')
   })
 
+  it('a forwarder whose next node hangs refuses with timeout within the caller\'s deadline', async () => {
+    // Zone c's node stops answering (SIGSTOP) while still trusted: node b must give up in time.
+    nc.proc!.kill('SIGSTOP')
+    try {
+      const t0 = Date.now()
+      const res = await mesh.post(na, '/v1/exec', { action: 'echo', resource: 'jobs/1', target: 'zone:c', timeoutMs: 1500 })
+      const elapsed = Date.now() - t0
+      const body = res.body as ExecJson
+      expect(body.reason).toBe('timeout')
+      expect(elapsed).toBeLessThan(1500 + 400)
+      const refusal = await entry(na, body.refusalCid!)
+      expect(refusal.authorPeerId).toBe(nb.peerId)
+      expect(String(refusal.body.detail)).toContain(`no answer from ${nc.peerId}`)
+    } finally {
+      nc.proc!.kill('SIGCONT')
+    }
+    await waitStatus(nc, 'trusted', [na, nb])
+  })
+
   it('with zone b\'s only member quarantined, the exec to zone:c is refused with the reason naming it', async () => {
     const rep = await govmesh(['trust', 'report', nb.peerId, '--reason', 'suspicious', '--data-dir', nc.dir, '--json'])
     expect(rep.code, rep.stderr).toBe(0)
