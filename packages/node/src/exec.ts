@@ -110,7 +110,7 @@ export class ExecEngine {
 
   private async start (req: ExecSubmit): Promise<WireResponse> {
     const node = this.node
-    const deadline = deadlineFrom(Date.now(), req.timeoutMs)
+    const deadline = deadlineFrom(Date.now(), req.timeoutMs ?? this.timeoutMs)
     if (!(req.target.startsWith(ZONE_TARGET_PREFIX) || keyOfPeer(req.target) !== undefined)) {
       throw new ExecInputError('target: expected a PeerId or zone:NAME')
     }
