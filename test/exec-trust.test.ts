@@ -94,11 +94,11 @@ describe('governed execution and fail-closed trust across real nodes', () => {
     expect(secret.json.reason).toBe('policy.denied')
     const hops = await exec(n1, ['--action', 'echo', '--target', 'zone:c', '--route', [n2, n3, n2, n3].map(n => n.peerId).join(',')])
     expect(hops.json.reason).toBe('hops.exceeded')
-    // a → c directly: node 4 (zone c) refuses the transition, and records it.
-    const jump = await exec(n1, ['--action', 'echo', '--target', n4.peerId])
+    // a → c directly, by an explicit route: the origin checks the route and refuses the transition, and records it.
+    const jump = await exec(n1, ['--action', 'echo', '--target', n4.peerId, '--route', n4.peerId])
     expect(jump.json.reason).toBe('zone.transition')
     expect(jump.json.lineage).toEqual([jump.json.lineage[0], jump.json.refusalCid])
-    expect(await entryType(n4, jump.json.refusalCid!)).toBe('exec.refuse')
+    expect(await entryType(n1, jump.json.refusalCid!)).toBe('exec.refuse')
     const unsigned = await exec(n1, ['--action', 'secure', '--target', 'zone:b'])
     expect(unsigned.json.reason).toBe('policy.denied')
     const agentKey = join(mesh.root, 'agent.key')

@@ -38,6 +38,8 @@ describe('README walk-through', () => {
     })
     expect(out.code, out.text.slice(-3000)).toBe(0)
     expect(out.text).toMatch(/"ok": true/)
+    // Step 2 names no route: node1 planned one through zone b to zone c (two PeerIds after node1).
+    expect(out.text).toMatch(/"route": \[\s*"12D3\w+",\s*"12D3\w+"\s*\]/)
     expect(out.text).toMatch(/refused: policy\.denied/)
     expect(out.text).toMatch(/refused: trust\.quarantined/)
     expect(out.text.match(/refused with exit code 3/g)).toHaveLength(2)

@@ -11,8 +11,8 @@ peer() { $GOVMESH testnet status --dir "$DIR" --json | node -e 'let s="";process
 $GOVMESH status --data-dir "$DIR/node1"
 $GOVMESH testnet status --dir "$DIR"
 
-# 2. an allowed execution: from node1 (zone a) through node2 (zone b) to zone c
-$GOVMESH exec --action echo --resource demo --payload '{"hello":"mesh"}' --target zone:c --route "$(peer node2)" --data-dir "$DIR/node1" --json | tee "$DIR/allowed.json"
+# 2. an allowed execution from node1 (zone a) to zone c: node1 plans the route through zone b ("route" in the answer)
+$GOVMESH exec --action echo --resource demo --payload '{"hello":"mesh"}' --target zone:c --data-dir "$DIR/node1" --json | tee "$DIR/allowed.json"
 
 # 3. a denied execution: no rule allows "deploy" (exit code 3 = refused)
 $GOVMESH exec --action deploy --resource demo --target zone:b --data-dir "$DIR/node1" || echo "refused with exit code $?"

@@ -4,6 +4,7 @@ import { ed25519 } from '@noble/curves/ed25519.js'
 import { compareBytes } from './bytes.js'
 import { REFUSAL_REASONS } from './decide.js'
 import type { ExecHopBody, ExecRefuseBody, ExecRequestBody, ExecResultBody } from './exec.js'
+import { MAX_PATH, MAX_ROUTE } from './limits.js'
 
 /** Every entry type of protocol version 1. */
 export const ENTRY_TYPES = [
@@ -98,6 +99,11 @@ function uint (v: unknown, where: string, fail: Fail, min = 0): void {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw fail(`${where}: expected an integer >= ${min}`)
 }
 
+function peerIds (v: unknown, where: string, max: number, fail: Fail): void {
+  if (!Array.isArray(v) || v.length > max) throw fail(`${where}: expected at most ${max} PeerIds`)
+  v.forEach((r, i) => { text(r, `${where}[${i}]`, fail, 128) })
+}
+
 function sortedUnique (items: Uint8Array[], where: string, fail: Fail): void {
   for (let i = 1; i < items.length; i++) {
     if (compareBytes(items[i - 1]!, items[i]!) >= 0) throw fail(`${where}: must be sorted by bytes without duplicates`)
@@ -185,13 +191,15 @@ export function validateBody (type: unknown, body: unknown, unknownType: Fail, m
       return
     }
     case 'exec.request': {
-      const b = fields(body, where, ['principal', 'action', 'resource', 'target', 'route', 'payload', 'parent', 'nonce', 'agent'], malformed)
+      // `path` is optional: requests recorded before route planning, or refused before a path was found, lack it.
+      const names = ['principal', 'action', 'resource', 'target', 'route', 'payload', 'parent', 'nonce', 'agent']
+      const b = fields(body, where, isMap(body) && 'path' in body ? [...names, 'path'] : names, malformed)
       if (typeof b.principal !== 'string' || !(b.principal === 'local' || /^[0-9a-f]{64}$/.test(b.principal))) throw malformed(`${where}.principal: expected "local" or a hex key`)
       text(b.action, `${where}.action`, malformed, 128)
       text(b.resource, `${where}.resource`, malformed)
       text(b.target, `${where}.target`, malformed, 128)
-      if (!Array.isArray(b.route) || b.route.length > 16) throw malformed(`${where}.route: expected at most 16 PeerIds`)
-      b.route.forEach((r, i) => { text(r, `${where}.route[${i}]`, malformed, 128) })
+      peerIds(b.route, `${where}.route`, MAX_ROUTE, malformed)
+      if ('path' in b) peerIds(b.path, `${where}.path`, MAX_PATH, malformed)
       if (b.parent !== null && CID.asCID(b.parent) === null) throw malformed(`${where}.parent: expected a CID or null`)
       text(b.nonce, `${where}.nonce`, malformed, 64)
       if (b.agent !== null) {

@@ -7,6 +7,12 @@ export const REFUSAL_REASONS = [
 ] as const
 export type RefusalReason = typeof REFUSAL_REASONS[number]
 
+/** A machine-readable reason to refuse an execution, with a detail for humans (`exec.refuse`). */
+export interface Refusal {
+  reason: RefusalReason
+  detail: string
+}
+
 export type TrustStatus = 'trusted' | 'stale' | 'drifted' | 'quarantined' | 'unknown'
 
 /** What is being asked, as seen by the node deciding. */
@@ -155,6 +161,21 @@ function refuse (code: RefusalReason, detail: string, digest: string): Decision 
 }
 
 /**
+ * Steps 1 and 2 of {@link decide}: a node without a policy, or not trusted itself, refuses
+ * everything, whatever is asked (so the origin asks this before it plans a route).
+ *
+ * @example
+ * ```ts
+ * selfRefusal(compiled, 'quarantined') // { reason: 'self.quarantined', detail: 'this node is quarantined' }
+ * ```
+ */
+export function selfRefusal (policy: { present: boolean }, self: TrustStatus): Refusal | undefined {
+  if (!policy.present) return { reason: 'policy.missing', detail: 'this node has no policy yet' }
+  if (self === 'trusted') return undefined
+  return { reason: self === 'quarantined' ? 'self.quarantined' : `trust.${self}`, detail: `this node is ${self}` }
+}
+
+/**
  * Decides a request against a compiled policy and the trust view. Pure. Checks, in
  * order: policy present, own status, trust of every named peer, hop limits, zone
  * transition, then rules: any matching deny wins, else a matching allow, else deny.
@@ -168,10 +189,8 @@ function refuse (code: RefusalReason, detail: string, digest: string): Decision 
  */
 export function decide (request: DecisionRequest, policy: CompiledPolicy, trust: DecisionTrust): Decision {
   const digest = policy.digest
-  if (!policy.present) return refuse('policy.missing', 'this node has no policy yet', digest)
-  if (trust.self !== 'trusted') {
-    return refuse(trust.self === 'quarantined' ? 'self.quarantined' : `trust.${trust.self}`, `this node is ${trust.self}`, digest)
-  }
+  const own = selfRefusal(policy, trust.self)
+  if (own !== undefined) return refuse(own.reason, own.detail, digest)
   if (request.peers !== undefined) {
     for (const peer of request.peers) {
       const status = trust.peer(peer)

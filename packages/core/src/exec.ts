@@ -6,8 +6,6 @@ import type { RefusalReason } from './decide.js'
 
 /** Domain tag of an agent's signature over an execution request. */
 export const AGENT_REQUEST_DOMAIN = utf8('govmesh/exec-request/v1\0')
-/** Most explicit route hops a request may carry. */
-export const MAX_ROUTE = 16
 
 /** `exec.request`: what an agent or the local operator asks for, recorded by the origin node. */
 export interface ExecRequestBody {
@@ -19,6 +17,12 @@ export interface ExecRequestBody {
   target: string
   /** Explicit PeerIds to pass through before the target. */
   route: string[]
+  /**
+   * The path the origin planned (`planRoute`): the PeerIds after it, the last executing; empty
+   * when the origin executes. Absent in requests refused before a path was found, and in
+   * requests recorded before planning existed. Not part of the agent's statement.
+   */
+  path?: string[]
   payload: unknown
   /** A parent execution (its request or result CID) this one extends, or null. */
   parent: CID | null
@@ -55,7 +59,7 @@ export interface ExecResultBody {
 }
 
 /** The fields of a request an agent signs: everything but the principal and the signature, plus the mesh. */
-export type AgentStatement = Omit<ExecRequestBody, 'principal' | 'agent'> & { mesh: CID }
+export type AgentStatement = Omit<ExecRequestBody, 'principal' | 'agent' | 'path'> & { mesh: CID }
 
 export function agentStatementBytes (s: AgentStatement): Uint8Array {
   return concatBytes(AGENT_REQUEST_DOMAIN, dagCbor.encode({
@@ -102,6 +106,7 @@ export function execRequestBody (init: Partial<ExecRequestBody> & { action: stri
     payload: init.payload ?? null,
     parent: init.parent ?? null,
     nonce: init.nonce ?? Math.random().toString(36).slice(2),
-    agent: init.agent ?? null
+    agent: init.agent ?? null,
+    ...(init.path !== undefined ? { path: init.path } : {})
   }
 }

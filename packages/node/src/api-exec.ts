@@ -1,5 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { checkEncodable, CID, fromHex, GovmeshError, InputRejectedError, parsePublicKey, toHex, verifyRestoreApproval } from '@govmesh/core'
+import {
+  checkEncodable, CID, fromHex, GovmeshError, InputRejectedError, MAX_EXEC_TIMEOUT_MS, MAX_ROUTE, parsePublicKey, toHex,
+  verifyRestoreApproval
+} from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
 import { ExecInputError, type ExecSubmit } from './exec.js'
 import type { GovmeshNode } from './node.js'
@@ -30,9 +33,10 @@ export function registerExecRoutes (app: FastifyInstance, node: GovmeshNode, req
           resource: { type: 'string', minLength: 1, maxLength: 1024 },
           target: { type: 'string', minLength: 1, maxLength: 128 },
           payload: {},
-          route: { type: 'array', items: { type: 'string', maxLength: 128 }, maxItems: 16 },
+          route: { type: 'array', items: { type: 'string', maxLength: 128 }, maxItems: MAX_ROUTE },
           parent: { type: ['string', 'null'], maxLength: 128 },
           nonce: { type: 'string', maxLength: 64 },
+          timeoutMs: { type: 'integer', minimum: 1, maximum: MAX_EXEC_TIMEOUT_MS },
           agent: {
             type: ['object', 'null'],
             properties: { key: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' }, sig: { type: 'string', pattern: '^[0-9a-fA-F]{128}$' } },

@@ -3,8 +3,12 @@ import * as dagCbor from '@ipld/dag-cbor'
 import type { Connection, Stream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
-  checkEncodable, checkExecRequestInput, EntryTooLargeError, GovmeshError, InputRejectedError, CID, compilePolicy, decide, decodeEntry, fromHex, peerIdFromPublicKey, publicKeyFromPeerId, ReplayWindow, requestPrincipal, toHex,
-  type CompiledPolicy, type DecisionRequest, type ExecHopBody, type ExecRequestBody, type RefusalReason, type SignedEntry
+  checkEncodable, checkExecRequestInput, checkHop, CID, compilePolicy, DEFAULT_EXEC_TIMEOUT_MS, deadlineFrom, decodeEntry,
+  EntryTooLargeError, executionBudget, executorRefusal, EXEC_DIAL_TIMEOUT_MS, EXEC_REQUEST_READ_TIMEOUT_MS,
+  forwardBudget, fromHex, GovmeshError, InputRejectedError, MAX_EXEC_FRAME_BYTES, MAX_FRAME_HOP, MAX_FRAME_LINEAGE,
+  MAX_PATH, peerIdFromPublicKey, planRoute, publicKeyFromPeerId, ReplayWindow, requestPrincipal, scanAncestry, selfRefusal, toHex,
+  ZONE_TARGET_PREFIX, type CompiledPolicy, type ExecHopBody, type ExecRequestBody, type GovernanceState,
+  type Refusal, type RefusalReason, type RouteMember, type RoutePlan, type SignedEntry
 } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
 import { DEFAULT_EXECUTORS, runExecutor, type ExecutorConfig } from './executors.js'
@@ -25,6 +29,8 @@ export interface ExecSubmit {
   nonce?: string
   /** An agent's signature over the request statement (hex key and signature). */
   agent?: { key: string, sig: string } | null
+  /** The caller's deadline, from now; the default when absent. */
+  timeoutMs?: number
 }
 
 /** The answer every hop passes back toward the origin. */
@@ -37,6 +43,8 @@ export interface ExecResponse {
   detail?: string
   /** Lineage CIDs of this execution, in order: request, hops, then result or refusal. */
   lineage: string[]
+  /** At the origin: the planned path (PeerIds after the origin, the last executing); absent if none was found. */
+  route?: string[]
 }
 
 interface WireResponse extends ExecResponse {
@@ -48,10 +56,17 @@ interface ForwardFrame {
   lineage: Uint8Array[]
   rest: string[]
   hop: number
+  /** Milliseconds the receiver has, from reading the frame, to answer; absent from older senders. */
+  remainingMs?: number
 }
 
-const MAX_FRAME = 4 * 1024 * 1024
-const ZONE_PREFIX = 'zone:'
+/** The deadline ran out while this node was still reaching the next one. */
+class DeadlineError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'DeadlineError'
+  }
+}
 
 /** A request was malformed before anything was recorded (HTTP 400). */
 export class ExecInputError extends Error {
@@ -73,8 +88,13 @@ export class ExecEngine {
   private compiledDigest = ''
   // Not persisted: the floor (this engine's start) refuses anything older, so a restart opens no gap.
   private readonly replays = new ReplayWindow({ floor: Date.now() })
+  private members: { of: GovernanceState, list: RouteMember[], keys: Map<string, string> } | undefined
 
-  constructor (private readonly node: GovmeshNode, private readonly executors: Record<string, ExecutorConfig> = DEFAULT_EXECUTORS, private readonly timeoutMs = 15_000) {}
+  constructor (
+    private readonly node: GovmeshNode,
+    private readonly executors: Record<string, ExecutorConfig> = DEFAULT_EXECUTORS,
+    private readonly timeoutMs = DEFAULT_EXEC_TIMEOUT_MS
+  ) {}
 
   private policy (): CompiledPolicy {
     const digest = this.node.policy.digest()
@@ -93,7 +113,10 @@ export class ExecEngine {
 
   private async start (req: ExecSubmit): Promise<WireResponse> {
     const node = this.node
-    if (!(req.target.startsWith(ZONE_PREFIX) || keyOfPeer(req.target) !== undefined)) throw new ExecInputError('target: expected a PeerId or zone:NAME')
+    const deadline = deadlineFrom(Date.now(), req.timeoutMs ?? this.timeoutMs)
+    if (!(req.target.startsWith(ZONE_TARGET_PREFIX) || keyOfPeer(req.target) !== undefined)) {
+      throw new ExecInputError('target: expected a PeerId or zone:NAME')
+    }
     for (const [i, r] of (req.route ?? []).entries()) if (keyOfPeer(r) === undefined) throw new ExecInputError(`route[${i}]: not a PeerId`)
     let parent: CID | null = null
     if (req.parent != null) {
@@ -112,47 +135,52 @@ export class ExecEngine {
     }
     checkExecRequestInput(body)
     if (requestPrincipal(node.dag.meshId, body, nodeCrypto) === undefined) throw new ExecInputError('agent: the signature does not verify for this request')
+    // A node that refuses everything says so before a route is sought; the planned path goes into the request.
+    const own = selfRefusal(this.policy(), node.trust.selfStatus())
+    const plan: RoutePlan = own !== undefined ? { ok: false, ...own } : planRoute(body, this.routeView())
+    if (plan.ok) body.path = plan.path
     const parentKnown = parent !== null && node.dag.has(parent.toString()) && !node.dag.isRevoked(parent.toString())
     const request = await node.append('exec.request', body, parentKnown && parent !== null ? [parent] : [])
     const lineage = [request.id]
     if (parent !== null && !parentKnown) return await this.refuse(request, request, 0, 'ancestry.invalid', `parent execution ${parent.toString()} is unknown or revoked`, lineage)
-
-    const path = this.plan(body)
-    if ('reason' in path) return await this.refuse(request, request, 0, path.reason, path.detail, lineage)
-    const check = this.check(body, [request], path.path, 0, undefined)
-    if (check !== undefined) return await this.refuse(request, request, 0, check.reason, check.detail, lineage)
-    if (path.path.length === 0) return await this.execute(request, body, request, lineage)
-    return await this.forward(request, [request], path.path, 1, lineage)
+    if (!plan.ok) return await this.refuse(request, request, 0, plan.reason, plan.detail, lineage)
+    const route = { route: plan.path }
+    const check = this.check(body, [request], plan.path, 0, undefined)
+    if (check !== undefined) {
+      return { ...await this.refuse(request, request, 0, check.reason, check.detail, lineage), ...route }
+    }
+    const res = plan.path.length === 0
+      ? await this.execute(request, body, request, lineage, 0, deadline)
+      : await this.forward(request, [request], plan.path, 1, lineage, deadline)
+    return { ...res, ...route }
   }
 
-  /** Route to walk: explicit route, then the target (a peer, or a trusted member of the zone). */
-  private plan (body: ExecRequestBody): { path: string[] } | { reason: RefusalReason, detail: string } {
-    const self = this.node.peerId
-    let final: string
-    if (body.target.startsWith(ZONE_PREFIX)) {
-      const zone = body.target.slice(ZONE_PREFIX.length)
-      const last = body.route.at(-1)
-      if (last !== undefined && this.zoneOf(last) === zone) {
-        final = last
-      } else if (body.route.length === 0 && this.node.zone() === zone) {
-        final = self
-      } else {
-        const members = [...this.node.dag.currentGovernance().members.values()].filter(m => m.zone === zone && m.key !== this.node.publicKey)
-        if (members.length === 0) return { reason: 'trust.unknown', detail: `no member in zone ${zone}` }
-        const statuses = members.map(m => ({ m, s: this.node.trust.statusOfKey(m.key).status }))
-        const trusted = statuses.filter(x => x.s === 'trusted').map(x => x.m.key).sort()
-        const connected = trusted.filter(k => this.node.connectionsTo(peerIdOfKey(k)).length > 0)
-        const pick = connected[0] ?? trusted[0]
-        if (pick === undefined) return { reason: `trust.${statuses[0]!.s}` as RefusalReason, detail: `no trusted member in zone ${zone} (${statuses.map(x => x.s).join(', ')})` }
-        final = peerIdOfKey(pick)
-      }
-    } else {
-      final = body.target
+  /** What route planning sees: current members, trust now, open connections, the policy's transitions. */
+  private routeView (): Parameters<typeof planRoute>[1] {
+    const node = this.node
+    const gov = node.dag.currentGovernance()
+    if (this.members?.of !== gov) {
+      const keys = new Map<string, string>()
+      const list = [...gov.members.entries()].map(([key, m]) => {
+        const peerId = peerIdOfKey(key)
+        keys.set(peerId, key)
+        return { peerId, zone: m.zone }
+      })
+      this.members = { of: gov, list, keys }
     }
-    const path = [...body.route]
-    if (path.at(-1) !== final) path.push(final)
-    if (path[0] === self) path.shift()
-    return { path: path.length === 1 && path[0] === self ? [] : path }
+    const { list, keys } = this.members
+    const policy = this.policy()
+    return {
+      self: node.peerId,
+      members: list,
+      status: (p) => {
+        const key = keys.get(p)
+        return key === undefined ? 'unknown' : node.trust.statusOfKey(key).status
+      },
+      connected: (p) => node.connectionsTo(p).some(c => c.status === 'open'),
+      transitions: policy.transitions,
+      maxHops: policy.maxHops
+    }
   }
 
   private zoneOf (peerId: string): string | null {
@@ -160,39 +188,23 @@ export class ExecEngine {
     return key === undefined ? null : this.node.dag.currentGovernance().members.get(key)?.zone ?? null
   }
 
-  /** Every check of one hop; undefined when all pass. */
-  private check (body: ExecRequestBody, lineage: SignedEntry[], rest: string[], hop: number, from: string | undefined): { reason: RefusalReason, detail: string } | undefined {
+  /** Every check of one hop (core `checkHop`); undefined when all pass. */
+  private check (
+    body: ExecRequestBody, lineage: SignedEntry[], rest: string[], hop: number, from: string | undefined
+  ): Refusal | undefined {
     const node = this.node
-    const principal = requestPrincipal(node.dag.meshId, body, nodeCrypto)
-    if (principal === undefined) return { reason: 'ancestry.invalid', detail: 'the request signature does not verify' }
-    if (from !== undefined) {
-      const s = node.trust.statusOf(from)
-      if (s !== 'trusted') return { reason: `trust.${s}` as RefusalReason, detail: `forwarded by ${from}, which is ${s}` }
-    }
-    const authors = new Set<string>()
-    for (const e of lineage) authors.add(toHex(e.entry.author))
-    if (body.parent !== null) {
-      for (const id of node.dag.ancestry(body.parent.toString(), { limit: 256 })) {
-        const m = node.dag.meta(id)
-        if (m !== undefined && m.type.startsWith('exec.')) authors.add(m.author)
-        if (node.dag.isRevoked(id)) return { reason: 'ancestry.invalid', detail: `ancestry entry ${id} is revoked` }
-      }
-    }
-    authors.delete(node.publicKey)
-    const peers = [...rest.filter(p => p !== node.peerId), ...[...authors].map(peerIdOfKey)]
-    const d: DecisionRequest = {
-      principal,
-      signed: body.agent !== null,
-      action: body.action,
-      resource: body.resource,
-      zone: node.zone() ?? '',
-      fromZone: from !== undefined ? this.zoneOf(from) ?? undefined : undefined,
-      hops: hop + rest.length,
-      peers
-    }
-    const decision = decide(d, this.policy(), { self: node.trust.selfStatus(), peer: (p) => node.trust.statusOf(p) })
-    if (!decision.allow) return { reason: decision.reason!, detail: decision.reasons[0]?.detail ?? decision.reason! }
-    return undefined
+    return checkHop({
+      body,
+      principal: requestPrincipal(node.dag.meshId, body, nodeCrypto),
+      hop,
+      rest,
+      self: { peerId: node.peerId, key: node.publicKey, zone: node.zone(), status: node.trust.selfStatus() },
+      sender: from === undefined ? undefined : { peerId: from, status: node.trust.statusOf(from), zone: this.zoneOf(from) },
+      lineageAuthors: lineage.map(e => toHex(e.entry.author)),
+      ancestry: scanAncestry(node.dag, body.parent?.toString() ?? null),
+      policy: this.policy(),
+      peerStatus: (p) => node.trust.statusOf(p)
+    })
   }
 
   private async refuse (request: SignedEntry, last: SignedEntry, hop: number, reason: RefusalReason, detail: string, lineage: string[]): Promise<WireResponse> {
@@ -204,11 +216,27 @@ export class ExecEngine {
     return { ok: false, reason, detail, refusalCid: refusal.id, lineage: [...lineage, refusal.id], entries: [refusal.bytes] }
   }
 
-  private async execute (request: SignedEntry, body: ExecRequestBody, last: SignedEntry, lineage: string[], hop = 0): Promise<WireResponse> {
+  private async execute (
+    request: SignedEntry, body: ExecRequestBody, last: SignedEntry, lineage: string[], hop: number, deadline: number
+  ): Promise<WireResponse> {
     const config = this.executors[body.action]
-    if (config === undefined) return await this.refuse(request, last, hop, 'policy.denied', `no executor configured for action ${body.action}`, lineage)
+    const missing = executorRefusal(body.action, config !== undefined)
+    if (missing !== undefined || config === undefined) {
+      return await this.refuse(request, last, hop, missing!.reason, missing!.detail, lineage)
+    }
     const t0 = Date.now()
-    const out = await runExecutor(config, { action: body.action, resource: body.resource, payload: body.payload, principal: body.principal, request: request.id })
+    const budget = executionBudget(deadline, t0)
+    if (typeof budget !== 'number') return await this.refuse(request, last, hop, budget.reason, budget.detail, lineage)
+    // The executor is stopped at the deadline: the caller gets a timeout refusal, not a late result.
+    const signal = AbortSignal.timeout(budget)
+    const input = {
+      action: body.action, resource: body.resource, payload: body.payload, principal: body.principal, request: request.id
+    }
+    const out = await runExecutor(config, input, signal)
+    if (signal.aborted) {
+      const detail = `the executor did not finish within the ${budget} ms left of the deadline`
+      return await this.refuse(request, last, hop, 'timeout', detail, lineage)
+    }
     const record = (ok: boolean, output: unknown): Promise<SignedEntry<'exec.result'>> => this.node.append('exec.result', {
       request: request.cid, ok, executor: config.type, output, durationMs: Date.now() - t0
     }, [last.cid])
@@ -228,17 +256,31 @@ export class ExecEngine {
     return { ok, result: output, resultCid: result.id, lineage: [...lineage, result.id], entries: [result.bytes] }
   }
 
-  private async forward (request: SignedEntry, chain: SignedEntry[], rest: string[], hop: number, lineage: string[]): Promise<WireResponse> {
+  private async forward (
+    request: SignedEntry, chain: SignedEntry[], rest: string[], hop: number, lineage: string[], deadline: number
+  ): Promise<WireResponse> {
     const node = this.node
     const next = rest[0]!
     const last = chain.at(-1)!
+    const early = forwardBudget(deadline, Date.now())
+    if ('reason' in early) {
+      return await this.refuse(request, last, hop - 1, 'timeout', `cannot forward to ${next}: ${early.detail}`, lineage)
+    }
     let framed: FramedStream | undefined
     try {
-      const conn = await this.connect(next)
+      const conn = await this.connect(next, Math.min(EXEC_DIAL_TIMEOUT_MS, early.waitMs))
       // The protocol name travels with the first frame: one round trip fewer per hop.
-      const stream = await conn.newStream(EXEC_PROTOCOL, { signal: AbortSignal.timeout(5000), negotiateFully: false })
-      framed = new FramedStream(stream, { maxFrameBytes: MAX_FRAME, readTimeoutMs: this.timeoutMs })
-      const frame: ForwardFrame = { t: 'exec', lineage: chain.map(e => e.bytes), rest: rest.slice(1), hop }
+      const stream = await conn.newStream(EXEC_PROTOCOL, {
+        signal: AbortSignal.timeout(Math.min(EXEC_DIAL_TIMEOUT_MS, early.waitMs)), negotiateFully: false
+      })
+      // Measured again after the dial: the next node gets what is left now.
+      const budget = forwardBudget(deadline, Date.now())
+      if ('reason' in budget) throw new DeadlineError(budget.detail)
+      // The wait ends before this node's own deadline, so it can still refuse and answer in time.
+      framed = new FramedStream(stream, { maxFrameBytes: MAX_EXEC_FRAME_BYTES, readTimeoutMs: budget.waitMs })
+      const frame: ForwardFrame = {
+        t: 'exec', lineage: chain.map(e => e.bytes), rest: rest.slice(1), hop, remainingMs: budget.remainingMs
+      }
       await framed.write(dagCbor.encode(frame))
       await framed.closeWrite()
       const bytes = await framed.read()
@@ -255,17 +297,19 @@ export class ExecEngine {
       return { ...res, lineage: [...lineage, ...res.lineage] }
     } catch (err) {
       framed?.abort(err as Error)
-      const timedOut = (err as Error).name === 'ReadTimeoutError' || (err as Error).name === 'TimeoutError'
-      return await this.refuse(request, last, hop - 1, 'timeout', `${timedOut ? 'no answer from' : 'could not reach'} ${next}: ${(err as Error).message}`, lineage)
+      const e = err as Error
+      const timedOut = e.name === 'ReadTimeoutError' || e.name === 'TimeoutError' || e.name === 'DeadlineError'
+      const detail = `${timedOut ? 'no answer from' : 'could not reach'} ${next}: ${e.message}`
+      return await this.refuse(request, last, hop - 1, 'timeout', detail, lineage)
     }
   }
 
-  private async connect (peerId: string): Promise<Connection> {
+  private async connect (peerId: string, timeoutMs: number): Promise<Connection> {
     const open = this.node.connectionsTo(peerId).find(c => c.status === 'open')
     if (open !== undefined) return open
     const rec = this.node.peerRecords.get(keyOfPeer(peerId) ?? '')
     if (rec === undefined || rec.addrs.length === 0) throw new Error(`no known address for ${peerId}`)
-    return await this.node.libp2p.dial(rec.addrs.map(a => multiaddr(a)), { signal: AbortSignal.timeout(5000) })
+    return await this.node.libp2p.dial(rec.addrs.map(a => multiaddr(a)), { signal: AbortSignal.timeout(timeoutMs) })
   }
 
   /** Serves a forwarded execution. */
@@ -276,7 +320,9 @@ export class ExecEngine {
   private async serve (stream: Stream, connection: Connection): Promise<void> {
     const node = this.node
     const from = connection.remotePeer.toString()
-    const framed = new FramedStream(stream, { maxFrameBytes: MAX_FRAME, readTimeoutMs: this.timeoutMs })
+    const framed = new FramedStream(stream, {
+      maxFrameBytes: MAX_EXEC_FRAME_BYTES, readTimeoutMs: EXEC_REQUEST_READ_TIMEOUT_MS
+    })
     const admission = node.streams.admit('exec', from)
     if (!admission.allow) {
       // Nothing is signed for a peer we do not trust; a member learns why, so that it records the refusal.
@@ -294,7 +340,8 @@ export class ExecEngine {
       const bytes = await framed.read()
       if (bytes === undefined) throw new Error('no request frame')
       const frame = decodeForwardFrame(bytes)
-      const response = await this.receive(frame, from)
+      const deadline = deadlineFrom(Date.now(), frame.remainingMs ?? this.timeoutMs)
+      const response = await this.receive(frame, from, deadline)
       await framed.write(encodeWire(response))
       await framed.close()
     } catch (err) {
@@ -327,7 +374,7 @@ export class ExecEngine {
     return { ok: false, reason: 'ancestry.invalid', detail, lineage: [], entries: [] }
   }
 
-  private async receive (frame: ForwardFrame, from: string): Promise<WireResponse> {
+  private async receive (frame: ForwardFrame, from: string, deadline: number): Promise<WireResponse> {
     const node = this.node
     const outcomes = await node.ingest(frame.lineage, 'sync')
     const chain: SignedEntry[] = []
@@ -348,12 +395,17 @@ export class ExecEngine {
     const check = this.check(body, chain, frame.rest, frame.hop, from)
     // Answers carry only what this node and those after it added; each forwarder prepends its part.
     if (check !== undefined) return await this.refuse(request, last, frame.hop, check.reason, check.detail, [])
+    // Too little time left to run or forward: refuse now rather than hold the caller past its deadline.
+    const late = frame.rest.length === 0 ? executionBudget(deadline, Date.now()) : forwardBudget(deadline, Date.now())
+    if (typeof late === 'object' && 'reason' in late) {
+      return await this.refuse(request, last, frame.hop, late.reason, late.detail, [])
+    }
     const hopEntry = await node.append('exec.hop', {
       request: request.cid, hop: frame.hop, from, zone: node.zone() ?? 'unknown', next: frame.rest[0] ?? null
     }, [last.cid])
     const res = frame.rest.length === 0
-      ? await this.execute(request, body, hopEntry, [hopEntry.id], frame.hop)
-      : await this.forward(request, [...chain, hopEntry], frame.rest, frame.hop + 1, [hopEntry.id])
+      ? await this.execute(request, body, hopEntry, [hopEntry.id], frame.hop, deadline)
+      : await this.forward(request, [...chain, hopEntry], frame.rest, frame.hop + 1, [hopEntry.id], deadline)
     return { ...res, entries: [hopEntry.bytes, ...res.entries] }
   }
 
@@ -393,9 +445,11 @@ function recordableOutput (v: unknown): unknown {
 
 function decodeForwardFrame (bytes: Uint8Array): ForwardFrame {
   const f = dagCbor.decode<ForwardFrame>(bytes)
-  if (f === null || typeof f !== 'object' || f.t !== 'exec' || !Array.isArray(f.lineage) || f.lineage.length === 0 || f.lineage.length > 64 ||
-      !f.lineage.every(b => b instanceof Uint8Array) || !Array.isArray(f.rest) || f.rest.length > 16 || !f.rest.every(r => typeof r === 'string') ||
-      typeof f.hop !== 'number' || !Number.isInteger(f.hop) || f.hop < 1 || f.hop > 64) {
+  if (f === null || typeof f !== 'object' || f.t !== 'exec' || !Array.isArray(f.lineage) || f.lineage.length === 0 ||
+      f.lineage.length > MAX_FRAME_LINEAGE || !f.lineage.every(b => b instanceof Uint8Array) ||
+      !Array.isArray(f.rest) || f.rest.length > MAX_PATH - 1 || !f.rest.every(r => typeof r === 'string') ||
+      typeof f.hop !== 'number' || !Number.isInteger(f.hop) || f.hop < 1 || f.hop > MAX_FRAME_HOP ||
+      (f.remainingMs !== undefined && !(Number.isSafeInteger(f.remainingMs) && f.remainingMs >= 0))) {
     throw new Error('malformed exec frame')
   }
   for (const r of f.rest) publicKeyFromPeerId(r)

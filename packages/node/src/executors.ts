@@ -62,29 +62,45 @@ export function parseExecutorConfig (action: string, v: unknown): ExecutorConfig
   }
 }
 
-/** Runs one execution with the configured executor. Never throws for the task's own failure: that is `ok: false`. */
-export async function runExecutor (config: ExecutorConfig, input: ExecutorInput): Promise<ExecutorOutput> {
+/**
+ * Runs one execution with the configured executor. Never throws for the task's own failure: that is `ok: false`.
+ * `signal` stops it early (the execution's deadline): the sleep ends, the HTTP call is aborted, the command killed.
+ */
+export async function runExecutor (
+  config: ExecutorConfig, input: ExecutorInput, signal?: AbortSignal
+): Promise<ExecutorOutput> {
   switch (config.type) {
     case 'echo':
       return { ok: true, output: { action: input.action, resource: input.resource, payload: input.payload ?? null } }
     case 'sleep': {
       const ms = Math.min(Number((input.payload as { ms?: unknown } | null)?.ms ?? 100) || 0, config.maxMs ?? 30_000)
-      await new Promise(resolve => setTimeout(resolve, Math.max(0, ms)))
-      return { ok: true, output: { slept: ms } }
+      const done = await new Promise<boolean>(resolve => {
+        const timer = setTimeout(() => { resolve(true) }, Math.max(0, ms))
+        const stop = (): void => { clearTimeout(timer); resolve(false) }
+        if (signal?.aborted === true) stop()
+        else signal?.addEventListener('abort', stop, { once: true })
+      })
+      return done ? { ok: true, output: { slept: ms } } : { ok: false, output: { error: 'stopped' } }
     }
-    case 'http': return await runHttp(config, input)
-    case 'command': return await runCommand(config, input)
+    case 'http': return await runHttp(config, input, signal)
+    case 'command': return await runCommand(config, input, signal)
   }
 }
 
-async function runHttp (config: Extract<ExecutorConfig, { type: 'http' }>, input: ExecutorInput): Promise<ExecutorOutput> {
+function withSignal (timeout: AbortSignal, signal: AbortSignal | undefined): AbortSignal {
+  return signal === undefined ? timeout : AbortSignal.any([timeout, signal])
+}
+
+async function runHttp (
+  config: Extract<ExecutorConfig, { type: 'http' }>, input: ExecutorInput, signal?: AbortSignal
+): Promise<ExecutorOutput> {
   const max = config.maxOutputBytes ?? DEFAULT_MAX_OUTPUT
   try {
     const res = await fetch(config.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(input),
-      signal: AbortSignal.timeout(config.timeoutMs ?? DEFAULT_TIMEOUT_MS)
+      signal: withSignal(AbortSignal.timeout(config.timeoutMs ?? DEFAULT_TIMEOUT_MS), signal)
     })
     const text = await res.text()
     if (text.length > max) return { ok: false, output: { error: `response over ${max} bytes` } }
@@ -96,7 +112,9 @@ async function runHttp (config: Extract<ExecutorConfig, { type: 'http' }>, input
   }
 }
 
-async function runCommand (config: Extract<ExecutorConfig, { type: 'command' }>, input: ExecutorInput): Promise<ExecutorOutput> {
+async function runCommand (
+  config: Extract<ExecutorConfig, { type: 'command' }>, input: ExecutorInput, signal?: AbortSignal
+): Promise<ExecutorOutput> {
   const max = config.maxOutputBytes ?? DEFAULT_MAX_OUTPUT
   const [file, ...args] = config.command
   return await new Promise((resolve) => {
@@ -106,6 +124,7 @@ async function runCommand (config: Extract<ExecutorConfig, { type: 'command' }>,
     let err = ''
     let overflow = false
     const timer = setTimeout(() => { child.kill('SIGKILL') }, config.timeoutMs ?? DEFAULT_TIMEOUT_MS)
+    signal?.addEventListener('abort', () => { child.kill('SIGKILL') }, { once: true })
     child.stdout.on('data', (chunk: Buffer) => {
       if (out.length + chunk.length > max) { overflow = true; child.kill('SIGKILL'); return }
       out = Buffer.concat([out, chunk])
