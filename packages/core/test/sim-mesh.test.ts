@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import {
-  compilePolicy, createPolicyState, decide, deriveTrust, nextEntry, toHex, type Dag, type PolicyUpdateBody, type TrustView
+  compilePolicy, createPolicyState, decide, deriveTrust, nextEntry, peerIdFromPublicKey, planRoute, toHex, type Dag, type PolicyUpdateBody, type TrustView
 } from '../src/index.js'
 import { buildMesh, failBody, restoreBody, type Mesh } from './helpers.js'
 import { SimNetwork } from './sim/network.js'
@@ -10,7 +10,18 @@ const REPLICAS = 30
 const SEEDS = Number(process.env.GOVMESH_SIM_SEEDS ?? 100)
 const STEPS = 30
 // Keys and genesis are shared by every seed (deriving 30 keys costs more than a run).
-const MESH = buildMesh({ label: 'sim', members: REPLICAS - 1, zones: ['a', 'b', 'c'] })
+let multiHopPlans = 0
+const ZONES = ['a', 'b', 'c']
+const MESH = buildMesh({ label: 'sim', members: REPLICAS - 1, zones: ZONES })
+const TRANSITIONS: ReadonlySet<string> = new Set(['a>b', 'b>c'])
+const ROUTING = (() => {
+  const peerIds = MESH.members.map(k => peerIdFromPublicKey(k.publicKey))
+  return {
+    peerIds,
+    members: peerIds.map((peerId, i) => ({ peerId, zone: ZONES[i % ZONES.length]! })),
+    keyOfPeer: new Map(peerIds.map((p, i) => [p, toHex(MESH.members[i]!.publicKey)]))
+  }
+})()
 
 function trustOf (mesh: Mesh, dag: Dag): TrustView {
   return deriveTrust({
@@ -31,6 +42,7 @@ function policyDigestOf (mesh: Mesh, dag: Dag): string {
  */
 function run (seed: number): { mesh: Mesh, dags: Dag[], violations: string[] } {
   const mesh = MESH
+  const { members, peerIds, keyOfPeer } = ROUTING
   const dags = Array.from({ length: REPLICAS }, () => mesh.dag())
   const keys = [...mesh.members, mesh.governors[0]!]
   const gov = REPLICAS - 1
@@ -78,6 +90,24 @@ function run (seed: number): { mesh: Mesh, dags: Dag[], violations: string[] } {
         genesisPolicy, { self: 'trusted', peer: p => p === subject ? 'quarantined' : 'trusted' })
       if (d.allow) violations.push(`replica ${at} allowed an execution through quarantined ${subject.slice(0, 8)}`)
     }
+    // Routes: planned from that replica's view, never through an untrusted peer or a forbidden transition.
+    if (at !== gov) {
+      const zoneOf = new Map(members.map(m => [m.peerId, m.zone]))
+      const plan = planRoute({ target: `zone:${ZONES[net.pick(3)]!}`, route: [] }, {
+        self: peerIds[at]!, members, connected: () => true, transitions: TRANSITIONS, maxHops: 4,
+        status: p => view.quarantined.has(keyOfPeer.get(p)!) ? 'quarantined' : 'trusted'
+      })
+      if (plan.ok) {
+        if (plan.path.length >= 2) multiHopPlans++
+        let zone = zoneOf.get(peerIds[at]!)!
+        for (const p of plan.path) {
+          if (view.quarantined.has(keyOfPeer.get(p)!)) violations.push(`replica ${at} routed through quarantined ${p}`)
+          const next = zoneOf.get(p)!
+          if (next !== zone && !TRANSITIONS.has(`${zone}>${next}`)) violations.push(`replica ${at} routed ${zone} → ${next}`)
+          zone = next
+        }
+      }
+    }
   }
   net.settle()
   return { mesh, dags, violations }
@@ -101,4 +131,7 @@ describe(`simulated mesh: ${REPLICAS} replicas over a lossy, reordering, partiti
       expect(toHex(mesh.genesis.entry.author)).toBe(toHex(mesh.governors[0]!.publicKey))
     })
   }
+  it('the route property was exercised: multi-hop routes were planned and checked', () => {
+    expect(multiHopPlans).toBeGreaterThan(SEEDS)
+  })
 })
