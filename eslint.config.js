@@ -1,7 +1,8 @@
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'packages/cli/bin/**', 'scripts/**/*.js', 'eslint.config.js'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'packages/cli/bin/**', 'scripts/**/*.js', 'eslint.config.js',
+    'packages/console/build.mjs', 'packages/console/index.js'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

@@ -5,6 +5,8 @@ import { entryView, toJsonValue } from './entry-view.js'
 import { keyOfPeer } from './peers.js'
 import { registerExecRoutes } from './api-exec.js'
 import { exportProofCar } from './proof-car.js'
+import { registerConsoleApi } from './api-console.js'
+import { registerConsoleStatic } from './console-static.js'
 import type { GovmeshNode, IngestOutcome } from './node.js'
 
 export interface ApiInit {
@@ -23,7 +25,7 @@ export interface ApiServer {
 }
 
 const RAW_CBOR = 'application/vnd.ipld.dag-cbor'
-const SSE_EVENTS = ['entry:added', 'entry:rejected', 'peer:connect', 'peer:disconnect', 'policy:changed', 'trust:changed', 'exec:refused'] as const
+const SSE_EVENTS = ['entry:added', 'entry:rejected', 'peer:connect', 'peer:disconnect', 'policy:changed', 'trust:changed', 'exec:refused', 'heartbeat:received'] as const
 
 function statusFor (outcomes: IngestOutcome[]): number {
   if (outcomes.some(o => o.status === 'rejected')) return 422
@@ -286,6 +288,9 @@ export async function startApi (init: ApiInit): Promise<ApiServer> {
   app.get('/metrics', async (_req, reply) => {
     return reply.type(node.metrics.registry.contentType).send(await node.metrics.registry.metrics())
   })
+
+  registerConsoleApi(app, node)
+  registerConsoleStatic(app)
 
   await app.listen({ host: init.host, port: init.port })
   const addr = app.server.address()

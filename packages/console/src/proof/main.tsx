@@ -1,0 +1,5 @@
+import { render } from 'preact'
+import '../styles.css'
+import { ProofViewer } from './viewer.js'
+
+render(<ProofViewer />, document.getElementById('app')!)

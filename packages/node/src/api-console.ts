@@ -1,0 +1,104 @@
+import type { FastifyInstance } from 'fastify'
+import { keyOfPeer } from './peers.js'
+import { childrenOf, lineageGraph, policyHistory, searchLineage } from './console-data.js'
+import type { GovmeshNode } from './node.js'
+
+const CID_PATTERN = '^[a-z0-9]{8,128}$'
+const AUTHOR_PATTERN = '^[0-9a-f]{64}$|^12D3KooW[1-9A-HJ-NP-Za-km-z]+$'
+
+/** Counter values by label set, from the node's Prometheus registry (what `/metrics` prints). */
+async function counters (node: GovmeshNode, name: string): Promise<Array<{ labels: Record<string, string | number>, value: number }>> {
+  const metric = node.metrics.registry.getSingleMetric(name)
+  if (metric === undefined) return []
+  const { values } = await metric.get()
+  return values.map(v => ({ labels: { ...v.labels } as Record<string, string | number>, value: v.value }))
+}
+
+/**
+ * Read-only routes the web console needs beyond the original API: the members' health in
+ * one answer, the counters as JSON, the policy's history, and lineage search and graphs.
+ * Every route is a GET without a token (reads are public on the API, as `/v1/dag/*` are).
+ */
+export function registerConsoleApi (app: FastifyInstance, node: GovmeshNode): void {
+  app.get('/v1/mesh/members', async () => {
+    const now = Date.now()
+    const gov = node.dag.currentGovernance()
+    const policy = node.policy.document()
+    const ownDigest = node.policy.digest()
+    const connected = new Set(node.libp2p.getPeers().map(p => p.toString()))
+    const members = node.trust.all().map(t => {
+      const self = t.key === node.publicKey
+      const rec = node.peerRecords.get(t.key)
+      const measurement = self ? node.measurement : rec?.measurement ?? null
+      const digest = self ? ownDigest : rec?.policyDigest ?? null
+      const entries = self ? node.dag.size : rec?.entries ?? null
+      return {
+        ...t,
+        self,
+        member: gov.members.has(t.key),
+        governor: gov.governors.has(t.key),
+        connected: self || connected.has(t.peerId),
+        lastHeartbeat: self ? now : rec?.lastSeen ?? null,
+        heartbeatAgeMs: self ? 0 : rec?.lastSeen != null ? now - rec.lastSeen : null,
+        policyDigest: digest,
+        policyMatches: digest === null ? null : digest === ownDigest,
+        measurement,
+        measurementAllowed: measurement === null ? null : policy.measurements.length === 0 || policy.measurements.includes(measurement),
+        entries,
+        lag: entries === null ? null : Math.max(0, node.dag.size - entries)
+      }
+    })
+    return { now, self: node.peerId, meshName: gov.meshName, policyDigest: ownDigest, entries: node.dag.size, members }
+  })
+
+  app.get('/v1/mesh/counters', async () => ({
+    entries: node.dag.size,
+    pending: node.dag.pendingCount,
+    accepted: await counters(node, 'govmesh_entries_accepted_total'),
+    rejections: await counters(node, 'govmesh_rejections_total'),
+    syncSessions: await counters(node, 'govmesh_sync_sessions_total'),
+    syncEntries: await counters(node, 'govmesh_sync_entries_total'),
+    gossip: await counters(node, 'govmesh_gossip_messages_total')
+  }))
+
+  app.get('/v1/policy/history', async () => ({ versions: policyHistory(node.dag) }))
+
+  app.get<{ Querystring: { cid?: string, author?: string, type?: string, since?: number, until?: number, limit?: number } }>('/v1/lineage/search', {
+    schema: {
+      querystring: {
+        type: 'object',
+        properties: {
+          cid: { type: 'string', pattern: '^[a-z0-9]{1,128}$' },
+          author: { type: 'string', pattern: AUTHOR_PATTERN },
+          type: { type: 'string', maxLength: 64 },
+          since: { type: 'integer', minimum: 0 },
+          until: { type: 'integer', minimum: 0 },
+          limit: { type: 'integer', minimum: 1, maximum: 10000 }
+        },
+        additionalProperties: false
+      }
+    }
+  }, async (req) => {
+    const q = req.query
+    const author = q.author?.startsWith('12D3KooW') === true ? keyOfPeer(q.author) ?? q.author : q.author
+    return { entries: searchLineage(node.dag, { cid: q.cid, author, type: q.type, since: q.since, until: q.until, limit: q.limit ?? 100 }) }
+  })
+
+  app.get<{ Params: { cid: string }, Querystring: { ancestry?: number } }>('/v1/lineage/graph/:cid', {
+    schema: {
+      params: { type: 'object', properties: { cid: { type: 'string', pattern: CID_PATTERN } }, required: ['cid'] },
+      querystring: { type: 'object', properties: { ancestry: { type: 'integer', minimum: 0, maximum: 5000 } }, additionalProperties: false }
+    }
+  }, async (req, reply) => {
+    const graph = lineageGraph(node.dag, req.params.cid, req.query.ancestry ?? 0)
+    if (graph === undefined) return reply.code(404).send({ error: 'not-found', message: `no entry ${req.params.cid}` })
+    return graph
+  })
+
+  app.get<{ Params: { cid: string } }>('/v1/lineage/children/:cid', {
+    schema: { params: { type: 'object', properties: { cid: { type: 'string', pattern: CID_PATTERN } }, required: ['cid'] } }
+  }, async (req, reply) => {
+    if (!node.dag.has(req.params.cid)) return reply.code(404).send({ error: 'not-found', message: `no entry ${req.params.cid}` })
+    return { children: childrenOf(node.dag, req.params.cid) }
+  })
+}
