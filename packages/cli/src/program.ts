@@ -11,6 +11,7 @@ import { registerExec } from './commands/exec.js'
 import { registerTrust } from './commands/trust.js'
 import { registerMeasurement } from './commands/measurement.js'
 import { registerTestnet } from './commands/testnet.js'
+import { registerConsole } from './commands/console.js'
 import { CliError, EXIT } from './output.js'
 
 /** Builds the `govmesh` command tree. */
@@ -32,6 +33,7 @@ export function createProgram (): Command {
   registerTrust(program)
   registerMeasurement(program)
   registerTestnet(program)
+  registerConsole(program)
   return program
 }
 

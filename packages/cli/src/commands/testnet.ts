@@ -119,8 +119,11 @@ async function up (opts: UpOptions): Promise<void> {
   }, Number(opts.timeout) * 1000, 'every node to trust every other')
   const rows = await statusRows(nodes)
   const seconds = (Date.now() - t0) / 1000
-  emit(opts.json, { dir, seconds, nodes: rows.map((r, i) => ({ ...r, multiaddr: nodes[i]!.addrs[0] ?? null })) }, () => [
+  // The token rides in the fragment, which the browser never sends: the console keeps it for the tab.
+  const consoleUrl = rows[0]!.api === null ? null : `${rows[0]!.api}/#token=${rows[0]!.token}`
+  emit(opts.json, { dir, seconds, console: consoleUrl, nodes: rows.map((r, i) => ({ ...r, multiaddr: nodes[i]!.addrs[0] ?? null })) }, () => [
     `testnet ready in ${seconds.toFixed(1)} s: ${rows.length} nodes, policy ${rows[0]!.policyDigest?.slice(0, 16) ?? '?'}…`,
+    `web console of node1: ${consoleUrl ?? '-'}`,
     table(['NODE', 'PEER ID', 'ZONE', 'API', 'MULTIADDR'], rows.map((r, i) => [r.name, r.peerId, r.zone, r.api ?? '-', nodes[i]!.addrs[0] ?? '-'])),
     '',
     'try next:',
