@@ -5,6 +5,7 @@ import { benchSync } from './bench/sync.js'
 import { benchGossip } from './bench/gossip.js'
 import { benchTrust } from './bench/trust.js'
 import { benchProof } from './bench/proof.js'
+import { benchConsole } from './bench/console.js'
 
 type Suite = () => Promise<Record<string, number>>
 const SUITES: Record<string, { run: Suite, describe: (r: Record<string, number>) => string[] }> = {
@@ -45,6 +46,18 @@ const SUITES: Record<string, { run: Suite, describe: (r: Record<string, number>)
     run: async () => ({ ...await benchProof() }),
     describe: (r) => [
       `proof of an execution with ${r.ancestry} entries in its ancestry: export ${r.exportMs} ms, read + verify offline (noble) ${r.verifyMs} ms, ${r.carBytes} bytes`
+    ]
+  },
+  console: {
+    run: async () => ({ ...await benchConsole() }),
+    describe: (r) => [
+      `gzipped assets per page             /, /governance, /lineage, /demo ${r.appPageGzipBytes} B; /proof ${r.proofPageGzipBytes} B`,
+      `dashboard first render, ${r.members} members   ${r.dashboardFirstRenderMs} ms (headless Chromium, from navigation)`,
+      `lineage graph first render          ${r.lineageFirstRenderMs} ms for ${r.lineageEntries} entries ` +
+        `(data in at ${r.lineageDataMs} ms)`,
+      `proof viewer verify (${r.proofAncestry} entries)  ${r.browserVerifyMs} ms in the browser; ` +
+        `govmesh proof verify ${r.cliVerifyWallMs} ms (process), ${r.cliVerifyInProcessMs} ms in process; ` +
+        `browser / CLI = ${r.browserToCliRatio}`
     ]
   }
 }

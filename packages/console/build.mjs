@@ -40,13 +40,16 @@ const appJs = outputs.find(f => f.endsWith('.js'))
 const appCss = outputs.find(f => f.endsWith('.css'))
 if (appJs === undefined || appCss === undefined) throw new Error('console build: missing app bundle outputs')
 
-const head = (title) => `<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+const head = title => `<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark"><link rel="icon" href="data:,"><title>${title}</title>`
-writeFileSync(join(dist, 'index.html'), `<!doctype html>
+writeFileSync(
+  join(dist, 'index.html'),
+  `<!doctype html>
 <html lang="en"><head>${head('govmesh console')}
 <link rel="stylesheet" href="/assets/${appCss}"><script type="module" src="/assets/${appJs}"></script>
 </head><body><div id="app"></div><noscript>The govmesh console needs JavaScript.</noscript></body></html>
-`)
+`
+)
 
 const viewer = await build({
   ...common,
@@ -63,13 +66,20 @@ if (viewerJs === undefined) throw new Error('console build: missing proof viewer
 // Inline scripts end at the first "</script"; the escaped form means the same inside JS strings and regexes.
 const script = viewerJs.replace(/<\/script/gi, '<\\/script')
 const scriptHash = createHash('sha256').update(script).digest('base64')
-const csp = `default-src 'none'; script-src 'sha256-${scriptHash}'; style-src 'unsafe-inline'; img-src data:; ` +
+const csp =
+  `default-src 'none'; script-src 'sha256-${scriptHash}'; style-src 'unsafe-inline'; img-src data:; ` +
   "connect-src 'none'; form-action 'none'; base-uri 'none'"
-writeFileSync(join(dist, 'proof-viewer.html'), `<!doctype html>
+writeFileSync(
+  join(dist, 'proof-viewer.html'),
+  `<!doctype html>
 <html lang="en"><head><meta http-equiv="Content-Security-Policy" content="${csp}">
 ${head('govmesh proof viewer')}
 <style>${viewerCss}</style>
 </head><body><div id="app"></div><noscript>The proof viewer needs JavaScript (it verifies in your browser).</noscript>
 <script>${script}</script></body></html>
-`)
-writeFileSync(join(dist, 'manifest.json'), JSON.stringify({ app: { js: appJs, css: appCss }, proofViewer: { csp } }, null, 2) + '\n')
+`
+)
+writeFileSync(
+  join(dist, 'manifest.json'),
+  JSON.stringify({ app: { js: appJs, css: appCss }, proofViewer: { csp } }, null, 2) + '\n'
+)

@@ -5,8 +5,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core'
 
 export const CHROMIUM = process.env.GOVMESH_CHROMIUM ?? '/usr/bin/chromium'
 // Without these, Chromium on a closed network waits on update, sync and QUIC probes and hangs.
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync']
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
 export interface BrowserHandle {
   context: BrowserContext
@@ -21,7 +21,11 @@ export async function launchChromium (): Promise<BrowserHandle> {
   const profile = mkdtempSync(join(tmpdir(), 'govmesh-chromium-'))
   // A persistent context is how Playwright takes a --user-data-dir of our own (a fresh one per launch).
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1400, height: 1000 }, acceptDownloads: true
+    executablePath: CHROMIUM,
+    headless: true,
+    args: FLAGS,
+    viewport: { width: 1400, height: 1000 },
+    acceptDownloads: true
   })
   const errors: string[] = []
   return {

@@ -21,9 +21,19 @@ export interface Member {
   lag: number | null
 }
 
-export interface MembersAnswer { now: number, self: string, meshName: string, policyDigest: string, entries: number, members: Member[] }
+export interface MembersAnswer {
+  now: number
+  self: string
+  meshName: string
+  policyDigest: string
+  entries: number
+  members: Member[]
+}
 
-export interface Counter { labels: Record<string, string | number>, value: number }
+export interface Counter {
+  labels: Record<string, string | number>
+  value: number
+}
 export interface CountersAnswer {
   entries: number
   pending: number
@@ -69,29 +79,55 @@ export interface EntryView {
 export interface LineageNode extends EntryView {
   role: 'execution' | 'trust' | 'ancestry'
   zone: string | null
-  policyDigest: string
+  policyDigest: string | null
 }
 
-export interface LineageGraph { root: string, request: string | null, nodes: LineageNode[] }
+export interface LineageGraph {
+  root: string
+  request: string | null
+  nodes: LineageNode[]
+}
 
 export interface GovernanceAnswer {
   meshId: string
   name: string
   governors: string[]
-  members: Array<{ key: string, zone: string }>
+  members: Array<{ key: string; zone: string }>
   removed: Record<string, number>
-  quorums: { fail: number, restore: number }
+  quorums: { fail: number; restore: number }
 }
 
-export interface TrustFailure { id: string, subject: string, reporter: string, reason: string, detector: string, time: number, cleared: boolean }
+export interface TrustFailure {
+  id: string
+  subject: string
+  reporter: string
+  reason: string
+  detector: string
+  time: number
+  cleared: boolean
+}
 export interface TrustAnswer {
-  self: { peerId: string, status: string }
-  quorums: { fail: number, restore: number }
-  peers: Array<{ peerId: string, key: string, zone: string | null, status: string, since: number | null, reasons: string[], entries: string[] }>
+  self: { peerId: string; status: string }
+  quorums: { fail: number; restore: number }
+  peers: Array<{
+    peerId: string
+    key: string
+    zone: string | null
+    status: string
+    since: number | null
+    reasons: string[]
+    entries: string[]
+  }>
   failures: TrustFailure[]
 }
 
-export interface PolicyVersion { cid: string | null, author: string | null, time: number, digest: string, document: unknown }
+export interface PolicyVersion {
+  cid: string | null
+  author: string | null
+  time: number
+  digest: string
+  document: unknown
+}
 
 export interface ExecAnswer {
   ok: boolean

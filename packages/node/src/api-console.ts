@@ -4,15 +4,20 @@ import { childrenOf, lineageGraph, policyHistory, searchLineage } from './consol
 import type { GovmeshNode } from './node.js'
 
 const CID_PATTERN = '^[a-z0-9]{8,128}$'
+const CID_PARAMS = { type: 'object', properties: { cid: { type: 'string', pattern: CID_PATTERN } }, required: ['cid'] }
 const AUTHOR_PATTERN = '^[0-9a-f]{64}$|^12D3KooW[1-9A-HJ-NP-Za-km-z]+$'
 
 /** Counter values by label set, from the node's Prometheus registry (what `/metrics` prints). */
-async function counters (node: GovmeshNode, name: string): Promise<Array<{ labels: Record<string, string | number>, value: number }>> {
+interface CounterValue { labels: Record<string, string | number>, value: number }
+
+async function counters (node: GovmeshNode, name: string): Promise<CounterValue[]> {
   const metric = node.metrics.registry.getSingleMetric(name)
   if (metric === undefined) return []
   const { values } = await metric.get()
   return values.map(v => ({ labels: { ...v.labels } as Record<string, string | number>, value: v.value }))
 }
+
+interface SearchQuery { cid?: string, author?: string, type?: string, since?: number, until?: number, limit?: number }
 
 /**
  * Read-only routes the web console needs beyond the original API: the members' health in
@@ -43,7 +48,9 @@ export function registerConsoleApi (app: FastifyInstance, node: GovmeshNode): vo
         policyDigest: digest,
         policyMatches: digest === null ? null : digest === ownDigest,
         measurement,
-        measurementAllowed: measurement === null ? null : policy.measurements.length === 0 || policy.measurements.includes(measurement),
+        measurementAllowed: measurement === null
+          ? null
+          : policy.measurements.length === 0 || policy.measurements.includes(measurement),
         entries,
         lag: entries === null ? null : Math.max(0, node.dag.size - entries)
       }
@@ -63,7 +70,7 @@ export function registerConsoleApi (app: FastifyInstance, node: GovmeshNode): vo
 
   app.get('/v1/policy/history', async () => ({ versions: policyHistory(node.dag) }))
 
-  app.get<{ Querystring: { cid?: string, author?: string, type?: string, since?: number, until?: number, limit?: number } }>('/v1/lineage/search', {
+  app.get<{ Querystring: SearchQuery }>('/v1/lineage/search', {
     schema: {
       querystring: {
         type: 'object',
@@ -81,13 +88,18 @@ export function registerConsoleApi (app: FastifyInstance, node: GovmeshNode): vo
   }, async (req) => {
     const q = req.query
     const author = q.author?.startsWith('12D3KooW') === true ? keyOfPeer(q.author) ?? q.author : q.author
-    return { entries: searchLineage(node.dag, { cid: q.cid, author, type: q.type, since: q.since, until: q.until, limit: q.limit ?? 100 }) }
+    const query = { cid: q.cid, author, type: q.type, since: q.since, until: q.until, limit: q.limit ?? 100 }
+    return { entries: searchLineage(node.dag, query) }
   })
 
   app.get<{ Params: { cid: string }, Querystring: { ancestry?: number } }>('/v1/lineage/graph/:cid', {
     schema: {
-      params: { type: 'object', properties: { cid: { type: 'string', pattern: CID_PATTERN } }, required: ['cid'] },
-      querystring: { type: 'object', properties: { ancestry: { type: 'integer', minimum: 0, maximum: 5000 } }, additionalProperties: false }
+      params: CID_PARAMS,
+      querystring: {
+        type: 'object',
+        properties: { ancestry: { type: 'integer', minimum: 0, maximum: 5000 } },
+        additionalProperties: false
+      }
     }
   }, async (req, reply) => {
     const graph = lineageGraph(node.dag, req.params.cid, req.query.ancestry ?? 0)
@@ -96,9 +108,11 @@ export function registerConsoleApi (app: FastifyInstance, node: GovmeshNode): vo
   })
 
   app.get<{ Params: { cid: string } }>('/v1/lineage/children/:cid', {
-    schema: { params: { type: 'object', properties: { cid: { type: 'string', pattern: CID_PATTERN } }, required: ['cid'] } }
+    schema: { params: CID_PARAMS }
   }, async (req, reply) => {
-    if (!node.dag.has(req.params.cid)) return reply.code(404).send({ error: 'not-found', message: `no entry ${req.params.cid}` })
+    if (!node.dag.has(req.params.cid)) {
+      return reply.code(404).send({ error: 'not-found', message: `no entry ${req.params.cid}` })
+    }
     return { children: childrenOf(node.dag, req.params.cid) }
   })
 }

@@ -1,9 +1,13 @@
 import {
-  createPolicyState, type Dag, type EntryBody, type ExecHopBody, type PolicyDocument, type PolicyUpdateBody, type SignedEntry,
-  type TrustFailBody, toHex
+  createPolicyState, type Dag, type EntryBody, type ExecHopBody, type PolicyDocument, type PolicyUpdateBody,
+  type SignedEntry, type TrustFailBody, toHex
 } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
 import { entryView, type EntryView } from './entry-view.js'
+
+function genesisPolicyOf (dag: Dag): Uint8Array {
+  return (dag.genesis.entry.body as EntryBody<'mesh.genesis'>).policy
+}
 
 /** One `policy.update` with the policy it produced (in acceptance order, applied cumulatively). */
 export interface PolicyVersion {
@@ -20,27 +24,35 @@ export interface PolicyVersion {
  * same sequence for the same DAG).
  */
 export function policyHistory (dag: Dag): PolicyVersion[] {
-  const state = createPolicyState({ updates: [(dag.genesis.entry.body as EntryBody<'mesh.genesis'>).policy], crypto: nodeCrypto })
+  const state = createPolicyState({ updates: [genesisPolicyOf(dag)], crypto: nodeCrypto })
   const genesis = dag.meta(dag.meshIdString)
-  const out: PolicyVersion[] = [{ cid: null, author: null, time: genesis?.time ?? 0, digest: state.digest(), document: state.document() }]
+  const version = (cid: string | null, author: string | null, time: number): PolicyVersion =>
+    ({ cid, author, time, digest: state.digest(), document: state.document() })
+  const out = [version(null, null, genesis?.time ?? 0)]
   const updates = dag.entriesOfType('policy.update')
     .map(e => ({ e, index: dag.meta(e.id)?.index ?? 0 }))
     .sort((a, b) => a.index - b.index)
   for (const { e } of updates) {
     state.apply((e.entry.body as PolicyUpdateBody).update)
-    out.push({ cid: e.id, author: toHex(e.entry.author), time: e.entry.time, digest: state.digest(), document: state.document() })
+    out.push(version(e.id, toHex(e.entry.author), e.entry.time))
   }
   return out
 }
 
 /** An entry of an execution's lineage graph, with what each decision was judged against. */
 export interface LineageNode extends EntryView {
-  /** `execution`: the request and its hops, refusals, results; `trust`: a trust change about a node involved; `ancestry`: other past entries. */
+  /**
+   * `execution`: the request and its hops, refusals, results; `trust`: a trust change about a node
+   * involved; `ancestry`: other past entries.
+   */
   role: 'execution' | 'trust' | 'ancestry'
   /** The author's zone in the governance state of the entry's causal past. */
   zone: string | null
-  /** Digest of the policy in the entry's causal past (genesis policy plus the updates it descends from). */
-  policyDigest: string
+  /**
+   * Digest of the policy in the entry's causal past (genesis policy plus the updates it descends from);
+   * null for `ancestry` entries, which are context rather than decisions.
+   */
+  policyDigest: string | null
 }
 
 export interface LineageGraph {
@@ -70,7 +82,8 @@ export function lineageGraph (dag: Dag, rootId: string, ancestry = 0): LineageGr
     for (const id of dag.ids()) {
       const m = dag.meta(id)!
       if (!m.type.startsWith('exec.')) continue
-      if (id === request || (m.type !== 'exec.request' && requestOf(dag.getEntry(id)!) === request)) roles.set(id, 'execution')
+      const ofRequest = id === request || (m.type !== 'exec.request' && requestOf(dag.getEntry(id)!) === request)
+      if (ofRequest) roles.set(id, 'execution')
     }
   }
   roles.set(rootId, roles.get(rootId) ?? 'execution')
@@ -88,18 +101,22 @@ export function lineageGraph (dag: Dag, rootId: string, ancestry = 0): LineageGr
   const digestOf = policyDigestAt(dag)
   const nodes = [...roles].map(([id, role]) => {
     const view = entryView(dag, id)!
-    return { ...view, role, zone: dag.governanceAt(id).members.get(view.author)?.zone ?? null, policyDigest: digestOf(id) }
+    const zone = dag.governanceAt(id).members.get(view.author)?.zone ?? null
+    return { ...view, role, zone, policyDigest: role === 'ancestry' ? null : digestOf(id) }
   }).sort((a, b) => dag.meta(a.cid)!.index - dag.meta(b.cid)!.index)
   return { root: rootId, request, nodes }
 }
 
 /** Policy digest in an entry's causal past, cached per set of policy updates it descends from. */
 function policyDigestAt (dag: Dag): (id: string) => string {
-  const genesisPolicy = (dag.genesis.entry.body as EntryBody<'mesh.genesis'>).policy
+  const genesisPolicy = genesisPolicyOf(dag)
   const updates = dag.entriesOfType('policy.update')
   const cache = new Map<string, string>()
+  if (updates.length === 0) {
+    const only = digestOfUpdates(genesisPolicy, [])
+    return () => only
+  }
   return (id) => {
-    if (updates.length === 0) return digestOfUpdates(genesisPolicy, [])
     const past = new Set(dag.ancestry(id))
     const mine = updates.filter(u => past.has(u.id))
     const key = mine.map(u => u.id).join(',')

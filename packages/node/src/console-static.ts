@@ -29,7 +29,9 @@ export class ConsoleNotBuiltError extends Error {
 }
 
 function loadFiles (dir: string): ConsoleFiles {
-  if (!existsSync(join(dir, 'manifest.json'))) throw new ConsoleNotBuiltError(`the web console is not built (${dir}manifest.json is missing; run npm run build)`)
+  if (!existsSync(join(dir, 'manifest.json'))) {
+    throw new ConsoleNotBuiltError(`the web console is not built (${dir}manifest.json is missing; run npm run build)`)
+  }
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { proofViewer: { csp: string } }
   const assets = new Map<string, Buffer>()
   for (const name of readdirSync(join(dir, 'assets'))) assets.set(name, readFileSync(join(dir, 'assets', name)))
@@ -84,7 +86,9 @@ export function registerConsoleStatic (app: FastifyInstance, dir: string = CONSO
   app.get<{ Params: { name: string } }>('/assets/:name', async (req, reply) => {
     const body = files.assets.get(req.params.name)
     const type = TYPES[extension(req.params.name)]
-    if (body === undefined || type === undefined) return reply.code(404).send({ error: 'not-found', message: `no asset ${req.params.name}` })
+    if (body === undefined || type === undefined) {
+      return reply.code(404).send({ error: 'not-found', message: `no asset ${req.params.name}` })
+    }
     return reply.type(type)
       .header('cache-control', 'public, max-age=31536000, immutable')
       .header('x-content-type-options', 'nosniff')

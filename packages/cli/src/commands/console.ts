@@ -7,7 +7,8 @@ import { CliError, emit } from '../output.js'
 /** `govmesh console …`: the web console's offline pieces. */
 export function registerConsole (program: Command): void {
   const group = program.command('console').description('the web console (every node serves it at its API address)')
-  group.command('proof-viewer').description('write the proof viewer as one self-contained HTML file (works from file://, makes no network request)')
+  group.command('proof-viewer')
+    .description('write the proof viewer as one self-contained HTML file (works from file://, makes no network request)')
     .requiredOption('--out <file>', 'where to write the .html file')
     .option('--json', 'print {"out", "bytes"}', false)
     .action((opts: { out: string, json: boolean }) => {
@@ -19,6 +20,7 @@ export function registerConsole (program: Command): void {
       } catch (err) {
         throw new CliError((err as Error).message)
       }
-      emit(opts.json, { out: opts.out, bytes: html.length }, () => `wrote ${opts.out} (${html.length} bytes): open it in a browser, drop a proof CAR and the genesis file`)
+      emit(opts.json, { out: opts.out, bytes: html.length }, () =>
+        `wrote ${opts.out} (${html.length} bytes): open it in a browser, drop a proof CAR and the genesis file`)
     })
 }
