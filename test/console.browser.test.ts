@@ -75,6 +75,7 @@ describe('web console in Chromium', () => {
     for (const n of [n1, n2, n3]) expect(await rowStatus(page, n.peerId)).toBe('trusted')
     await expect.poll(() => page.locator('[data-testid=live]').textContent()).toBe('live')
     await page.locator('[data-testid=members] tr', { hasText: 'this node' }).waitFor()
+    expect(await page.locator('[data-testid=rate-chart] canvas').count()).toBe(1)
     await shot(page, 'dashboard')
 
     // Reported at node 2; node 1's dashboard turns it red through the event stream, without a reload.

@@ -32,7 +32,7 @@ export function Graph(props: GraphProps): preact.JSX.Element {
       style: props.style,
       layout: { name: 'preset' },
       minZoom: 0.02,
-      maxZoom: 3,
+      maxZoom: 1.5,
       // Large graphs stay responsive while panning and zooming.
       textureOnViewport: props.elements.length > 500,
       hideEdgesOnViewport: props.elements.length > 500

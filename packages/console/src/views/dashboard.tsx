@@ -5,6 +5,7 @@ import { formatAge, shortId, TRUST_COLORS } from '../format.js'
 import { Graph, labelColor } from '../graph.js'
 import { useLive, useTick } from '../live.js'
 import type { CountersAnswer, Member, MembersAnswer } from '../types.js'
+import { RateChart } from './rate-chart.js'
 
 function YesNo(props: { value: boolean | null; yes: string; no: string }): preact.JSX.Element {
   if (props.value === null) return <span class="badge none">unknown</span>
@@ -229,6 +230,8 @@ export function Dashboard(): preact.JSX.Element {
         }}
         label={`Mesh graph: ${data.members.length} members, ${linked} connected to this node`}
       />
+      <h2>Activity</h2>
+      <RateChart />
       {counters.data !== undefined ? (
         <div class="split">
           <CounterTable title="Rejections" rows={counters.data.rejections} empty="no rejections" />
