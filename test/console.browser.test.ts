@@ -9,6 +9,8 @@ import { launchChromium, outputDir, type BrowserHandle } from './helpers/browser
 
 // The web console in real Chromium against a real 3-node mesh: every view shows the mesh's data, changes arrive live
 // over SSE, the lineage explorer draws a cross-node execution, and the proof viewer (served and standalone) verifies.
+interface TrustView { peers: Array<{ peerId: string, status: string }> }
+
 describe('web console in Chromium', () => {
   const mesh = new TestMesh()
   const shots = outputDir('console')
@@ -31,9 +33,11 @@ describe('web console in Chromium', () => {
     ;[n1, n2, n3] = mesh.nodes as [NodeHandle, NodeHandle, NodeHandle]
     await mesh.start(n1)
     await Promise.all([n2, n3].map(n => mesh.start(n, { bootstrap: [n1] })))
-    await waitFor('every node trusted by node 1', async () => {
-      const t = await mesh.get<{ peers: Array<{ peerId: string, status: string }> }>(n1, '/v1/trust')
-      return [n2, n3].every(n => t.peers.find(p => p.peerId === n.peerId)?.status === 'trusted')
+    const nodes = [n1, n2, n3]
+    await waitFor('every node to trust every other', async () => {
+      const views = await Promise.all(nodes.map(o => mesh.get<TrustView>(o, '/v1/trust')))
+      const trusts = (t: TrustView, n: NodeHandle): boolean => t.peers.find(p => p.peerId === n.peerId)?.status === 'trusted'
+      return views.every((t, i) => nodes.every((n, j) => i === j || trusts(t, n)))
     }, 30_000)
     const request = { action: 'echo', resource: 'demo', target: 'zone:c', route: [n2.peerId], payload: { hi: 'mesh' } }
     const exec = await mesh.post(n1, '/v1/exec', request)
