@@ -36,7 +36,8 @@ describe('web console in Chromium', () => {
     const nodes = [n1, n2, n3]
     await waitFor('every node to trust every other', async () => {
       const views = await Promise.all(nodes.map(o => mesh.get<TrustView>(o, '/v1/trust')))
-      const trusts = (t: TrustView, n: NodeHandle): boolean => t.peers.find(p => p.peerId === n.peerId)?.status === 'trusted'
+      const trusts = (t: TrustView, n: NodeHandle): boolean =>
+        t.peers.find(p => p.peerId === n.peerId)?.status === 'trusted'
       return views.every((t, i) => nodes.every((n, j) => i === j || trusts(t, n)))
     }, 30_000)
     const request = { action: 'echo', resource: 'demo', target: 'zone:c', route: [n2.peerId], payload: { hi: 'mesh' } }
