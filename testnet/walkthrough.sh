@@ -23,7 +23,9 @@ until $GOVMESH trust status --data-dir "$DIR/node1" --json | grep -q '"status": 
 $GOVMESH trust status --data-dir "$DIR/node1"
 $GOVMESH exec --action echo --resource demo --target "$(peer node5)" --data-dir "$DIR/node1" || echo "refused with exit code $?"
 
-# 5. the governor restores node5 (the restore quorum of this testnet is 1)
+# 5. bring node5 back: it runs allowed code again (until then its peers report it again), then the
+#    governor lifts the quarantine (the restore quorum of this testnet is 1)
+$GOVMESH testnet tamper --undo --dir "$DIR" node5
 $GOVMESH trust restore "$(peer node5)" --governor "$DIR/governor.key" --data-dir "$DIR/node1"
 
 # 6. export the allowed execution's lineage as a proof and verify it offline
@@ -41,3 +43,4 @@ until [ -f "$DIR/extra/node.json" ]; do sleep 0.5; done
 until $GOVMESH status --data-dir "$DIR/extra" --json | grep -q "$RESULT" || $GOVMESH dag get "$RESULT" --data-dir "$DIR/extra" > /dev/null 2>&1; do sleep 0.5; done
 $GOVMESH status --data-dir "$DIR/extra"
 kill "$(cat "$DIR/extra.pid")"
+while [ -f "$DIR/extra/node.json" ]; do sleep 0.5; done   # the node removes node.json when it has stopped

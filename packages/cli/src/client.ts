@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Command } from 'commander'
+import { checkDataDir, notRunning, resolveDataDir, runningNode } from './data-dir.js'
 import { CliError } from './output.js'
 
 export interface ClientOptions {
@@ -15,7 +16,7 @@ export function clientOptions (cmd: Command): Command {
   return cmd
     .option('--api <url>', 'node API URL (default: $GOVMESH_API, else http://127.0.0.1:7700)')
     .option('--token <token>', 'API bearer token (default: $GOVMESH_TOKEN, else DIR/api-token of --data-dir)')
-    .option('--data-dir <dir>', 'data dir of the node whose api-token (and api-url) to use')
+    .option('--data-dir <dir>', 'data dir of the node whose api-token (and api-url) to use (default: $GOVMESH_HOME)')
     .option('--json', 'print JSON for scripts', false)
 }
 
@@ -24,11 +25,29 @@ export class ApiClient {
   readonly url: string
   private readonly token: string | undefined
 
+  /** The data dir that named the node (not set when --api or $GOVMESH_API did). */
+  private readonly dataDir: string | undefined
+
   constructor (opts: ClientOptions) {
+    const dataDir = resolveDataDir(opts.dataDir)
     let url = opts.api ?? process.env.GOVMESH_API
-    if (url === undefined && opts.dataDir !== undefined) url = readOptional(join(opts.dataDir, 'api-url'))
+    if (url === undefined && dataDir !== undefined) {
+      // A data dir names one node: never fall back to the default URL of another.
+      checkDataDir(dataDir)
+      const node = runningNode(dataDir)
+      if (node === undefined) throw notRunning(dataDir)
+      url = node.api
+      this.dataDir = dataDir
+    }
     this.url = (url ?? 'http://127.0.0.1:7700').replace(/\/+$/, '')
-    this.token = opts.token ?? process.env.GOVMESH_TOKEN ?? (opts.dataDir !== undefined ? readOptional(join(opts.dataDir, 'api-token')) : undefined)
+    this.token = opts.token ?? process.env.GOVMESH_TOKEN ?? (dataDir !== undefined ? readOptional(join(dataDir, 'api-token')) : undefined)
+  }
+
+  /** An unreachable API: "not running" when a data dir named the node and its process is gone. */
+  private unreachable (err: Error): CliError {
+    if (this.dataDir !== undefined && runningNode(this.dataDir) === undefined) return notRunning(this.dataDir)
+    const cause = err.cause instanceof Error ? err.cause.message : err.message
+    return new CliError(`cannot reach the node API at ${this.url}: ${cause}`, 1, 'cli.unreachable')
   }
 
   async get<T> (path: string): Promise<T> {
@@ -46,7 +65,7 @@ export class ApiClient {
     try {
       res = await fetch(this.url + path, { signal: AbortSignal.timeout(120_000) })
     } catch (err) {
-      throw new CliError(`cannot reach the node API at ${this.url}: ${(err as Error).message}`)
+      throw this.unreachable(err as Error)
     }
     if (!res.ok) {
       const text = await res.text()
@@ -74,7 +93,7 @@ export class ApiClient {
         signal: AbortSignal.timeout(60_000)
       })
     } catch (err) {
-      throw new CliError(`cannot reach the node API at ${this.url}: ${(err as Error).cause !== undefined ? String((err as { cause: Error }).cause.message) : (err as Error).message}`)
+      throw this.unreachable(err as Error)
     }
     const text = await res.text()
     let parsed: unknown
@@ -85,7 +104,7 @@ export class ApiClient {
     }
     if (!res.ok && !okStatuses.includes(res.status)) {
       const msg = (parsed as { message?: string } | undefined)?.message ?? text
-      throw new CliError(`${method} ${path}: HTTP ${res.status}: ${msg}`)
+      throw new CliError(`${method} ${path}: HTTP ${res.status}: ${msg}`, 1, `http.${res.status}`)
     }
     return { status: res.status, body: parsed as T }
   }

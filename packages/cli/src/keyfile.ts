@@ -1,12 +1,15 @@
-import { chmodSync, openSync, readFileSync, writeSync, closeSync, existsSync } from 'node:fs'
+import { chmodSync, openSync, readFileSync, writeSync, closeSync, existsSync, mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { decodeKeyFile, encodeKeyFile, type KeyPair } from '@govmesh/core'
 import { CliError } from './output.js'
 
-/** Writes a key file readable only by its owner; refuses to replace one unless `force`. */
+/** Writes a key file readable only by its owner (creating missing directories, mode 0700); refuses to replace one unless `force`. */
 export function writeKeyFile (path: string, keys: KeyPair, force: boolean): void {
   if (!force && existsSync(path)) throw new CliError(`${path} exists; pass --force to overwrite it`)
   let fd: number
   try {
+    // Directories made for a key are private to its owner, like ~/.ssh.
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
     fd = openSync(path, force ? 'w' : 'wx', 0o600)
   } catch (err) {
     throw new CliError(`cannot write ${path}: ${(err as Error).message}`)

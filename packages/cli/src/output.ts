@@ -6,13 +6,18 @@ export const EXIT = {
   refused: 3
 } as const
 
-/** An error the CLI reports as one line on stderr, with its exit code. */
+/**
+ * An error the CLI reports as one line on stderr (or one JSON object with `--json`), with its
+ * exit code and a stable `code` (e.g. `cli.not-running`) for scripts.
+ */
 export class CliError extends Error {
   readonly exitCode: number
-  constructor (message: string, exitCode: number = EXIT.error) {
+  readonly code: string
+  constructor (message: string, exitCode: number = EXIT.error, code: string = exitCode === EXIT.usage ? 'cli.usage' : 'cli.error') {
     super(message)
     this.name = 'CliError'
     this.exitCode = exitCode
+    this.code = code
   }
 }
 
@@ -21,9 +26,4 @@ export function emit (json: boolean, value: unknown, human: () => string): void 
   process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : human() + '\n')
 }
 
-/** Renders rows as an aligned text table. */
-export function table (header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map(r => (r[i] ?? '').length)))
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()
-  return [line(header), ...rows.map(line)].join('\n')
-}
+export { table, type TableOptions } from './table.js'

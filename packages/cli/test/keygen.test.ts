@@ -24,6 +24,15 @@ async function govmesh (...args: string[]): Promise<{ code: number, stdout: stri
 }
 
 describe('govmesh keygen', () => {
+  it('creates missing parent directories, private to the owner (mode 0700)', async () => {
+    const out = join(dir, 'fresh', 'deeper', 'governor.key')
+    const res = await govmesh('keygen', '--out', out)
+    expect(res.code, res.stderr).toBe(0)
+    expect(statSync(out).mode & 0o777).toBe(0o600)
+    expect(statSync(join(dir, 'fresh')).mode & 0o777).toBe(0o700)
+    expect(statSync(join(dir, 'fresh', 'deeper')).mode & 0o777).toBe(0o700)
+  })
+
   it('writes a 0600 key file and prints its public key and PeerId as JSON', async () => {
     const out = join(dir, 'node.key')
     const res = await govmesh('keygen', '--out', out, '--json')

@@ -7,6 +7,7 @@ import { registerExecRoutes } from './api-exec.js'
 import { exportProofCar } from './proof-car.js'
 import { registerConsoleApi } from './api-console.js'
 import { registerConsoleStatic } from './console-static.js'
+import { DEFAULT_HTTP_TIMEOUTS, limitedServerFactory, type HttpTimeouts } from './http-timeouts.js'
 import type { GovmeshNode, IngestOutcome } from './node.js'
 
 export interface ApiInit {
@@ -15,6 +16,8 @@ export interface ApiInit {
   port: number
   /** Bearer token for mutating calls; generated when absent. */
   token?: string
+  /** Connection limits against slow clients (default DEFAULT_HTTP_TIMEOUTS). */
+  timeouts?: HttpTimeouts
 }
 
 export interface ApiServer {
@@ -48,8 +51,12 @@ export async function startApi (init: ApiInit): Promise<ApiServer> {
   const { node } = init
   const token = init.token ?? randomBytes(24).toString('hex')
   const tokenBytes = Buffer.from(token)
+  const timeouts = init.timeouts ?? DEFAULT_HTTP_TIMEOUTS
   const app = Fastify({
     logger: false,
+    serverFactory: limitedServerFactory(timeouts),
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } }
   })

@@ -6,7 +6,9 @@ import {
   createGovmeshNode, createLogger, DEFAULT_EXECUTORS, parseExecutorConfig, startApi, StoreDamagedError,
   type ExecutorConfig, type LogLevel
 } from '@govmesh/node'
+import { requireDataDir, runningNode } from '../data-dir.js'
 import { CliError, EXIT } from '../output.js'
+import { dataDirInUse, explainStartError } from '../start-errors.js'
 import { rebuildHint } from './store.js'
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v]
@@ -22,7 +24,7 @@ function parseHostPort (v: string): { host: string, port: number } {
 export function registerStart (program: Command): void {
   program.command('start')
     .description('run a node in the foreground (stops cleanly on SIGINT/SIGTERM)')
-    .requiredOption('--data-dir <dir>', 'node data directory (run `govmesh init` first)')
+    .option('--data-dir <dir>', 'node data directory (run `govmesh init` first; default: $GOVMESH_HOME)')
     .requiredOption('--genesis <file>', 'the mesh genesis file')
     .option('--listen <multiaddr>', 'libp2p listen address (repeatable)', collect, [])
     .option('--bootstrap <multiaddr>', 'peer to dial on start, with /p2p/ (repeatable)', collect, [])
@@ -34,8 +36,10 @@ export function registerStart (program: Command): void {
     .option('--config <file>', 'node config JSON: { "executors": { "<action>": { "type": "echo" | "sleep" | "http" | "command", ... } } }')
     .option('--advertise-digest <hex>', 'advertise this policy digest instead of the real one (testing aid: simulates drift)')
     .option('--fsync', 'fsync every acknowledged write (survives power loss; slower). Without it writes survive kill -9', false)
-    .action(async (opts: { dataDir: string, genesis: string, listen: string[], bootstrap: string[], api: string, zone?: string, mdns: boolean, measurement?: string, logLevel: string, fsync: boolean, config?: string, advertiseDigest?: string }) => {
-      if (!existsSync(join(opts.dataDir, 'node.key'))) throw new CliError(`${opts.dataDir}/node.key not found: run \`govmesh init --data-dir ${opts.dataDir}\` first`)
+    .action(async (opts: { dataDir?: string, genesis: string, listen: string[], bootstrap: string[], api: string, zone?: string, mdns: boolean, measurement?: string, logLevel: string, fsync: boolean, config?: string, advertiseDigest?: string }) => {
+      const dataDir = requireDataDir(opts.dataDir)
+      if (!existsSync(join(dataDir, 'node.key'))) throw new CliError(`${dataDir}/node.key not found: run \`govmesh init --data-dir ${dataDir}\` first`)
+      if (runningNode(dataDir) !== undefined) throw dataDirInUse(dataDir)
       let genesisText: string
       try {
         genesisText = readFileSync(opts.genesis, 'utf8')
@@ -48,7 +52,7 @@ export function registerStart (program: Command): void {
       const { host, port } = parseHostPort(opts.api)
       const logger = createLogger({ level: opts.logLevel as LogLevel })
       const node = await createGovmeshNode({
-        dataDir: opts.dataDir,
+        dataDir,
         genesis,
         listen: opts.listen.length > 0 ? opts.listen : undefined,
         bootstrap: opts.bootstrap,
@@ -61,21 +65,23 @@ export function registerStart (program: Command): void {
         logger
       }).catch((err: unknown) => {
         // A damaged store is refused, never repaired: name the loss and the way out on one line.
-        if (!(err instanceof StoreDamagedError)) throw err
-        const details = `details: govmesh dag verify --data-dir ${opts.dataDir}`
-        throw new CliError(`${err.message}; ${rebuildHint(opts.dataDir)} (${details})`)
+        if (err instanceof StoreDamagedError) {
+          const details = `details: govmesh dag verify --data-dir ${dataDir}`
+          throw new CliError(`${err.message}; ${rebuildHint(dataDir)} (${details})`)
+        }
+        throw explainStartError(err, dataDir) ?? err
       })
       let api
       try {
         api = await startApi({ node, host, port })
       } catch (err) {
         await node.stop()
-        throw new CliError(`cannot start the API on ${opts.api}: ${(err as Error).message}`)
+        throw explainStartError(err, dataDir) ?? new CliError(`cannot start the API on ${opts.api}: ${(err as Error).message}`)
       }
-      writeFileSync(join(opts.dataDir, 'api-token'), api.token + '\n', { mode: 0o600 })
-      writeFileSync(join(opts.dataDir, 'api-url'), api.url + '\n')
-      writeFileSync(join(opts.dataDir, 'node.json'), JSON.stringify({ pid: process.pid, peerId: node.peerId, addrs: node.addrs(), api: api.url, meshId: node.meshId }, null, 2) + '\n')
-      logger.info('api listening', { api: api.url, tokenFile: join(opts.dataDir, 'api-token') })
+      writeFileSync(join(dataDir, 'api-token'), api.token + '\n', { mode: 0o600 })
+      writeFileSync(join(dataDir, 'api-url'), api.url + '\n')
+      writeFileSync(join(dataDir, 'node.json'), JSON.stringify({ pid: process.pid, peerId: node.peerId, addrs: node.addrs(), api: api.url, meshId: node.meshId }, null, 2) + '\n')
+      logger.info('api listening', { api: api.url, tokenFile: join(dataDir, 'api-token') })
       for (const a of node.addrs()) logger.info('listening', { multiaddr: a })
 
       await new Promise<void>((resolve) => {
@@ -87,7 +93,7 @@ export function registerStart (program: Command): void {
           void (async () => {
             await api.close()
             await node.stop()
-            rmSync(join(opts.dataDir, 'node.json'), { force: true })
+            rmSync(join(dataDir, 'node.json'), { force: true })
             resolve()
           })()
         }

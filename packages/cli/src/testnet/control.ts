@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { TAMPERED_MARKER } from './diagnose.js'
 import { alive, listNodes, type TestnetNode } from './state.js'
 
 const BIN = fileURLToPath(new URL('../../bin/govmesh.js', import.meta.url))
@@ -13,14 +14,20 @@ export interface StartOptions {
   p2pPort: number
   detach: boolean
   extraArgs?: string[]
+  /** Advertise this runtime measurement instead of the real one (`testnet tamper`). */
+  measurement?: string
 }
 
 /** Starts one node process with its log in DIR/nodeN/node.log; returns the child. */
 export function startNode (node: TestnetNode, opts: StartOptions): ChildProcess {
   rmSync(join(node.dir, 'node.json'), { force: true })
+  const marker = join(node.dir, TAMPERED_MARKER)
+  if (opts.measurement !== undefined) writeFileSync(marker, opts.measurement + '\n')
+  else rmSync(marker, { force: true })
   const log = openSync(join(node.dir, 'node.log'), 'a')
   const args = [BIN, 'start', '--data-dir', node.dir, '--genesis', opts.genesis,
-    '--api', `127.0.0.1:${opts.apiPort}`, '--listen', `/ip4/127.0.0.1/tcp/${opts.p2pPort}`, ...(opts.extraArgs ?? [])]
+    '--api', `127.0.0.1:${opts.apiPort}`, '--listen', `/ip4/127.0.0.1/tcp/${opts.p2pPort}`, ...(opts.extraArgs ?? []),
+    ...(opts.measurement !== undefined ? ['--measurement', opts.measurement] : [])]
   for (const b of opts.bootstrap) args.push('--bootstrap', b)
   const child = spawn(process.execPath, args, { stdio: ['ignore', log, log], detached: opts.detach })
   closeSync(log)
