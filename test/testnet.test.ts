@@ -75,12 +75,32 @@ describe('govmesh testnet', () => {
     // node2 stays quarantined, so `up` restarts node3 but cannot report every node trusted.
     const up = await govmesh(['testnet', 'up', '--dir', dir, '--detach', '--timeout', '1'])
     expect(up.code).toBe(1)
-    expect(up.stderr).toMatch(/timed out waiting for every node to trust every other/)
+    expect(up.stderr).toMatch(/timed out waiting for every node to trust every other after 1 s: node2 \(quarantined\)/)
+    // It names why and the fix, and says the detached nodes are left running.
+    expect(up.stderr).toMatch(/node2 \(\w{8}\): quarantined — runs a tampered measurement/)
+    expect(up.stderr).toMatch(/runtime measurement \w+… is not in the policy allowlist/)
+    expect(up.stderr).toContain(`fix: govmesh testnet tamper --undo --dir ${dir} node2`)
+    expect(up.stderr).toMatch(/fix: govmesh trust restore 12D3KooW\w+ --governor /)
+    expect(up.stderr).toMatch(/the nodes are left running/)
     await waitFor('node3 back', async () => (await status()).find(x => x.name === 'node3')!.pid !== null, 30_000, 200)
     const node3 = (await status()).find(x => x.name === 'node3')!
     for (const cid of acked) await waitFor(`entry ${cid}`, async () => (await fetch(`${node3.api}/v1/dag/entries/${cid}`)).status === 200, 30_000, 100)
     pids = (await status()).map(x => x.pid!).filter(Boolean)
   })
+
+  it('tamper --undo, then trust restore: the node is trusted again and stays so', async () => {
+    const u = await govmesh(['testnet', 'tamper', '--undo', '--dir', dir, 'node2', '--json'])
+    expect(u.code, u.stderr).toBe(0)
+    expect(JSON.parse(u.stdout)).toEqual({ node: 'node2', tampered: false })
+    const node2 = (await status()).find(x => x.name === 'node2')!
+    const r = await govmesh(['trust', 'restore', node2.peerId, '--governor', join(dir, 'governor.key'), '--data-dir', join(dir, 'node1')])
+    expect(r.code, r.stderr).toBe(0)
+    await waitFor('node2 trusted', async () => (await status()).find(x => x.name === 'node2')!.status === 'trusted', 30_000, 200)
+    // Its peers do not report it again: a resumed `up` finds every node trusted.
+    const up = await govmesh(['testnet', 'up', '--dir', dir, '--detach', '--timeout', '30'])
+    expect(up.code, up.stderr).toBe(0)
+    pids = (await status()).map(x => x.pid!).filter(Boolean)
+  }, 90_000)
 
   it('down leaves no process behind', async () => {
     const before = (await status()).map(x => x.pid).filter((p): p is number => p !== null)

@@ -9,6 +9,12 @@ export interface ClientOptions {
   token?: string
   dataDir?: string
   json?: boolean
+  output?: string
+}
+
+/** True when `-o wide` asks for every column and cell in full. */
+export function wideOutput (opts: { output?: string }): boolean {
+  return opts.output === 'wide'
 }
 
 /** Adds --api, --token, --data-dir and --json to a client command. */
@@ -18,6 +24,7 @@ export function clientOptions (cmd: Command): Command {
     .option('--token <token>', 'API bearer token (default: $GOVMESH_TOKEN, else DIR/api-token of --data-dir)')
     .option('--data-dir <dir>', 'data dir of the node whose api-token (and api-url) to use (default: $GOVMESH_HOME)')
     .option('--json', 'print JSON for scripts', false)
+    .option('-o, --output <format>', 'table format: wide shows every column in full (default: fit the terminal)')
 }
 
 /** HTTP client of a node's API with the CLI's defaults and error reporting. */

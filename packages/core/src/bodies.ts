@@ -23,7 +23,11 @@ export function isEntryType (t: unknown): t is EntryType {
   return typeof t === 'string' && (ENTRY_TYPES as readonly string[]).includes(t)
 }
 
-export interface GenesisMember { key: Uint8Array, zone: string }
+/** A founding member; `name` is an optional label shown beside its PeerId (signed like the rest). */
+export interface GenesisMember { key: Uint8Array, zone: string, name?: string }
+
+/** Member names: a short label, like a host name. */
+export const MEMBER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 export interface GenesisBody {
   name: string
   governors: Uint8Array[]
@@ -62,9 +66,9 @@ function isMap (v: unknown): v is Record<string, unknown> {
 }
 
 /** Checks a map has exactly the named keys; reports the first unknown or missing one. */
-function fields (v: unknown, where: string, names: string[], fail: Fail): Record<string, unknown> {
+function fields (v: unknown, where: string, names: string[], fail: Fail, optional: string[] = []): Record<string, unknown> {
   if (!isMap(v)) throw fail(`${where}: expected a map`)
-  for (const k of Object.keys(v)) if (!names.includes(k)) throw fail(`${where}: unknown field "${k}"`)
+  for (const k of Object.keys(v)) if (!names.includes(k) && !optional.includes(k)) throw fail(`${where}: unknown field "${k}"`)
   for (const k of names) if (!(k in v)) throw fail(`${where}: missing field "${k}"`)
   return v
 }
@@ -126,9 +130,12 @@ export function validateBody (type: unknown, body: unknown, unknownType: Fail, m
       sortedUnique(b.governors as Uint8Array[], `${where}.governors`, malformed)
       if (!Array.isArray(b.members)) throw malformed(`${where}.members: expected an array`)
       b.members.forEach((m, i) => {
-        const mm = fields(m, `${where}.members[${i}]`, ['key', 'zone'], malformed)
+        const mm = fields(m, `${where}.members[${i}]`, ['key', 'zone'], malformed, ['name'])
         writerKey(mm.key, `${where}.members[${i}].key`, malformed)
         zone(mm.zone, `${where}.members[${i}].zone`, malformed)
+        if ('name' in mm && (typeof mm.name !== 'string' || !MEMBER_NAME_PATTERN.test(mm.name))) {
+          throw malformed(`${where}.members[${i}].name: expected a name matching ${MEMBER_NAME_PATTERN.source}`)
+        }
       })
       sortedUnique((b.members as GenesisMember[]).map(m => m.key), `${where}.members`, malformed)
       const q = fields(b.quorums, `${where}.quorums`, ['fail', 'restore'], malformed)

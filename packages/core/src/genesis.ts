@@ -8,7 +8,8 @@ export interface GenesisInit {
   name?: string
   /** Founding governors' public keys; the signer must be one of them. */
   governors: Uint8Array[]
-  members: Array<{ key: Uint8Array, zone: string }>
+  /** Founding members; a `name` labels the member wherever its PeerId is shown. */
+  members: Array<{ key: Uint8Array, zone: string, name?: string }>
   quorums?: { fail?: number, restore?: number }
   /** Initial policy as a Yjs update (empty: no policy yet). */
   policy?: Uint8Array
@@ -29,7 +30,9 @@ export function createGenesis (init: GenesisInit, signer: KeyPair, crypto: Crypt
   if (!governors.some(g => compareBytes(g, signer.publicKey) === 0)) {
     throw new InvalidArgumentError('genesis: the signer must be one of the governors')
   }
+  // An absent name is left out of the map, so unnamed members encode exactly as before.
   const members = [...init.members].sort((a, b) => compareBytes(a.key, b.key))
+    .map(m => m.name !== undefined ? { key: m.key, zone: m.zone, name: m.name } : { key: m.key, zone: m.zone })
   return createEntry({
     mesh: null,
     seq: 1,
@@ -56,7 +59,7 @@ export interface GenesisFile {
   /** Human-readable summary (informational; the entry is authoritative). */
   name: string
   governors: string[]
-  members: Array<{ peerId: string, zone: string }>
+  members: Array<{ peerId: string, zone: string, name?: string }>
   quorums: { fail: number, restore: number }
 }
 
@@ -76,7 +79,7 @@ export function encodeGenesisFile (genesis: SignedEntry<'mesh.genesis'>): Genesi
     entry: toBase64(genesis.bytes),
     name: body.name,
     governors: body.governors.map(peerIdFromPublicKey),
-    members: body.members.map(m => ({ peerId: peerIdFromPublicKey(m.key), zone: m.zone })),
+    members: body.members.map(m => ({ peerId: peerIdFromPublicKey(m.key), zone: m.zone, ...(m.name !== undefined ? { name: m.name } : {}) })),
     quorums: body.quorums
   }
 }

@@ -7,6 +7,8 @@ export interface MemberInfo {
   /** Hex of the member's Ed25519 public key. */
   key: string
   zone: string
+  /** The genesis label of a founding member, if it has one. */
+  name?: string
 }
 
 /**
@@ -30,7 +32,7 @@ export function genesisState (body: GenesisBody): GovernanceState {
   const members = new Map<string, MemberInfo>()
   for (const m of body.members) {
     const key = toHex(m.key)
-    members.set(key, { key, zone: m.zone })
+    members.set(key, m.name !== undefined ? { key, zone: m.zone, name: m.name } : { key, zone: m.zone })
   }
   return {
     meshName: body.name,
@@ -52,7 +54,8 @@ export function applyMembership (state: GovernanceState, signed: SignedEntry): G
     const key = toHex(body.member)
     if (state.removed.has(key)) return state
     const members = new Map(state.members)
-    members.set(key, { key, zone: body.zone })
+    const name = state.members.get(key)?.name
+    members.set(key, name !== undefined ? { key, zone: body.zone, name } : { key, zone: body.zone })
     return { ...state, members }
   }
   if (entry.type === 'member.remove') {

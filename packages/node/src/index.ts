@@ -8,7 +8,7 @@ import './polyfill.js'
 export { createGovmeshNode, GovmeshNode, type GovmeshNodeInit, type IngestOutcome, type NodeStatus, type EntrySource } from './node.js'
 export { startApi, type ApiInit, type ApiServer } from './api.js'
 export { DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts } from './http-timeouts.js'
-export { createLogger, silentLogger, type Logger, type LogLevel } from './logger.js'
+export { createLogger, defaultLogFormat, silentLogger, type Logger, type LogLevel, type LogFormat, type LoggerInit } from './logger.js'
 export {
   Store, StoreDamagedError, StoreLockedError, StoreMismatchError, SCHEMA_VERSION, type InspectedStore
 } from './store.js'

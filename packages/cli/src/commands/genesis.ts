@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import {
   createGenesis, encodeGenesisFile, parsePolicyDocument, parsePublicKey, policyUpdateFor, ZONE_PATTERN,
-  createPolicyState
+  createPolicyState, MEMBER_NAME_PATTERN
 } from '@govmesh/core'
 import { readKeyFile } from '../keyfile.js'
 import { CliError, emit, EXIT } from '../output.js'
@@ -28,7 +28,7 @@ export function registerGenesis (program: Command): void {
   program.command('genesis')
     .description('create and sign the genesis file of a new mesh (signed by the first --governor key)')
     .requiredOption('--governor <keyfile>', 'governor key file (repeatable; the first signs). A PeerId or hex key is accepted for governors after the first', collect, [])
-    .option('--member <peerid=zone>', 'founding member node and its zone (repeatable)', collect, [])
+    .option('--member <peerid=zone[:name]>', 'founding member node, its zone and an optional name shown beside its PeerId (repeatable)', collect, [])
     .option('--fail-quorum <n>', 'distinct reporters needed to quarantine a peer', '1')
     .option('--restore-quorum <n>', 'governor approvals needed to lift a quarantine', '1')
     .option('--policy <file>', 'initial policy (JSON)')
@@ -40,13 +40,7 @@ export function registerGenesis (program: Command): void {
       if (opts.governor.length === 0) throw new CliError('at least one --governor key file is required', EXIT.usage)
       const signer = readKeyFile(opts.governor[0]!)
       const governors = [signer.publicKey, ...opts.governor.slice(1).map(g => existsSync(g) ? readKeyFile(g).publicKey : parseKey(g, '--governor'))]
-      const members = opts.member.map(m => {
-        const eq = m.lastIndexOf('=')
-        if (eq <= 0) throw new CliError(`--member ${m}: expected PEERID=ZONE`, EXIT.usage)
-        const zone = m.slice(eq + 1)
-        if (!ZONE_PATTERN.test(zone)) throw new CliError(`--member ${m}: zone must match ${ZONE_PATTERN.source}`, EXIT.usage)
-        return { key: parseKey(m.slice(0, eq), '--member'), zone }
-      })
+      const members = opts.member.map(parseMember)
       const quorum = (v: string, flag: string): number => {
         const n = Number(v)
         if (!Number.isInteger(n) || n < 1) throw new CliError(`${flag}: expected an integer >= 1`, EXIT.usage)
@@ -64,6 +58,18 @@ export function registerGenesis (program: Command): void {
       emit(opts.json, { meshId: file.meshId, out: opts.out, governors: file.governors, members: file.members, quorums: file.quorums, policyDigest: digest }, () =>
         `wrote ${opts.out}\nmesh id: ${file.meshId}\ngovernors: ${file.governors.length}, members: ${file.members.length}, quorums: fail ${fail}, restore ${restore}`)
     })
+}
+
+/** `PEERID=ZONE[:NAME]` of --member. */
+function parseMember (m: string): { key: Uint8Array, zone: string, name?: string } {
+  const eq = m.lastIndexOf('=')
+  if (eq <= 0) throw new CliError(`--member ${m}: expected PEERID=ZONE[:NAME]`, EXIT.usage)
+  const [zone = '', name, ...extra] = m.slice(eq + 1).split(':')
+  if (!ZONE_PATTERN.test(zone)) throw new CliError(`--member ${m}: zone must match ${ZONE_PATTERN.source}`, EXIT.usage)
+  if (extra.length > 0 || (name !== undefined && !MEMBER_NAME_PATTERN.test(name))) {
+    throw new CliError(`--member ${m}: name must match ${MEMBER_NAME_PATTERN.source}`, EXIT.usage)
+  }
+  return { key: parseKey(m.slice(0, eq), '--member'), zone, ...(name !== undefined ? { name } : {}) }
 }
 
 function parseKey (text: string, flag: string): Uint8Array {

@@ -1,10 +1,10 @@
 import { readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Command } from 'commander'
-import { decodeGenesisFile } from '@govmesh/core'
+import { decodeGenesisFile, decodeKeyFile, toHex, peerIdFromPublicKey, type SignedEntry } from '@govmesh/core'
 import {
-  createGovmeshNode, createLogger, DEFAULT_EXECUTORS, parseExecutorConfig, startApi, StoreDamagedError,
-  type ExecutorConfig, type LogLevel
+  createGovmeshNode, createLogger, defaultLogFormat, DEFAULT_EXECUTORS, parseExecutorConfig, startApi, StoreDamagedError,
+  type ExecutorConfig, type LogFormat, type LogLevel
 } from '@govmesh/node'
 import { requireDataDir, runningNode } from '../data-dir.js'
 import { CliError, EXIT } from '../output.js'
@@ -32,11 +32,13 @@ export function registerStart (program: Command): void {
     .option('--zone <zone>', 'the zone this node expects to be in (the membership record wins)')
     .option('--mdns', 'discover peers on the LAN with mDNS', false)
     .option('--measurement <hex>', 'override the runtime measurement (simulates tampered code)')
-    .option('--log-level <level>', 'debug | info | warn | error', 'info')
+    .option('--log-level <level>', 'debug | info | warn | error (debug also bridges libp2p\'s own debug logs)', 'info')
+    .option('--log-format <format>', 'text | json (default: text on a terminal, else json)')
     .option('--config <file>', 'node config JSON: { "executors": { "<action>": { "type": "echo" | "sleep" | "http" | "command", ... } } }')
     .option('--advertise-digest <hex>', 'advertise this policy digest instead of the real one (testing aid: simulates drift)')
+    .option('--json', 'report a start-up error as one JSON object on stderr', false)
     .option('--fsync', 'fsync every acknowledged write (survives power loss; slower). Without it writes survive kill -9', false)
-    .action(async (opts: { dataDir?: string, genesis: string, listen: string[], bootstrap: string[], api: string, zone?: string, mdns: boolean, measurement?: string, logLevel: string, fsync: boolean, config?: string, advertiseDigest?: string }) => {
+    .action(async (opts: { dataDir?: string, genesis: string, listen: string[], bootstrap: string[], api: string, zone?: string, mdns: boolean, measurement?: string, logLevel: string, logFormat?: string, fsync: boolean, config?: string, advertiseDigest?: string }) => {
       const dataDir = requireDataDir(opts.dataDir)
       if (!existsSync(join(dataDir, 'node.key'))) throw new CliError(`${dataDir}/node.key not found: run \`govmesh init --data-dir ${dataDir}\` first`)
       if (runningNode(dataDir) !== undefined) throw dataDirInUse(dataDir)
@@ -50,7 +52,13 @@ export function registerStart (program: Command): void {
       if (opts.measurement !== undefined && !/^[0-9a-f]{2,128}$/.test(opts.measurement)) throw new CliError('--measurement: expected lower-case hex', EXIT.usage)
       if (!['debug', 'info', 'warn', 'error'].includes(opts.logLevel)) throw new CliError('--log-level: expected debug, info, warn or error', EXIT.usage)
       const { host, port } = parseHostPort(opts.api)
-      const logger = createLogger({ level: opts.logLevel as LogLevel })
+      if (opts.logFormat !== undefined && !['text', 'json'].includes(opts.logFormat)) throw new CliError('--log-format: expected text or json', EXIT.usage)
+      const logger = createLogger({
+        level: opts.logLevel as LogLevel,
+        format: (opts.logFormat as LogFormat | undefined) ?? defaultLogFormat(),
+        name: nodeName(genesis, readFileSync(join(dataDir, 'node.key'), 'utf8')),
+        libp2pDebug: true
+      })
       const node = await createGovmeshNode({
         dataDir,
         genesis,
@@ -101,6 +109,14 @@ export function registerStart (program: Command): void {
         process.once('SIGTERM', () => { stop('SIGTERM') })
       })
     })
+}
+
+/** The name on every log line: the node's genesis name, else its short PeerId. */
+function nodeName (genesis: SignedEntry<'mesh.genesis'>, keyFile: string): string {
+  const key = decodeKeyFile(keyFile).publicKey
+  const hex = toHex(key)
+  const named = genesis.entry.body.members.find(m => toHex(m.key) === hex)?.name
+  return named ?? peerIdFromPublicKey(key).slice(-8)
 }
 
 /** Reads the node config file; executors it names replace or add to the defaults (echo, sleep). */

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
-import { ApiClient, clientOptions, type ClientOptions } from '../client.js'
+import { ApiClient, clientOptions, wideOutput, type ClientOptions } from '../client.js'
+import { memberNames, peerLabel } from '../names.js'
 import { emit, table } from '../output.js'
 
 interface Status {
@@ -11,8 +12,11 @@ interface Peer { peerId: string, connected: boolean, member: boolean, zone: stri
 export function registerStatus (program: Command): void {
   clientOptions(program.command('status').description('show a node\'s identity, mesh, policy digest, DAG heads and peers'))
     .action(async (opts: ClientOptions) => {
-      const s = await new ApiClient(opts).get<Status>('/v1/status')
+      const client = new ApiClient(opts)
+      const s = await client.get<Status>('/v1/status')
+      const name = opts.json === true ? undefined : (await memberNames(client)).get(s.peerId)
       emit(opts.json === true, s, () => [
+        ...(name !== undefined ? [`name:           ${name}`] : []),
         `peer id:        ${s.peerId}`,
         `mesh:           ${s.meshName} ${s.meshId}`,
         `zone:           ${s.zone ?? '(not a member)'}`,
@@ -28,14 +32,18 @@ export function registerStatus (program: Command): void {
 
   clientOptions(program.command('peers').description('list the peers a node knows, with membership, zone and last heartbeat'))
     .action(async (opts: ClientOptions) => {
-      const { peers } = await new ApiClient(opts).get<{ peers: Peer[] }>('/v1/peers')
-      emit(opts.json === true, { peers }, () => peers.length === 0
+      const client = new ApiClient(opts)
+      const { peers } = await client.get<{ peers: Peer[] }>('/v1/peers')
+      if (opts.json === true) { emit(true, { peers }, () => ''); return }
+      const names = await memberNames(client)
+      const wide = wideOutput(opts)
+      emit(false, { peers }, () => peers.length === 0
         ? 'no peers'
         : table(['PEER', 'CONNECTED', 'MEMBER', 'ZONE', 'LAST HEARTBEAT', 'POLICY'], peers.map(p => [
-          p.peerId, p.connected ? 'yes' : 'no', p.member ? 'yes' : 'no', p.zone ?? '-',
+          peerLabel(p.peerId, names, wide), p.connected ? 'yes' : 'no', p.member ? 'yes' : 'no', p.zone ?? '-',
           p.lastHeartbeat === null ? '-' : `${Math.round((Date.now() - p.lastHeartbeat) / 100) / 10}s ago`,
-          p.policyDigest?.slice(0, 12) ?? '-'
-        ])))
+          wide ? p.policyDigest ?? '-' : p.policyDigest?.slice(0, 12) ?? '-'
+        ]), { wide, shrink: [0] }))
     })
 
   clientOptions(program.command('join').description('ask a running node to dial a peer (a bootstrap multiaddr with /p2p/)').argument('<multiaddr>'))

@@ -4,6 +4,7 @@ import type { Command } from 'commander'
 import { CliError, emit, EXIT, table } from '../output.js'
 import { nodePost, startNode, stopAll, stopNode } from '../testnet/control.js'
 import { isTampered } from '../testnet/diagnose.js'
+import { shortPeerId } from '../names.js'
 import { statusRows } from '../testnet/rows.js'
 import { alive, findNode, listNodes, type TestnetNode } from '../testnet/state.js'
 import { up } from '../testnet/up.js'
@@ -32,14 +33,18 @@ export function registerTestnet (program: Command): void {
 
   testnet.command('status').description('each node: PeerId, zone, API, token, status as its peers see it, policy digest, pid')
     .option('--dir <dir>', 'testnet state directory', '.testnet')
-    .option('--json', 'print {"nodes": [{"name", "peerId", "zone", "api", "token", "status", "policyDigest", "pid"}]}', false)
-    .action(async (opts: { dir: string, json: boolean }) => {
+    .option('--json', 'print {"nodes": [{"name", "peerId", "zone", "api", "token", "status", "reasons", "policyDigest", "pid"}]}', false)
+    .option('-o, --output <format>', 'wide: every column in full (default: fit the terminal)')
+    .action(async (opts: { dir: string, json: boolean, output?: string }) => {
       const nodes = listNodes(resolve(opts.dir))
       if (nodes.length === 0) throw new CliError(`no testnet in ${opts.dir}`)
       const rows = (await statusRows(nodes)).map(({ views: _views, ...r }) => r)
+      const wide = opts.output === 'wide'
       emit(opts.json, { nodes: rows }, () => table(['NODE', 'PEER ID', 'ZONE', 'STATUS', 'POLICY', 'API', 'PID'], rows.map(r => [
-        r.name, r.peerId, r.zone, r.status + (isTampered(nodes.find(n => n.name === r.name)!) ? ' (tampered)' : ''),
-        r.policyDigest?.slice(0, 12) ?? '-', r.api ?? '-', r.pid === null ? '-' : String(r.pid)])))
+        r.name, wide ? r.peerId : shortPeerId(r.peerId), r.zone,
+        r.status + (isTampered(nodes.find(n => n.name === r.name)!) ? ' (tampered)' : ''),
+        wide ? r.policyDigest ?? '-' : r.policyDigest?.slice(0, 12) ?? '-', r.api ?? '-', r.pid === null ? '-' : String(r.pid)
+      ]), { wide }))
     })
 
   testnet.command('down').description('stop every node of the testnet (its data stays; `up` resumes it)')

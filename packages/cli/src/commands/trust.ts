@@ -1,6 +1,8 @@
 import type { Command } from 'commander'
 import { approveRestore, restoreQuorum, CID, fromHex, parsePublicKey, sortCids, toHex } from '@govmesh/core'
-import { ApiClient, clientOptions, type ClientOptions } from '../client.js'
+import { ApiClient, clientOptions, wideOutput, type ClientOptions } from '../client.js'
+import { memberNames, peerLabel } from '../names.js'
+import { ago } from '../time.js'
 import { readKeyFile } from '../keyfile.js'
 import { CliError, emit, EXIT, table } from '../output.js'
 import { signAndSubmit } from '../submit.js'
@@ -22,12 +24,25 @@ export function registerTrust (program: Command): void {
 
   clientOptions(trust.command('status').description('each peer: status, since, reasons, entry CIDs'))
     .action(async (opts: ClientOptions) => {
-      const t = await new ApiClient(opts).get<TrustResponse>('/v1/trust')
-      emit(opts.json === true, t, () => [
-        `this node: ${t.self.peerId} ${t.self.status}`,
-        table(['PEER', 'ZONE', 'STATUS', 'SINCE', 'REASONS', 'ENTRIES'], t.peers.map(p => [
-          p.peerId, p.zone ?? '-', p.status, p.since === null ? '-' : new Date(p.since).toISOString(), p.reasons.join('; ') || '-', p.entries.join(',') || '-'
-        ]))
+      const client = new ApiClient(opts)
+      const t = await client.get<TrustResponse>('/v1/trust')
+      if (opts.json === true) { emit(true, t, () => ''); return }
+      const names = await memberNames(client)
+      const wide = wideOutput(opts)
+      // Several reporters usually give the same reason: say it once, with how many gave it.
+      const reason = (p: TrustPeer): string => {
+        const unique = [...new Set(p.reasons)]
+        const count = p.reasons.length > unique.length ? ` (${p.reasons.length} reports)` : ''
+        return unique.length === 0 ? '-' : unique.join('; ') + count
+      }
+      const header = ['PEER', 'ZONE', 'STATUS', 'SINCE', 'REASON', ...(wide ? ['ENTRIES'] : [])]
+      const rows = t.peers.map(p => [
+        peerLabel(p.peerId, names, wide), p.zone ?? '-', p.status, p.since === null ? '-' : ago(p.since),
+        reason(p), ...(wide ? [p.entries.join(',') || '-'] : [])
+      ])
+      emit(false, t, () => [
+        `this node: ${peerLabel(t.self.peerId, names, wide)} ${t.self.status}`,
+        table(header, rows, { wide, shrink: [0, 4] })
       ].join('\n'))
     })
 

@@ -26,7 +26,7 @@ export function createTestnet (dir: string, count: number): void {
     const keys = generateKeyPair()
     writeKeyFile(join(dir, name, 'node.key'), keys, false)
     zones[name] = ZONES[(i - 1) % ZONES.length]!
-    members.push({ key: keys.publicKey, zone: zones[name] })
+    members.push({ key: keys.publicKey, zone: zones[name], name })
   }
   const base = existsSync(DEMO_POLICY) ? JSON.parse(readFileSync(DEMO_POLICY, 'utf8')) as Record<string, unknown> : FALLBACK_POLICY
   // Larger meshes gossip more heartbeats: slow them down so 20 nodes idle lightly on 2 cores.

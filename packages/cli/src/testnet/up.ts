@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { shortPeerId } from '../names.js'
 import { CliError, emit, EXIT, table } from '../output.js'
 import { createTestnet } from './create.js'
 import { startNode, stopAll } from './control.js'
@@ -104,7 +105,9 @@ export async function up (opts: UpOptions): Promise<void> {
   emit(opts.json, json, () => [
     `testnet ready in ${seconds.toFixed(1)} s: ${rows.length} nodes, policy ${rows[0]!.policyDigest?.slice(0, 16) ?? '?'}…`,
     `web console of node1: ${consoleUrl ?? '-'}`,
-    table(['NODE', 'PEER ID', 'ZONE', 'API', 'MULTIADDR'], rows.map((r, i) => [r.name, r.peerId, r.zone, r.api ?? '-', nodes[i]!.addrs[0] ?? '-'])),
+    // The multiaddr ends in the PeerId: the column that shrinks first.
+    table(['NODE', 'PEER ID', 'ZONE', 'API', 'MULTIADDR'], rows.map((r, i) => [r.name, shortPeerId(r.peerId), r.zone, r.api ?? '-', nodes[i]!.addrs[0] ?? '-']),
+      { shrink: [4] }),
     '',
     'try next:',
     `  npx govmesh status --data-dir ${join(dir, 'node1')}`,
