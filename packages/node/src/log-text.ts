@@ -18,8 +18,9 @@ export function textLine (json: string): string {
     return json.trimEnd()
   }
   const time = typeof rec.time === 'string' ? rec.time.slice(11, 23) : ''
-  const level = String(rec.level ?? '').toUpperCase().padEnd(5)
-  const name = rec.name !== undefined ? `${String(rec.name)}  ` : ''
+  const text = (v: unknown): string => typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v)
+  const level = text(rec.level).toUpperCase().padEnd(5)
+  const name = rec.name !== undefined ? `${text(rec.name)}  ` : ''
   const fields = Object.entries(rec).filter(([k]) => !FIXED.has(k)).map(([k, v]) => `${k}=${value(v)}`)
-  return [`${time} ${level} ${name}${String(rec.msg ?? '')}`, ...fields].join(' ')
+  return [`${time} ${level} ${name}${text(rec.msg)}`, ...fields].join(' ')
 }
