@@ -8,6 +8,7 @@ import { shortPeerId } from '../names.js'
 import { statusRows } from '../testnet/rows.js'
 import { alive, findNode, listNodes, type TestnetNode } from '../testnet/state.js'
 import { up } from '../testnet/up.js'
+import { cutLinks, healLinks, readLayout, removeNetns } from '../testnet/netns.js'
 
 /** The measurement `testnet tamper` advertises: well formed, never in an allowlist. */
 const TAMPERED_MEASUREMENT = 'bad'.repeat(2) + '0'.repeat(58)
@@ -29,6 +30,7 @@ export function registerTestnet (program: Command): void {
     .option('--base-port <p>', 'fixed ports: API on P+i, libp2p on P+1000+i (default: random free ports)')
     .option('--timeout <s>', 'seconds to wait for every node to be trusted', '180')
     .option('--json', 'print the ready testnet as JSON', false)
+    .option('--netns', 'each node in its own Linux network namespace on a private bridge (root; needs ip and nft)', false)
     .action(up)
 
   testnet.command('status').description('each node: PeerId, zone, API, token, status as its peers see it, policy digest, pid')
@@ -51,8 +53,10 @@ export function registerTestnet (program: Command): void {
     .option('--dir <dir>', 'testnet state directory', '.testnet')
     .option('--json', 'print {"stopped"}', false)
     .action(async (opts: { dir: string, json: boolean }) => {
-      const stopped = await stopAll(resolve(opts.dir))
-      emit(opts.json, { stopped }, () => `stopped ${stopped} node(s)`)
+      const dir = resolve(opts.dir)
+      const stopped = await stopAll(dir)
+      const namespaces = readLayout(dir) !== undefined ? removeNetns(dir) : 0
+      emit(opts.json, { stopped, namespaces }, () => `stopped ${stopped} node(s)${namespaces > 0 ? `, removed ${namespaces} network namespace(s) and the bridge` : ''}`)
     })
 
   const one = (name: string, description: string): Command => testnet.command(name).description(description)
@@ -100,8 +104,15 @@ export function registerTestnet (program: Command): void {
       const side = refs.map(r => pick(opts.dir, r).name)
       const a = nodes.filter(n => side.includes(n.name))
       const b = nodes.filter(n => !side.includes(n.name))
-      for (const n of a) await nodePost(n, '/v1/admin/block', { peers: b.map(x => x.peerId) })
-      for (const n of b) await nodePost(n, '/v1/admin/block', { peers: a.map(x => x.peerId) })
+      const layout = readLayout(resolve(opts.dir))
+      if (layout !== undefined) {
+        // Real links: packets between the sides are dropped inside each namespace.
+        for (const n of a) cutLinks(layout, n.name, b.map(x => x.name))
+        for (const n of b) cutLinks(layout, n.name, a.map(x => x.name))
+      } else {
+        for (const n of a) await nodePost(n, '/v1/admin/block', { peers: b.map(x => x.peerId) })
+        for (const n of b) await nodePost(n, '/v1/admin/block', { peers: a.map(x => x.peerId) })
+      }
       emit(opts.json, { sideA: a.map(n => n.name), sideB: b.map(n => n.name) }, () => `partitioned ${a.map(n => n.name).join(',')} | ${b.map(n => n.name).join(',')}`)
     })
 
@@ -110,7 +121,9 @@ export function registerTestnet (program: Command): void {
     .option('--json', 'print JSON', false)
     .action(async (opts: { dir: string, json: boolean }) => {
       const nodes = listNodes(resolve(opts.dir)).filter(n => alive(n.pid))
-      for (const n of nodes) await nodePost(n, '/v1/admin/block', { peers: [] })
+      const layout = readLayout(resolve(opts.dir))
+      if (layout !== undefined) for (const n of listNodes(resolve(opts.dir))) healLinks(layout, n.name)
+      else for (const n of nodes) await nodePost(n, '/v1/admin/block', { peers: [] })
       // Reconnect everyone to the first node; heartbeats introduce the rest.
       const hub = nodes[0]!
       for (const n of nodes.slice(1)) await nodePost(n, '/v1/join', { multiaddr: hub.addrs[0] }).catch(() => undefined)

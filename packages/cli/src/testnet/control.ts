@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { TAMPERED_MARKER } from './diagnose.js'
+import { inNamespace, nodeAddress, NETNS_API_PORT, NETNS_P2P_PORT, readLayout } from './netns.js'
 import { alive, listNodes, type TestnetNode } from './state.js'
 
 const BIN = fileURLToPath(new URL('../../bin/govmesh.js', import.meta.url))
@@ -25,11 +26,18 @@ export function startNode (node: TestnetNode, opts: StartOptions): ChildProcess 
   if (opts.measurement !== undefined) writeFileSync(marker, opts.measurement + '\n')
   else rmSync(marker, { force: true })
   const log = openSync(join(node.dir, 'node.log'), 'a')
+  // In a netns testnet the node runs inside its namespace, on its own address and fixed ports.
+  const layout = readLayout(dirname(node.dir))
+  const host = layout !== undefined ? nodeAddress(layout, node.name) : '127.0.0.1'
+  const apiPort = layout !== undefined ? NETNS_API_PORT : opts.apiPort
+  const p2pPort = layout !== undefined ? NETNS_P2P_PORT : opts.p2pPort
   const args = [BIN, 'start', '--data-dir', node.dir, '--genesis', opts.genesis,
-    '--api', `127.0.0.1:${opts.apiPort}`, '--listen', `/ip4/127.0.0.1/tcp/${opts.p2pPort}`, ...(opts.extraArgs ?? []),
+    '--api', `${host}:${apiPort}`, '--listen', `/ip4/${host}/tcp/${p2pPort}`, ...(opts.extraArgs ?? []),
     ...(opts.measurement !== undefined ? ['--measurement', opts.measurement] : [])]
   for (const b of opts.bootstrap) args.push('--bootstrap', b)
-  const child = spawn(process.execPath, args, { stdio: ['ignore', log, log], detached: opts.detach })
+  // `ip netns exec` execs the node after entering the namespace: the pid is the node's.
+  const [cmd, ...prefix] = layout !== undefined ? [...inNamespace(layout, node.name), process.execPath] : [process.execPath]
+  const child = spawn(cmd, [...prefix, ...args], { stdio: ['ignore', log, log], detached: opts.detach })
   closeSync(log)
   writeFileSync(join(node.dir, 'pid'), String(child.pid) + '\n')
   if (opts.detach) child.unref()

@@ -5,10 +5,11 @@ import { CliError, emit, EXIT, table } from '../output.js'
 import { createTestnet } from './create.js'
 import { startNode, stopAll } from './control.js'
 import { diagnose, renderDiagnosis } from './diagnose.js'
+import { checkNetnsSupport, createNetns, readLayout } from './netns.js'
 import { statusRows } from './rows.js'
 import { alive, listNodes, type TestnetNode } from './state.js'
 
-export interface UpOptions { nodes: string, dir: string, detach: boolean, basePort?: string, json: boolean, timeout: string }
+export interface UpOptions { nodes: string, dir: string, detach: boolean, basePort?: string, json: boolean, timeout: string, netns: boolean }
 
 /** `testnet up` timed out: names each node not trusted, why, and the fix. */
 export class TestnetNotReadyError extends CliError {
@@ -87,12 +88,17 @@ export async function up (opts: UpOptions): Promise<void> {
   if (!Number.isInteger(count) || count < 1 || count > 64) throw new CliError('--nodes: expected 1..64', EXIT.usage)
   const basePort = opts.basePort !== undefined ? Number(opts.basePort) : undefined
   if (basePort !== undefined && (!Number.isInteger(basePort) || basePort < 1024 || basePort > 60000)) throw new CliError('--base-port: expected 1024..60000', EXIT.usage)
+  if (opts.netns) checkNetnsSupport()
   const t0 = Date.now()
   if (!existsSync(join(dir, 'genesis.json'))) {
     say(opts.json, `creating a ${count}-node testnet in ${dir}`)
     createTestnet(dir, count)
   } else {
     say(opts.json, `resuming the testnet in ${dir}`)
+  }
+  if (opts.netns || readLayout(dir) !== undefined) {
+    const layout = createNetns(dir, listNodes(dir).map(n => n.name))
+    say(opts.json, `network namespaces: ${Object.values(layout.namespaces).join(', ')} on bridge ${layout.bridge} (${layout.subnet}.0/24)`)
   }
   await startMissing(dir, opts, basePort)
   await waitTrusted(dir, opts)
