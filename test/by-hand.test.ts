@@ -31,7 +31,7 @@ describe('README: a three-node mesh by hand', () => {
     mkdirSync(shim)
     writeFileSync(join(shim, 'npx'), `#!/bin/sh\n[ "$1" = govmesh ] || { echo "this shim runs only npx govmesh" >&2; exit 127; }\nshift\nexec "${process.execPath}" "${BIN}" "$@"\n`)
     chmodSync(join(shim, 'npx'), 0o755)
-    const out = await runScript(SCRIPT, { GM: gm, PATH: `${shim}:${process.env.PATH ?? ''}` }, REPO, 420_000)
+    const out = await runScript(SCRIPT, { GM: gm, PATH: `${shim}:${process.env.PATH ?? ''}` }, REPO, 840_000)
     const logs = (): string => ['n1', 'n2', 'n3'].map(n => {
       try { return `${n}.log: ${readFileSync(join(gm, `${n}.log`), 'utf8').split('\n').slice(-6).join('\n')}` } catch { return '' }
     }).join('\n')
@@ -47,5 +47,5 @@ describe('README: a three-node mesh by hand', () => {
     expect(out.text).toMatch(/refused: policy\.denied[^\n]*\n?[^\n]*no-secrets|no-secrets/)
     expect(out.text).toMatch(/restored with 1\/1 governor approvals/)
     await waitFor('no process of the section', () => processesMentioning(root).length === 0, 15_000, 200)
-  }, 480_000)
+  }, 900_000)
 })

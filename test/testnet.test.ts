@@ -100,7 +100,7 @@ describe('govmesh testnet', () => {
     const up = await govmesh(['testnet', 'up', '--dir', dir, '--detach', '--timeout', '30'])
     expect(up.code, up.stderr).toBe(0)
     pids = (await status()).map(x => x.pid!).filter(Boolean)
-  }, 90_000)
+  }, 120_000)
 
   it('down leaves no process behind', async () => {
     const before = (await status()).map(x => x.pid).filter((p): p is number => p !== null)

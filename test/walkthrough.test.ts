@@ -29,7 +29,7 @@ describe('README walk-through', () => {
     const up = await govmesh(['testnet', 'up', '--nodes', '5', '--dir', dir, '--detach'])
     expect(up.code, up.stderr).toBe(0)
     // GOVMESH unset: the script runs `npx govmesh` from the repository root, exactly as the README says.
-    const out = await runScript(SCRIPT, { DIR: dir, GOVMESH: undefined }, REPO, 420_000)
+    const out = await runScript(SCRIPT, { DIR: dir, GOVMESH: undefined }, REPO, 840_000)
     expect(out.code, out.text.slice(-3000)).toBe(0)
     expect(out.text).toMatch(/"ok": true/)
     // Step 2 names no route: node1 planned one through zone b to zone c (two PeerIds after node1).
@@ -49,5 +49,5 @@ describe('README walk-through', () => {
     const down = await govmesh(['testnet', 'down', '--dir', dir])
     expect(down.code, down.stderr).toBe(0)
     await waitFor('no process of the walk-through', () => processesMentioning(root).length === 0, 15_000, 200)
-  }, 540_000)
+  }, 900_000)
 })

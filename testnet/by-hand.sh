@@ -16,9 +16,9 @@ cat > "$GM/policy.json" <<'EOF'
   "transitions": [["a", "b"], ["b", "c"]] }
 EOF
 
-# the genesis file names the founding governors, members (PeerId=zone), quorums and policy
+# the genesis file names the founding governors, members (PeerId=zone:name), quorums and policy
 npx govmesh genesis --governor "$GM/governor.key" \
-  --member "$(peer n1)=a" --member "$(peer n2)=b" --member "$(peer n3)=c" \
+  --member "$(peer n1)=a:alpha" --member "$(peer n2)=b:bravo" --member "$(peer n3)=c:charlie" \
   --policy "$GM/policy.json" --out "$GM/genesis.json"
 
 # start node 1, then nodes 2 and 3 bootstrapping to it (logs in $GM/n*.log; the API port is picked freely)

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
-import { ApiClient, clientOptions, type ClientOptions } from '../client.js'
+import { ApiClient, clientOptions, wideOutput, type ClientOptions } from '../client.js'
+import { memberNames, peerLabel, type Names } from '../names.js'
 import { CliError, emit, EXIT, table } from '../output.js'
 import { registerProof } from './proof.js'
 import { registerStoreCommands } from './store.js'
@@ -12,11 +13,18 @@ function positiveInt (v: string, flag: string): number {
   return n
 }
 
-function entriesTable (entries: EntryView[]): string {
+function entriesTable (entries: EntryView[], names: Names, wide: boolean): string {
   if (entries.length === 0) return 'no entries'
   return table(['CID', 'TYPE', 'AUTHOR', 'SEQ', 'TIME'], entries.map(e => [
-    e.cid, e.type, e.authorPeerId, String(e.seq), new Date(e.time).toISOString()
-  ]))
+    e.cid, e.type, peerLabel(e.authorPeerId, names, wide), String(e.seq), new Date(e.time).toISOString()
+  ]), { wide, shrink: [2] })
+}
+
+/** The entries as JSON, or as a table with member names (fetched only for the table). */
+async function showEntries (client: ApiClient, opts: ClientOptions, r: { entries: EntryView[] }): Promise<void> {
+  if (opts.json === true) { emit(true, r, () => ''); return }
+  const names = await memberNames(client)
+  emit(false, r, () => entriesTable(r.entries, names, wideOutput(opts)))
 }
 
 export function registerDag (program: Command): void {
@@ -41,15 +49,15 @@ export function registerDag (program: Command): void {
       const q = new URLSearchParams({ limit: String(positiveInt(opts.limit, '--limit')) })
       if (opts.author !== undefined) q.set('author', opts.author)
       if (opts.type !== undefined) q.set('type', opts.type)
-      const r = await new ApiClient(opts).get<{ entries: EntryView[] }>(`/v1/dag/log?${q.toString()}`)
-      emit(opts.json === true, r, () => entriesTable(r.entries))
+      const client = new ApiClient(opts)
+      await showEntries(client, opts, await client.get<{ entries: EntryView[] }>(`/v1/dag/log?${q.toString()}`))
     })
   clientOptions(dag.command('ancestry').description('an entry and its causal ancestry, breadth first').argument('<cid>')
     .option('--depth <n>', 'most edges to follow'))
     .action(async (cid: string, opts: ClientOptions & { depth?: string }) => {
       const q = new URLSearchParams()
       if (opts.depth !== undefined) q.set('depth', String(positiveInt(opts.depth, '--depth')))
-      const r = await new ApiClient(opts).get<{ entries: EntryView[] }>(`/v1/dag/ancestry/${encodeURIComponent(cid)}?${q.toString()}`)
-      emit(opts.json === true, r, () => entriesTable(r.entries))
+      const client = new ApiClient(opts)
+      await showEntries(client, opts, await client.get<{ entries: EntryView[] }>(`/v1/dag/ancestry/${encodeURIComponent(cid)}?${q.toString()}`))
     })
 }
