@@ -20,7 +20,7 @@ export function dataDirInUse (dir: string): CliError {
 export function explainStartError (err: unknown, dataDir: string): CliError | undefined {
   if (!(err instanceof Error)) return undefined
   const codes = [(err as { code?: unknown }).code, (err.cause as { code?: unknown } | undefined)?.code]
-  if (codes.includes('LEVEL_LOCKED') || /lock/i.test(String((err.cause as Error | undefined)?.message ?? ''))) {
+  if (err.name === 'StoreLockedError' || codes.includes('LEVEL_LOCKED') || codes.includes('store.locked') || /lock/i.test(String((err.cause as Error | undefined)?.message ?? ''))) {
     return dataDirInUse(dataDir)
   }
   if (err.name === 'UnsupportedListenAddressesError' || /EADDRINUSE|EADDRNOTAVAIL|EACCES/.test(err.message)) {
