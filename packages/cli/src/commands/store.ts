@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Command } from 'commander'
+import { resolveDataDir } from '../data-dir.js'
 import { createDag, decodeKeyFile, GovmeshError, toHex } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
 import {
@@ -184,11 +185,16 @@ async function rebuildStore (dataDir: string): Promise<RebuildResult> {
   return { dataDir, movedTo, keyKept: true, ownSeq: ownSeq ?? null }
 }
 
+/** `$GOVMESH_HOME` as the default `--data-dir` (undefined keeps the flag required). */
+function defaultDataDir (): string | undefined {
+  return resolveDataDir(undefined)
+}
+
 /** `dag verify` (offline, read-only store check) and `store rebuild`. */
 export function registerStoreCommands (program: Command, dag: Command): void {
   dag.command('verify')
     .description('check a stopped node\'s store offline (like git fsck), reading a copy: never repairs or rewrites it')
-    .requiredOption('--data-dir <dir>', 'the node\'s data directory')
+    .requiredOption('--data-dir <dir>', 'the node\'s data directory (default: $GOVMESH_HOME)', defaultDataDir())
     .option('--json', 'print JSON for scripts', false)
     .action(async (opts: { dataDir: string, json: boolean }) => {
       const r = await verifyStore(opts.dataDir, opts.json)
@@ -198,7 +204,7 @@ export function registerStoreCommands (program: Command, dag: Command): void {
   program.command('store').description('manage a stopped node\'s store')
     .command('rebuild')
     .description('move a damaged store aside (kept), keep the node key: the next start refills it from peers')
-    .requiredOption('--data-dir <dir>', 'the node\'s data directory')
+    .requiredOption('--data-dir <dir>', 'the node\'s data directory (default: $GOVMESH_HOME)', defaultDataDir())
     .option('--json', 'print JSON for scripts', false)
     .action(async (opts: { dataDir: string, json: boolean }) => {
       const r = await rebuildStore(opts.dataDir)
