@@ -68,7 +68,7 @@ describe('the govmesh command surface', () => {
     expect(zsh.stdout).toMatch(/bashcompinit/)
     const bad = await govmesh(['completion', 'fish'])
     expect(bad.code).toBe(2)
-  })
+  }, 60_000)
 
   it('GOVMESH_HOME is the default data dir; --data-dir overrides it', async () => {
     const dir = join(home, 'node')
@@ -85,5 +85,5 @@ describe('the govmesh command surface', () => {
     const none = await govmesh(['init'], { GOVMESH_HOME: '' })
     expect(none.code).toBe(2)
     expect(none.stderr).toMatch(/--data-dir <dir>' not specified \(or set GOVMESH_HOME\)/)
-  })
+  }, 120_000)
 })
