@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs'
+import { readFileSync, writeFileSync, existsSync, rmSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Command } from 'commander'
 import { decodeGenesisFile, decodeKeyFile, toHex, peerIdFromPublicKey, type SignedEntry } from '@govmesh/core'
@@ -88,7 +88,10 @@ export function registerStart (program: Command): void {
       }
       writeFileSync(join(dataDir, 'api-token'), api.token + '\n', { mode: 0o600 })
       writeFileSync(join(dataDir, 'api-url'), api.url + '\n')
-      writeFileSync(join(dataDir, 'node.json'), JSON.stringify({ pid: process.pid, peerId: node.peerId, addrs: node.addrs(), api: api.url, meshId: node.meshId }, null, 2) + '\n')
+      // Written aside and renamed: whoever sees node.json (status, scripts, tests) sees all of it.
+      const info = { pid: process.pid, peerId: node.peerId, addrs: node.addrs(), api: api.url, meshId: node.meshId }
+      writeFileSync(join(dataDir, 'node.json.tmp'), JSON.stringify(info, null, 2) + '\n')
+      renameSync(join(dataDir, 'node.json.tmp'), join(dataDir, 'node.json'))
       logger.info('api listening', { api: api.url, tokenFile: join(dataDir, 'api-token') })
       for (const a of node.addrs()) logger.info('listening', { multiaddr: a })
 
