@@ -134,10 +134,14 @@ export function removeNetns (dir: string): number {
   const layout = readLayout(dir)
   if (layout === undefined) return 0
   let removed = 0
-  for (const ns of Object.values(layout.namespaces)) {
+  const links = run('ip', ['-o', 'link', 'show'])
+  for (const [name, ns] of Object.entries(layout.namespaces)) {
+    // The kernel frees a deleted namespace's veth pair asynchronously; deleting the host end first is immediate.
+    const host = `gm${layout.tag}v${Number(name.slice(4))}`
+    if (links.includes(` ${host}@`)) run('ip', ['link', 'delete', host])
     if (nsExists(ns)) { run('ip', ['netns', 'delete', ns]); removed++ }
   }
-  if (run('ip', ['-o', 'link', 'show']).includes(` ${layout.bridge}:`)) run('ip', ['link', 'delete', layout.bridge])
+  if (links.includes(` ${layout.bridge}:`)) run('ip', ['link', 'delete', layout.bridge])
   // The layout stays: `testnet up` re-creates the same namespaces and addresses.
   return removed
 }
