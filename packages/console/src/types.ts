@@ -1,4 +1,13 @@
 /** Shapes of the node API answers the console reads (see the README's HTTP API table). */
+import type { TrustFailure as RecordedFailure } from '@govmesh/core'
+import type { EntryView, LineageGraph, LineageNode, NodeStatus } from '@govmesh/node'
+
+export type { EntryView, LineageGraph, LineageNode, NodeStatus }
+
+/** A trust failure as `/v1/trust` lists it: the recorded one, and whether a restore cleared it. */
+export interface TrustFailure extends RecordedFailure {
+  cleared: boolean
+}
 
 export interface Member {
   peerId: string
@@ -44,49 +53,9 @@ export interface CountersAnswer {
   gossip: Counter[]
 }
 
-export interface NodeStatus {
-  peerId: string
-  publicKey: string
-  meshId: string
-  meshName: string
-  zone: string | null
-  member: boolean
-  measurement: string
-  policyDigest: string
-  hasPolicy: boolean
-  heads: string[]
-  entries: number
-  pending: number
-  peers: number
-  uptimeMs: number
-}
 
-export interface EntryView {
-  cid: string
-  type: string
-  author: string
-  authorPeerId: string
-  seq: number
-  prev: string | null
-  parents: string[]
-  time: number
-  body: Record<string, unknown>
-  sig: string
-  signature: 'valid'
-  revoked: boolean
-}
 
-export interface LineageNode extends EntryView {
-  role: 'execution' | 'trust' | 'ancestry'
-  zone: string | null
-  policyDigest: string | null
-}
 
-export interface LineageGraph {
-  root: string
-  request: string | null
-  nodes: LineageNode[]
-}
 
 export interface GovernanceAnswer {
   meshId: string
@@ -97,15 +66,6 @@ export interface GovernanceAnswer {
   quorums: { fail: number; restore: number }
 }
 
-export interface TrustFailure {
-  id: string
-  subject: string
-  reporter: string
-  reason: string
-  detector: string
-  time: number
-  cleared: boolean
-}
 export interface TrustAnswer {
   self: { peerId: string; status: string }
   quorums: { fail: number; restore: number }

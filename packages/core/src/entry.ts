@@ -122,7 +122,7 @@ export function createEntry<T extends EntryType> (init: EntryInit<T>, keys: { se
   assertDecodable(unsignedBytes)
   const sig = crypto.sign(concatBytes(ENTRY_SIGNATURE_DOMAIN, unsignedBytes), keys.secretKey)
   const entry: Entry<T> = { ...unsigned, sig }
-  const bytes = encodeEntry(entry)
+  const bytes = withSignature(unsignedBytes, entry.sig) ?? encodeEntry(entry)
   const cid = cidOfBytes(bytes, crypto)
   return { cid, id: cid.toString(), bytes, entry }
 }
@@ -178,19 +178,41 @@ const SIG_FIELD = Uint8Array.from([0x63, 0x73, 0x69, 0x67, 0x58, 0x40]) // text 
  * Returns undefined if the layout is not the expected one; the caller then encodes.
  */
 function signingBytesFromCanonical (bytes: Uint8Array): Uint8Array | undefined {
-  if (bytes[0] !== 0xaa || bytes[1] !== 0x61 || bytes[2] !== 0x76 || bytes[4] !== 0x63) return undefined
-  const seqHead = bytes[8]!
-  const seqLen = seqHead < 0x18 ? 1 : seqHead === 0x18 ? 2 : seqHead === 0x19 ? 3 : seqHead === 0x1a ? 5 : seqHead === 0x1b ? 9 : 0
-  if (seqLen === 0) return undefined
-  const sigAt = 8 + seqLen
+  const sigAt = sigOffset(bytes, 0xaa)
+  if (sigAt === undefined) return undefined
   for (let i = 0; i < SIG_FIELD.length; i++) if (bytes[sigAt + i] !== SIG_FIELD[i]) return undefined
   const domain = ENTRY_SIGNATURE_DOMAIN.length
-  const out = new Uint8Array(domain + bytes.length - 70)
+  const out = new Uint8Array(domain + bytes.length - SIG_PAIR_BYTES)
   out.set(ENTRY_SIGNATURE_DOMAIN, 0)
   out[domain] = 0xa9
   out.set(bytes.subarray(1, sigAt), domain + 1)
-  out.set(bytes.subarray(sigAt + 70), domain + sigAt)
+  out.set(bytes.subarray(sigAt + SIG_PAIR_BYTES), domain + sigAt)
   return out
+}
+
+/**
+ * The inverse of {@link signingBytesFromCanonical}: the signed entry's bytes from the
+ * unsigned map's canonical bytes, with the `sig` pair put in its place, instead of
+ * encoding the whole entry a second time. Undefined if the layout is unexpected.
+ */
+function withSignature (unsigned: Uint8Array, sig: Uint8Array): Uint8Array | undefined {
+  const sigAt = sigOffset(unsigned, 0xa9)
+  if (sigAt === undefined || sig.length !== 64) return undefined
+  const out = new Uint8Array(unsigned.length + SIG_PAIR_BYTES)
+  out[0] = 0xaa
+  out.set(unsigned.subarray(1, sigAt), 1)
+  out.set(SIG_FIELD, sigAt)
+  out.set(sig, sigAt + SIG_FIELD.length)
+  out.set(unsigned.subarray(sigAt), sigAt + SIG_PAIR_BYTES)
+  return out
+}
+
+/** Where `sig` goes in canonical key order (v, seq, sig, …): after the `v` pair and the `seq` pair. */
+function sigOffset (bytes: Uint8Array, mapHead: number): number | undefined {
+  if (bytes[0] !== mapHead || bytes[1] !== 0x61 || bytes[2] !== 0x76 || bytes[4] !== 0x63) return undefined
+  const seqHead = bytes[8]!
+  const seqLen = seqHead < 0x18 ? 1 : seqHead === 0x18 ? 2 : seqHead === 0x19 ? 3 : seqHead === 0x1a ? 5 : seqHead === 0x1b ? 9 : 0
+  return seqLen === 0 ? undefined : 8 + seqLen
 }
 
 /** True when the entry's signature verifies for its author. */

@@ -128,7 +128,8 @@ describe(`simulated mesh: ${REPLICAS} replicas over a lossy, reordering, partiti
         expect(policyDigestOf(mesh, d), `seed ${seed}, replica ${i + 1}: policy`).toBe(digest)
         expect([...trustOf(mesh, d).quarantined.keys()].sort(), `seed ${seed}, replica ${i + 1}: trust`).toEqual(trust)
       }
-      expect(toHex(mesh.genesis.entry.author)).toBe(toHex(mesh.governors[0]!.publicKey))
+      // The schedule must have written something, or convergence proves nothing.
+      expect(first!.size, `seed ${seed}: entries written`).toBeGreaterThan(5)
     })
   }
   it('the route property was exercised: multi-hop routes were planned and checked', () => {

@@ -21,7 +21,8 @@ export interface EntryView {
   prev: string | null
   parents: string[]
   time: number
-  body: unknown
+  /** Every body is a map (docs/PROTOCOL.md §7), made JSON. */
+  body: Record<string, unknown>
   sig: string
   /** Every stored entry's signature was verified before it was stored. */
   signature: 'valid'
@@ -43,7 +44,7 @@ export function entryView (dag: Dag, id: string): EntryView | undefined {
     prev: e.prev?.toString() ?? null,
     parents: e.parents.map(p => p.toString()),
     time: e.time,
-    body: toJsonValue(e.body),
+    body: toJsonValue(e.body) as Record<string, unknown>,
     sig: toHex(e.sig),
     signature: 'valid',
     revoked: dag.isRevoked(signed.id)

@@ -4,7 +4,7 @@ import type { Connection, Stream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
   checkEncodable, checkExecRequestInput, checkHop, CID, compilePolicy, DEFAULT_EXEC_TIMEOUT_MS, deadlineFrom, decodeEntry,
-  EntryTooLargeError, executionBudget, executorRefusal, EXEC_DIAL_TIMEOUT_MS, EXEC_REQUEST_READ_TIMEOUT_MS,
+  executionBudget, executorRefusal, EXEC_DIAL_TIMEOUT_MS, EXEC_REQUEST_READ_TIMEOUT_MS,
   forwardBudget, fromHex, GovmeshError, InputRejectedError, MAX_EXEC_FRAME_BYTES, MAX_FRAME_HOP, MAX_FRAME_LINEAGE,
   MAX_PATH, peerIdFromPublicKey, planRoute, publicKeyFromPeerId, ReplayWindow, requestPrincipal, scanAncestry, selfRefusal, toHex,
   ZONE_TARGET_PREFIX, type CompiledPolicy, type ExecHopBody, type ExecRequestBody, type GovernanceState,
@@ -247,7 +247,8 @@ export class ExecEngine {
       output = recordableOutput(out.output)
       result = await record(ok, output)
     } catch (err) {
-      if (!(err instanceof InputRejectedError || err instanceof EntryTooLargeError || err instanceof GovmeshError)) throw err
+      // InputRejectedError and the entry codec's refusals (too large, malformed) are all GovmeshErrors.
+      if (!(err instanceof GovmeshError)) throw err
       // Output a peer could not accept is recorded as such, never signed as is.
       ok = false
       output = { error: 'output-not-recordable', code: err.code, message: err.message.slice(0, 500) }

@@ -16,6 +16,7 @@ export { describeLoss, seqSpan, type IntegrityReport, type SeqRange } from './st
 export { NodeRefillingError, readRefillMarker, writeRefillMarker, type RefillMarker } from './refill.js'
 export { scanLevelLogs, type LogScan, type LogDamage } from './leveldb-log.js'
 export { entryView, toJsonValue, type EntryView } from './entry-view.js'
+export type { LineageGraph, LineageNode } from './console-data.js'
 export { createMeshLibp2p, peerIdFromSeed, type MeshLibp2p, type MeshTransportInit } from './libp2p.js'
 export { FramedStream, FrameTooLargeError, ReadTimeoutError } from './framing.js'
 export { SYNC_PROTOCOL, EXEC_PROTOCOL, entriesTopic, heartbeatsTopic, encodeSyncMessage, decodeSyncMessage } from './protocol.js'
