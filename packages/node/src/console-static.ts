@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { CONSOLE_DIST_DIR } from '@govmesh/console'
+import { ConsoleNotBuiltError } from './errors.js'
 
 /** Paths of the console's app views; each answers the same page, which routes on the client. */
 export const CONSOLE_VIEWS = ['/', '/governance', '/lineage', '/demo'] as const
@@ -22,11 +23,7 @@ interface ConsoleFiles {
   assets: Map<string, Buffer>
 }
 
-/** Thrown at start-up when the console was not built (`npm run build` builds it). */
-export class ConsoleNotBuiltError extends Error {
-  override readonly name = 'ConsoleNotBuiltError'
-  readonly code = 'console.not-built'
-}
+export { ConsoleNotBuiltError }
 
 function loadFiles (dir: string): ConsoleFiles {
   if (!existsSync(join(dir, 'manifest.json'))) {

@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process'
+import { ExecutorError } from './errors.js'
+
+export { ExecutorError }
 
 /** How an action is executed, from the node's config file. */
 export type ExecutorConfig =
@@ -20,12 +23,6 @@ export interface ExecutorOutput {
   output: unknown
 }
 
-export class ExecutorError extends Error {
-  constructor (message: string) {
-    super(message)
-    this.name = 'ExecutorError'
-  }
-}
 
 const DEFAULT_TIMEOUT_MS = 10_000
 const DEFAULT_MAX_OUTPUT = 64 * 1024

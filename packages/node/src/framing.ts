@@ -7,25 +7,12 @@
 import * as lp from 'it-length-prefixed'
 import type { Stream } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
+import { FrameTooLargeError, ReadTimeoutError } from './errors.js'
 
 /** Default upper bound on a single frame's payload (1 MiB). */
 export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024
 
-/** A frame's payload exceeds the configured maximum (on read or write). */
-export class FrameTooLargeError extends Error {
-  override name = 'FrameTooLargeError' as const
-  constructor (readonly frameBytes: number, readonly maxFrameBytes: number) {
-    super(`frame of ${frameBytes} bytes exceeds limit of ${maxFrameBytes} bytes`)
-  }
-}
-
-/** No frame arrived within the read timeout. */
-export class ReadTimeoutError extends Error {
-  override name = 'ReadTimeoutError' as const
-  constructor (readonly timeoutMs: number) {
-    super(`no frame received within ${timeoutMs} ms`)
-  }
-}
+export { FrameTooLargeError, ReadTimeoutError }
 
 /** Options for {@link FramedStream}. */
 export interface FramedStreamOptions {

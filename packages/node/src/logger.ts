@@ -66,3 +66,20 @@ function bridgeLibp2p (log: pino.Logger): void {
 
 /** A logger that drops everything (library use, benchmarks). */
 export const silentLogger: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} }
+
+/**
+ * A logger for one component: every line carries `component` (e.g. `sync`, `exec`), so an
+ * operator can filter one service's lines.
+ *
+ * @example
+ * ```ts
+ * const log = componentLogger(nodeLog, 'sync')
+ * log.warn('sync pull failed', { peer })
+ * ```
+ */
+export function componentLogger (log: Logger, component: string): Logger {
+  const scoped = (level: LogLevel) => (msg: string, fields: Record<string, unknown> = {}): void => {
+    log[level](msg, { component, ...fields })
+  }
+  return { debug: scoped('debug'), info: scoped('info'), warn: scoped('warn'), error: scoped('error') }
+}

@@ -24,3 +24,21 @@ export interface PeerRecord {
   /** Local time since which the peer's digest differs from ours. */
   driftSince: number | null
 }
+
+/**
+ * What this node heard from each peer's heartbeats, by hex key: written by the heartbeat service,
+ * read by trust (staleness, drift), exec (addresses) and the API.
+ */
+export class PeerDirectory {
+  private readonly records = new Map<string, PeerRecord>()
+
+  get (key: string): PeerRecord | undefined { return this.records.get(key) }
+  set (record: PeerRecord): void { this.records.set(record.key, record) }
+  keys (): IterableIterator<string> { return this.records.keys() }
+  values (): IterableIterator<PeerRecord> { return this.records.values() }
+  /** Listen addresses a peer advertised, by PeerId (empty when unknown). */
+  addrsOf (peerId: string): string[] {
+    const key = keyOfPeer(peerId)
+    return key === undefined ? [] : this.records.get(key)?.addrs ?? []
+  }
+}

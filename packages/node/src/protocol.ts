@@ -1,4 +1,5 @@
 import * as dagCbor from '@ipld/dag-cbor'
+import { SyncProtocolError } from './errors.js'
 
 /** Versioned stream protocol ids (see docs/PROTOCOL.md). */
 export const SYNC_PROTOCOL = '/govmesh/sync/1.0.0'
@@ -24,12 +25,7 @@ export const SYNC_MAX_FRAME_BYTES = 2 * 1024 * 1024
 export const SYNC_BATCH_BYTES = 512 * 1024
 export const SYNC_BATCH_ENTRIES = 500
 
-export class SyncProtocolError extends Error {
-  constructor (message: string) {
-    super(message)
-    this.name = 'SyncProtocolError'
-  }
-}
+export { SyncProtocolError }
 
 export function encodeSyncMessage (m: SyncMessage): Uint8Array {
   return dagCbor.encode(m)

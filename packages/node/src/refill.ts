@@ -1,6 +1,6 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { GovmeshError } from '@govmesh/core'
+import { NodeRefillingError } from './errors.js'
 
 /**
  * Left in the data dir by `govmesh store rebuild`: the node's own highest seq in the damaged
@@ -32,12 +32,4 @@ export function clearRefillMarker (dataDir: string): void {
   rmSync(join(dataDir, FILE), { force: true })
 }
 
-/** The node is refilling its store after a rebuild and does not author yet (HTTP 503). */
-export class NodeRefillingError extends GovmeshError {
-  readonly statusCode = 503
-  constructor (have: number, need: number) {
-    super('node.refilling', `the store is refilling from peers after a rebuild (own seq ${have} of ${need}): ` +
-      'this node authors nothing until its own entries are back')
-    this.name = 'NodeRefillingError'
-  }
-}
+export { NodeRefillingError }

@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, linkSync, mkdtempSync, readdirSync, rmSync } 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Level } from 'level'
-import { GovmeshError } from '@govmesh/core'
+import { NodeError } from './errors.js'
 import { checkLevelTables, describeLogDamage, describeTableDamage, scanLevelLogs, type LogScan } from './leveldb-log.js'
 import {
   decodeIntegrityRecord, describeLoss, encodeIntegrityRecord, INTEGRITY_KEY, integrityReport, scanAuthorIndex,
@@ -16,7 +16,7 @@ import {
 export const SCHEMA_VERSION = 2
 
 /** The data directory was written by another schema version or for another mesh. */
-export class StoreMismatchError extends GovmeshError {
+export class StoreMismatchError extends NodeError {
   constructor (message: string) {
     super('store.mismatch', message)
     this.name = 'StoreMismatchError'
@@ -24,7 +24,7 @@ export class StoreMismatchError extends GovmeshError {
 }
 
 /** Another process (a running node) holds the store's lock. */
-export class StoreLockedError extends GovmeshError {
+export class StoreLockedError extends NodeError {
   constructor (readonly path: string) {
     super('store.locked', `${path} is in use by another process (a running node?): stop it first`)
     this.name = 'StoreLockedError'
@@ -35,7 +35,7 @@ export class StoreLockedError extends GovmeshError {
  * The store lost data or cannot be read: acknowledged entries are missing, the write-ahead
  * log is damaged, or LevelDB refuses to open it. Never repaired in place.
  */
-export class StoreDamagedError extends GovmeshError {
+export class StoreDamagedError extends NodeError {
   constructor (readonly path: string, readonly summary: string, readonly report?: IntegrityReport) {
     super('store.damaged', `store ${path} is damaged: ${summary}`)
     this.name = 'StoreDamagedError'
@@ -316,7 +316,7 @@ export class Store {
         meshId = text(await db.get('m!mesh'))
         if (schema === undefined || meshId === undefined) throw notAStore(path)
       } catch (err) {
-        if (err instanceof GovmeshError) throw err
+        if (err instanceof NodeError) throw err
         // Unreadable, not absent: check what can still be read against the record.
         problems.push(readError('the schema record', err))
       }

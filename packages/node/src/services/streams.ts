@@ -1,5 +1,7 @@
-import { LogThrottle, mayOpenProtocol, TokenBuckets, type StreamProtocol, type StreamVerdict } from '@govmesh/core'
-import type { GovmeshNode } from './node.js'
+import { LogThrottle, mayOpenProtocol, TokenBuckets, type StreamProtocol, type StreamVerdict, type TrustStatus } from '@govmesh/core'
+import { REFUSAL_LOG_INTERVAL_MS } from '../constants.js'
+import type { Logger } from '../logger.js'
+import type { NodeMetrics } from '../metrics.js'
 
 /** Per-peer inbound stream rates (streams per second, burst); see docs/PROTOCOL.md. */
 export const STREAM_RATES: Record<StreamProtocol, { ratePerSec: number, burst: number }> = {
@@ -7,7 +9,12 @@ export const STREAM_RATES: Record<StreamProtocol, { ratePerSec: number, burst: n
   sync: { ratePerSec: 10, burst: 20 }
 }
 
-const LOG_EVERY_MS = 10_000
+export interface StreamGuardComponents {
+  isMemberPeer: (peerId: string) => boolean
+  statusOf: (peerId: string) => TrustStatus
+  metrics: NodeMetrics
+  logger: Logger
+}
 
 /**
  * The daemon side of the stream rule ({@link mayOpenProtocol} in core), asked before a byte of an
@@ -20,21 +27,21 @@ export class StreamGuard {
     sync: new TokenBuckets(STREAM_RATES.sync)
   }
 
-  private readonly quiet = new LogThrottle({ intervalMs: LOG_EVERY_MS })
+  private readonly quiet = new LogThrottle({ intervalMs: REFUSAL_LOG_INTERVAL_MS })
 
-  constructor (private readonly node: GovmeshNode) {}
+  constructor (private readonly components: StreamGuardComponents) {}
 
   admit (protocol: StreamProtocol, peerId: string): StreamVerdict {
-    const node = this.node
-    const member = node.isMemberPeer(peerId)
+    const { isMemberPeer, statusOf, metrics } = this.components
+    const member = isMemberPeer(peerId)
     // Only members spend a bucket: outsiders are refused anyway and must not fill the table.
     const verdict = mayOpenProtocol(protocol, {
       member,
-      status: member ? node.trust.statusOf(peerId) : 'unknown',
+      status: member ? statusOf(peerId) : 'unknown',
       withinRate: !member || this.buckets[protocol].take(peerId, Date.now())
     })
     if (!verdict.allow) {
-      node.metrics.streamsRefused.inc({ protocol, reason: verdict.reason })
+      metrics.streamsRefused.inc({ protocol, reason: verdict.reason })
       this.warn(protocol, peerId, 'stream refused', { reason: verdict.reason })
     }
     return verdict
@@ -42,13 +49,13 @@ export class StreamGuard {
 
   /** Counts a refusal decided later in the stream (e.g. a replayed request). */
   refuseLater (protocol: StreamProtocol, peerId: string, reason: string, detail: string): void {
-    this.node.metrics.streamsRefused.inc({ protocol, reason })
+    this.components.metrics.streamsRefused.inc({ protocol, reason })
     this.warn(protocol, peerId, 'stream refused', { reason, detail })
   }
 
   /** A warning about a peer's stream, rate-limited per peer and protocol. */
   warn (protocol: StreamProtocol, peerId: string, message: string, fields: Record<string, unknown>): void {
     const held = this.quiet.admit(`${protocol} ${peerId}`, Date.now())
-    if (held !== undefined) this.node.log.warn(`${protocol} ${message}`, { peer: peerId, ...fields, suppressed: held })
+    if (held !== undefined) this.components.logger.warn(`${protocol} ${message}`, { peer: peerId, ...fields, suppressed: held })
   }
 }

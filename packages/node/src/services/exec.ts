@@ -1,21 +1,30 @@
-import { randomUUID } from 'node:crypto'
 import * as dagCbor from '@ipld/dag-cbor'
-import type { Connection, Stream } from '@libp2p/interface'
-import { multiaddr } from '@multiformats/multiaddr'
 import {
   checkEncodable, checkExecRequestInput, checkHop, CID, compilePolicy, DEFAULT_EXEC_TIMEOUT_MS, deadlineFrom, decodeEntry,
   executionBudget, executorRefusal, EXEC_DIAL_TIMEOUT_MS, EXEC_REQUEST_READ_TIMEOUT_MS,
   forwardBudget, fromHex, GovmeshError, InputRejectedError, MAX_EXEC_FRAME_BYTES, MAX_FRAME_HOP, MAX_FRAME_LINEAGE,
   MAX_PATH, peerIdFromPublicKey, planRoute, publicKeyFromPeerId, ReplayWindow, requestPrincipal, scanAncestry, selfRefusal, toHex,
   ZONE_TARGET_PREFIX, type CompiledPolicy, type ExecHopBody, type ExecRequestBody, type GovernanceState,
-  type Refusal, type RefusalReason, type RouteMember, type RoutePlan, type SignedEntry
+  type Refusal, type RefusalReason, type RouteMember, type RoutePlan, type SignedEntry, type Dag, type PolicyState
 } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
-import { DEFAULT_EXECUTORS, runExecutor, type ExecutorConfig } from './executors.js'
-import { FramedStream } from './framing.js'
-import type { GovmeshNode } from './node.js'
-import { keyOfPeer } from './peers.js'
-import { EXEC_PROTOCOL } from './protocol.js'
+import { MAX_INBOUND_EXEC_STREAMS, MAX_REFUSAL_DETAIL_CHARS } from '../constants.js'
+import { DeadlineError, ExecInputError } from '../errors.js'
+import type { NodeEventBus } from '../events.js'
+import { DEFAULT_EXECUTORS, runExecutor, type ExecutorConfig } from '../executors.js'
+import { FramedStream, type FramedDuplex } from '../framing.js'
+import type { Append, Ingest } from '../ledger.js'
+import type { Logger } from '../logger.js'
+import type { NodeMetrics } from '../metrics.js'
+import type { MeshNetwork } from '../network.js'
+import { newNonce } from '../nonce.js'
+import { keyOfPeer, type PeerDirectory } from '../peers.js'
+import { EXEC_PROTOCOL } from '../protocol.js'
+import type { StreamGuard } from './streams.js'
+import type { Startable } from './startable.js'
+import type { TrustReader } from './trust.js'
+
+export { ExecInputError }
 
 /** What a caller asks for at the origin node. */
 export interface ExecSubmit {
@@ -60,20 +69,28 @@ interface ForwardFrame {
   remainingMs?: number
 }
 
-/** The deadline ran out while this node was still reaching the next one. */
-class DeadlineError extends Error {
-  constructor (message: string) {
-    super(message)
-    this.name = 'DeadlineError'
-  }
+export interface ExecServiceInit {
+  /** Executors by action (from the node's config file); default: echo and sleep. */
+  executors?: Record<string, ExecutorConfig>
+  /** The deadline of a request that names none. @defaultValue DEFAULT_EXEC_TIMEOUT_MS */
+  timeoutMs?: number
 }
 
-/** A request was malformed before anything was recorded (HTTP 400). */
-export class ExecInputError extends Error {
-  constructor (message: string) {
-    super(message)
-    this.name = 'ExecInputError'
-  }
+export interface ExecComponents {
+  dag: Dag
+  policy: PolicyState
+  /** This node's PeerId and hex key. */
+  self: { peerId: string, key: string }
+  zone: () => string | null
+  append: Append
+  ingest: Ingest
+  trust: TrustReader
+  peers: PeerDirectory
+  network: MeshNetwork
+  streams: StreamGuard
+  metrics: NodeMetrics
+  events: NodeEventBus
+  logger: Logger
 }
 
 /**
@@ -83,18 +100,28 @@ export class ExecInputError extends Error {
  * trust of every peer left on the route and every author in the lineage, records
  * `exec.hop`, then executes (`exec.result`) or forwards. Any doubt: `exec.refuse`.
  */
-export class ExecEngine {
+export class ExecService implements Startable {
   private compiled: CompiledPolicy | undefined
   private compiledDigest = ''
   // Not persisted: the floor (this engine's start) refuses anything older, so a restart opens no gap.
   private readonly replays = new ReplayWindow({ floor: Date.now() })
   private members: { of: GovernanceState, list: RouteMember[], keys: Map<string, string> } | undefined
 
-  constructor (
-    private readonly node: GovmeshNode,
-    private readonly executors: Record<string, ExecutorConfig> = DEFAULT_EXECUTORS,
-    private readonly timeoutMs = DEFAULT_EXEC_TIMEOUT_MS
-  ) {}
+  private readonly executors: Record<string, ExecutorConfig>
+  private readonly timeoutMs: number
+
+  constructor (init: ExecServiceInit, private readonly node: ExecComponents) {
+    this.executors = init.executors ?? DEFAULT_EXECUTORS
+    this.timeoutMs = init.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS
+  }
+
+  async start (): Promise<void> {
+    await this.node.network.handle(EXEC_PROTOCOL, (stream, from) => { void this.serve(stream, from) }, {
+      maxInboundStreams: MAX_INBOUND_EXEC_STREAMS
+    })
+  }
+
+  stop (): void {}
 
   private policy (): CompiledPolicy {
     const digest = this.node.policy.digest()
@@ -107,11 +134,11 @@ export class ExecEngine {
 
   /** Starts an execution at this node (the origin). */
   async submit (req: ExecSubmit): Promise<ExecResponse> {
-    const { entries: _entries, ...response } = await this.start(req)
+    const { entries: _entries, ...response } = await this.originate(req)
     return response
   }
 
-  private async start (req: ExecSubmit): Promise<WireResponse> {
+  private async originate (req: ExecSubmit): Promise<WireResponse> {
     const node = this.node
     const deadline = deadlineFrom(Date.now(), req.timeoutMs ?? this.timeoutMs)
     if (!(req.target.startsWith(ZONE_TARGET_PREFIX) || keyOfPeer(req.target) !== undefined)) {
@@ -130,7 +157,7 @@ export class ExecEngine {
       route: req.route ?? [],
       payload: req.payload ?? null,
       parent,
-      nonce: req.nonce ?? randomUUID(),
+      nonce: req.nonce ?? newNonce(),
       agent: req.agent != null ? { key: fromHex(req.agent.key), sig: fromHex(req.agent.sig) } : null
     }
     checkExecRequestInput(body)
@@ -171,13 +198,13 @@ export class ExecEngine {
     const { list, keys } = this.members
     const policy = this.policy()
     return {
-      self: node.peerId,
+      self: node.self.peerId,
       members: list,
       status: (p) => {
         const key = keys.get(p)
         return key === undefined ? 'unknown' : node.trust.statusOfKey(key).status
       },
-      connected: (p) => node.connectionsTo(p).some(c => c.status === 'open'),
+      connected: (p) => node.network.isConnected(p),
       transitions: policy.transitions,
       maxHops: policy.maxHops
     }
@@ -198,7 +225,7 @@ export class ExecEngine {
       principal: requestPrincipal(node.dag.meshId, body, nodeCrypto),
       hop,
       rest,
-      self: { peerId: node.peerId, key: node.publicKey, zone: node.zone(), status: node.trust.selfStatus() },
+      self: { peerId: node.self.peerId, key: node.self.key, zone: node.zone(), status: node.trust.selfStatus() },
       sender: from === undefined ? undefined : { peerId: from, status: node.trust.statusOf(from), zone: this.zoneOf(from) },
       lineageAuthors: lineage.map(e => toHex(e.entry.author)),
       ancestry: scanAncestry(node.dag, body.parent?.toString() ?? null),
@@ -209,10 +236,10 @@ export class ExecEngine {
 
   private async refuse (request: SignedEntry, last: SignedEntry, hop: number, reason: RefusalReason, detail: string, lineage: string[]): Promise<WireResponse> {
     // The detail is text for humans; keep the entry within its field limit whatever an error said.
-    detail = detail.length > 1000 ? detail.slice(0, 999) + '…' : detail
+    detail = detail.length > MAX_REFUSAL_DETAIL_CHARS ? detail.slice(0, MAX_REFUSAL_DETAIL_CHARS - 1) + '…' : detail
     const refusal = await this.node.append('exec.refuse', { request: request.cid, hop, reason, detail }, [last.cid])
-    this.node.emit('exec:refused', { request: request.id, refusal: refusal.id, reason, detail, hop })
-    this.node.log.info('execution refused', { request: request.id, reason, detail, hop })
+    this.node.events.emit('exec:refused', { request: request.id, refusal: refusal.id, reason, detail, hop })
+    this.node.logger.info('execution refused', { request: request.id, reason, detail, hop })
     return { ok: false, reason, detail, refusalCid: refusal.id, lineage: [...lineage, refusal.id], entries: [refusal.bytes] }
   }
 
@@ -269,10 +296,8 @@ export class ExecEngine {
     }
     let framed: FramedStream | undefined
     try {
-      const conn = await this.connect(next, Math.min(EXEC_DIAL_TIMEOUT_MS, early.waitMs))
-      // The protocol name travels with the first frame: one round trip fewer per hop.
-      const stream = await conn.newStream(EXEC_PROTOCOL, {
-        signal: AbortSignal.timeout(Math.min(EXEC_DIAL_TIMEOUT_MS, early.waitMs)), negotiateFully: false
+      const stream = await node.network.openStream(next, EXEC_PROTOCOL, {
+        signal: AbortSignal.timeout(Math.min(EXEC_DIAL_TIMEOUT_MS, early.waitMs)), addrs: node.peers.addrsOf(next)
       })
       // Measured again after the dial: the next node gets what is left now.
       const budget = forwardBudget(deadline, Date.now())
@@ -305,22 +330,9 @@ export class ExecEngine {
     }
   }
 
-  private async connect (peerId: string, timeoutMs: number): Promise<Connection> {
-    const open = this.node.connectionsTo(peerId).find(c => c.status === 'open')
-    if (open !== undefined) return open
-    const rec = this.node.peerRecords.get(keyOfPeer(peerId) ?? '')
-    if (rec === undefined || rec.addrs.length === 0) throw new Error(`no known address for ${peerId}`)
-    return await this.node.libp2p.dial(rec.addrs.map(a => multiaddr(a)), { signal: AbortSignal.timeout(timeoutMs) })
-  }
-
   /** Serves a forwarded execution. */
-  handle (stream: Stream, connection: Connection): void {
-    void this.serve(stream, connection)
-  }
-
-  private async serve (stream: Stream, connection: Connection): Promise<void> {
+  private async serve (stream: FramedDuplex, from: string): Promise<void> {
     const node = this.node
-    const from = connection.remotePeer.toString()
     const framed = new FramedStream(stream, {
       maxFrameBytes: MAX_EXEC_FRAME_BYTES, readTimeoutMs: EXEC_REQUEST_READ_TIMEOUT_MS
     })
@@ -389,7 +401,7 @@ export class ExecEngine {
     }
     const replay = this.replayed(request, from)
     if (replay !== undefined) return replay
-    if (last.entry.type === 'exec.hop' && (last.entry.body as ExecHopBody).next !== node.peerId) {
+    if (last.entry.type === 'exec.hop' && (last.entry.body as ExecHopBody).next !== node.self.peerId) {
       return await this.refuse(request, last, frame.hop, 'ancestry.invalid', 'the previous hop named another next peer', [])
     }
     const body = request.entry.body as ExecRequestBody
@@ -413,7 +425,7 @@ export class ExecEngine {
   /** A refusal needs its parent in the DAG; when the lineage itself is invalid, answer without recording. */
   private async refuseWhenPossible (request: SignedEntry, last: SignedEntry, hop: number, reason: RefusalReason, detail: string, lineage: string[]): Promise<WireResponse> {
     if (this.node.dag.has(last.id) && this.node.dag.has(request.id)) return await this.refuse(request, last, hop, reason, detail, lineage)
-    this.node.emit('exec:refused', { request: request.id, reason, detail, hop })
+    this.node.events.emit('exec:refused', { request: request.id, reason, detail, hop })
     return { ok: false, reason, detail, lineage: [], entries: [] }
   }
 }
@@ -463,4 +475,18 @@ function decodeWireResponse (bytes: Uint8Array): WireResponse {
     throw new Error('malformed exec response')
   }
   return r
+}
+
+/**
+ * Creates the governed-execution service.
+ *
+ * @example
+ * ```ts
+ * const exec = execService({ executors })(components)
+ * await exec.start()
+ * const res = await exec.submit({ action: 'echo', resource: 'demo', target: 'zone:b' })
+ * ```
+ */
+export function execService (init: ExecServiceInit = {}): (components: ExecComponents) => ExecService {
+  return (components) => new ExecService(init, components)
 }

@@ -1,16 +1,14 @@
 import type { FastifyInstance } from 'fastify'
-import { keyOfPeer } from './peers.js'
-import { childrenOf, lineageGraph, policyHistory, searchLineage } from './console-data.js'
-import type { GovmeshNode } from './node.js'
-
-const CID_PATTERN = '^[a-z0-9]{8,128}$'
-const CID_PARAMS = { type: 'object', properties: { cid: { type: 'string', pattern: CID_PATTERN } }, required: ['cid'] }
-const AUTHOR_PATTERN = '^[0-9a-f]{64}$|^12D3KooW[1-9A-HJ-NP-Za-km-z]+$'
+import { API_DEFAULT_PAGE } from '../../constants.js'
+import { childrenOf, lineageGraph, policyHistory, searchLineage } from '../../console-data.js'
+import { keyOfPeer } from '../../peers.js'
+import { noEntry, type ApiContext, type RouteDeps } from '../context.js'
+import { CidPatternParams, LineageGraphQuery, LineageSearchQuery } from '../schemas.js'
 
 /** Counter values by label set, from the node's Prometheus registry (what `/metrics` prints). */
 interface CounterValue { labels: Record<string, string | number>, value: number }
 
-async function counters (node: GovmeshNode, name: string): Promise<CounterValue[]> {
+async function counters (node: ApiContext, name: string): Promise<CounterValue[]> {
   const metric = node.metrics.registry.getSingleMetric(name)
   if (metric === undefined) return []
   const { values } = await metric.get()
@@ -24,16 +22,16 @@ interface SearchQuery { cid?: string, author?: string, type?: string, since?: nu
  * one answer, the counters as JSON, the policy's history, and lineage search and graphs.
  * Every route is a GET without a token (reads are public on the API, as `/v1/dag/*` are).
  */
-export function registerConsoleApi (app: FastifyInstance, node: GovmeshNode): void {
+export function consoleRoutes (app: FastifyInstance, { ctx: node }: RouteDeps): void {
   app.get('/v1/mesh/members', async () => {
     const now = Date.now()
     const gov = node.dag.currentGovernance()
     const policy = node.policy.document()
     const ownDigest = node.policy.digest()
-    const connected = new Set(node.libp2p.getPeers().map(p => p.toString()))
+    const connected = new Set(node.network.connectedPeers())
     const members = node.trust.all().map(t => {
       const self = t.key === node.publicKey
-      const rec = node.peerRecords.get(t.key)
+      const rec = node.peers.get(t.key)
       const measurement = self ? node.measurement : rec?.measurement ?? null
       const digest = self ? ownDigest : rec?.policyDigest ?? null
       const entries = self ? node.dag.size : rec?.entries ?? null
@@ -71,48 +69,26 @@ export function registerConsoleApi (app: FastifyInstance, node: GovmeshNode): vo
   app.get('/v1/policy/history', async () => ({ versions: policyHistory(node.dag) }))
 
   app.get<{ Querystring: SearchQuery }>('/v1/lineage/search', {
-    schema: {
-      querystring: {
-        type: 'object',
-        properties: {
-          cid: { type: 'string', pattern: '^[a-z0-9]{1,128}$' },
-          author: { type: 'string', pattern: AUTHOR_PATTERN },
-          type: { type: 'string', maxLength: 64 },
-          since: { type: 'integer', minimum: 0 },
-          until: { type: 'integer', minimum: 0 },
-          limit: { type: 'integer', minimum: 1, maximum: 10000 }
-        },
-        additionalProperties: false
-      }
-    }
+    schema: { querystring: LineageSearchQuery }
   }, async (req) => {
     const q = req.query
     const author = q.author?.startsWith('12D3KooW') === true ? keyOfPeer(q.author) ?? q.author : q.author
-    const query = { cid: q.cid, author, type: q.type, since: q.since, until: q.until, limit: q.limit ?? 100 }
+    const query = { cid: q.cid, author, type: q.type, since: q.since, until: q.until, limit: q.limit ?? API_DEFAULT_PAGE }
     return { entries: searchLineage(node.dag, query) }
   })
 
   app.get<{ Params: { cid: string }, Querystring: { ancestry?: number } }>('/v1/lineage/graph/:cid', {
-    schema: {
-      params: CID_PARAMS,
-      querystring: {
-        type: 'object',
-        properties: { ancestry: { type: 'integer', minimum: 0, maximum: 5000 } },
-        additionalProperties: false
-      }
-    }
+    schema: { params: CidPatternParams, querystring: LineageGraphQuery }
   }, async (req, reply) => {
     const graph = lineageGraph(node.dag, req.params.cid, req.query.ancestry ?? 0)
-    if (graph === undefined) return reply.code(404).send({ error: 'not-found', message: `no entry ${req.params.cid}` })
+    if (graph === undefined) return noEntry(reply, req.params.cid)
     return graph
   })
 
   app.get<{ Params: { cid: string } }>('/v1/lineage/children/:cid', {
-    schema: { params: CID_PARAMS }
+    schema: { params: CidPatternParams }
   }, async (req, reply) => {
-    if (!node.dag.has(req.params.cid)) {
-      return reply.code(404).send({ error: 'not-found', message: `no entry ${req.params.cid}` })
-    }
+    if (!node.dag.has(req.params.cid)) return noEntry(reply, req.params.cid)
     return { children: childrenOf(node.dag, req.params.cid) }
   })
 }

@@ -1,0 +1,283 @@
+import {
+  cidOfBytes, createDag, createPolicyState, entryEffects, GovmeshError, nextEntry, peerIdFromPublicKey, toHex,
+  type Dag, type EntryBody, type EntryType, type EquivocationEvidence, type KeyPair, type PolicyState,
+  type PolicyUpdateBody, type SignedEntry
+} from '@govmesh/core'
+import { nodeCrypto } from '@govmesh/core/node-crypto'
+import { NodeRefillingError, OwnEntryRejectedError } from './errors.js'
+import type { EntrySource, NodeEventBus } from './events.js'
+import type { Logger } from './logger.js'
+import type { NodeMetrics } from './metrics.js'
+import { keyOfPeer } from './peers.js'
+import type { RefillMarker } from './refill.js'
+import type { StoredEntry } from './store.js'
+
+/** Outcome of offering one entry. */
+export interface IngestOutcome {
+  status: 'accepted' | 'pending' | 'duplicate' | 'rejected'
+  id?: string
+  reason?: string
+  message?: string
+  missing?: string[]
+}
+
+export interface IngestOptions {
+  /** Gossip what is accepted (the caller's own writes and API submissions). */
+  publish?: boolean
+  /** fsync the batch before resolving. */
+  sync?: boolean
+  /** The signatures were checked already (own entries, the store's own replay). */
+  verified?: boolean
+}
+
+/** Offers entries from any source and resolves once what was accepted is on disk. */
+export type Ingest = (items: Array<Uint8Array | SignedEntry>, source: EntrySource, opts?: IngestOptions) =>
+Promise<IngestOutcome[]>
+
+/** Authors, stores and publishes this node's own next entry. */
+export type Append = <T extends EntryType>(type: T, body: EntryBody<T>, parents?: Array<SignedEntry['cid']>) =>
+Promise<SignedEntry<T>>
+
+/** Where the ledger writes: the level store in the daemon, memory in the simulated mesh. */
+export interface LedgerStore {
+  putAccepted: (entries: StoredEntry[], opts: { sync?: boolean }) => Promise<void>
+  putPending: (id: string, bytes: Uint8Array) => Promise<void>
+  deletePending: (ids: string[]) => Promise<void>
+}
+
+/** Told about every accepted batch, in acceptance order, after it is on disk. */
+export type AcceptedListener = (entries: SignedEntry[], info: { source: EntrySource, publish: boolean }) => void
+
+export interface LedgerInit {
+  genesis: SignedEntry<'mesh.genesis'>
+  keys: KeyPair
+  /** fsync every write of this node's own entries. */
+  fsync?: boolean
+  maxPending?: number
+  /** Set after `store rebuild`: author nothing until the own chain is back to this seq. */
+  refill?: RefillMarker
+  /** Called once the own chain is back (the marker file is removed). */
+  onRefilled?: () => void
+}
+
+export interface LedgerComponents {
+  store: LedgerStore
+  metrics: NodeMetrics
+  events: NodeEventBus
+  logger: Logger
+}
+
+/**
+ * The node's lineage and policy: the DAG (core's rules decide), the Yjs policy it folds, and
+ * the one write path. Every entry, from any source and the node's own, goes through
+ * {@link Ledger.ingest}: validated by core, written to the store in acceptance order in one
+ * batch, then its effects applied and listeners told. Holds no socket.
+ *
+ * @example
+ * ```ts
+ * const ledger = new Ledger({ genesis, keys }, { store, metrics, events, logger })
+ * const entry = await ledger.append('trust.fail', body)
+ * ```
+ */
+export class Ledger {
+  readonly dag: Dag
+  readonly policy: PolicyState
+  readonly keys: KeyPair
+  readonly publicKey: string
+  readonly peerId: string
+  readonly meshId: string
+  /** Bumped whenever who may connect can have changed: a membership entry or a pending entry arrived. */
+  membershipEpoch = 0
+  private readonly listeners: AcceptedListener[] = []
+  private readonly equivocationListeners: Array<(ev: EquivocationEvidence) => void> = []
+  private writeChain: Promise<void> = Promise.resolve()
+  private refill: RefillMarker | undefined
+
+  constructor (private readonly init: LedgerInit, private readonly components: LedgerComponents) {
+    this.keys = init.keys
+    this.publicKey = toHex(init.keys.publicKey)
+    this.peerId = peerIdFromPublicKey(init.keys.publicKey)
+    this.dag = createDag({ genesis: init.genesis, crypto: nodeCrypto, maxPending: init.maxPending })
+    this.meshId = this.dag.meshIdString
+    this.policy = createPolicyState({ crypto: nodeCrypto })
+    const genesisPolicy = init.genesis.entry.body.policy
+    if (genesisPolicy.length > 0) this.policy.apply(genesisPolicy)
+    this.refill = init.refill
+  }
+
+  /** Listens to every accepted batch (gossip publishes, trust re-derives, connections sweep). */
+  onAccepted (fn: AcceptedListener): void { this.listeners.push(fn) }
+
+  /** Listens to equivocations the DAG detects (the reporter turns them into `trust.fail`). */
+  onEquivocation (fn: (ev: EquivocationEvidence) => void): void { this.equivocationListeners.push(fn) }
+
+  /** Whether acknowledged own writes are fsynced. */
+  get fsync (): boolean { return this.init.fsync === true }
+
+  /** Zone of this node from governance, or null if it is not a member. */
+  zone (): string | null {
+    return this.dag.currentGovernance().members.get(this.publicKey)?.zone ?? null
+  }
+
+  isMember (keyHex: string): boolean {
+    return this.dag.currentGovernance().members.has(keyHex)
+  }
+
+  /** True if the libp2p peer is a current member of the mesh. */
+  isMemberPeer (peerId: string): boolean {
+    const key = keyOfPeer(peerId)
+    return key !== undefined && this.isMember(key)
+  }
+
+  /**
+   * Loads entries the store already holds (validated before they were written), without
+   * writing them again; `written` is false when the store was empty and the genesis must go in.
+   */
+  load (accepted: Uint8Array[], pending: Uint8Array[]): void {
+    for (const bytes of accepted) {
+      const r = this.dag.add(bytes, { verified: true })
+      for (const e of r.accepted) this.applyPolicy(e)
+    }
+    for (const bytes of pending) {
+      try { this.dag.add(bytes) } catch { /* no longer valid: left out */ }
+    }
+    this.checkRefilled()
+    this.updateGauges()
+  }
+
+  /** Writes the genesis into an empty store. */
+  async writeGenesis (): Promise<void> {
+    await this.persist([this.dag.genesis], { sync: true })
+  }
+
+  /**
+   * Offers entries from any source: validates with the core rules, persists what is
+   * accepted (in causal order, one atomic batch), applies effects, and returns one
+   * outcome per input. Resolves only after the accepted entries are on disk.
+   */
+  readonly ingest: Ingest = async (items, source, opts = {}) => {
+    const { metrics, logger, events } = this.components
+    const end = metrics.ingestSeconds.startTimer()
+    const accepted: SignedEntry[] = []
+    const outcomes: IngestOutcome[] = []
+    const pendingNew: Array<{ id: string, bytes: Uint8Array }> = []
+    const droppedPending: string[] = []
+    const equivocations: EquivocationEvidence[] = []
+    for (const bytes of items) {
+      try {
+        const r = this.dag.add(bytes, { verified: opts.verified === true })
+        accepted.push(...r.accepted)
+        for (const rej of r.rejected) {
+          droppedPending.push(rej.id)
+          metrics.reject(rej.error.code, source)
+          logger.warn('pending entry rejected', { id: rej.id, reason: rej.error.code, message: rej.error.message })
+        }
+        for (const ev of r.equivocations) {
+          const a = cidOfBytes(ev.a, nodeCrypto).toString()
+          logger.warn('equivocation detected', { a, b: cidOfBytes(ev.b, nodeCrypto).toString() })
+          equivocations.push(ev)
+        }
+        if (r.status === 'pending') pendingNew.push({ id: r.id, bytes: bytes instanceof Uint8Array ? bytes : bytes.bytes })
+        outcomes.push(r.status === 'pending' ? { status: 'pending', id: r.id, missing: r.missing } : { status: r.status, id: r.id })
+      } catch (err) {
+        const reason = err instanceof GovmeshError ? err.code : 'entry.malformed'
+        const message = (err as Error).message
+        metrics.reject(reason, source)
+        outcomes.push({ status: 'rejected', reason, message })
+        events.emit('entry:rejected', { reason, source, message })
+        if (source !== 'sync') logger.warn('entry rejected', { source, reason, message })
+      }
+    }
+    // A pending entry may be an admit: the peer it names may connect from now on.
+    if (pendingNew.length > 0) this.membershipEpoch++
+    await this.persist(accepted, { sync: opts.sync, pending: pendingNew, dropped: droppedPending })
+    const policyBefore = this.policy.digest()
+    const listening = events.listening('entry:added')
+    for (const e of accepted) {
+      if (entryEffects(e.entry.type).membership) this.membershipEpoch++
+      this.applyPolicy(e)
+      if (listening) {
+        events.emit('entry:added', { id: e.id, type: e.entry.type, author: toHex(e.entry.author), seq: e.entry.seq, source })
+      }
+    }
+    if (accepted.length > 0) {
+      metrics.accepted.inc({ source }, accepted.length)
+      for (const fn of this.listeners) fn(accepted, { source, publish: opts.publish === true })
+    }
+    const digest = this.policy.digest()
+    if (digest !== policyBefore) {
+      events.emit('policy:changed', { digest })
+      logger.info('policy changed', { digest })
+    }
+    this.checkRefilled()
+    this.updateGauges()
+    end()
+    for (const ev of equivocations) for (const fn of this.equivocationListeners) fn(ev)
+    return outcomes
+  }
+
+  /** Authors, stores and publishes this node's own next entry; it passes the checks a peer's entry passes. */
+  readonly append: Append = async (type, body, parents) => {
+    if (this.refill !== undefined) throw new NodeRefillingError(this.dag.frontier()[this.publicKey] ?? 0, this.refill.seq)
+    const signed = nextEntry(this.dag, this.keys, { type, body, parents }, nodeCrypto)
+    // Just signed here: no need to verify our own signature again.
+    const [outcome] = await this.ingest([signed], 'local', { publish: true, sync: this.fsync, verified: true })
+    if (outcome?.status !== 'accepted') {
+      throw new OwnEntryRejectedError(outcome?.reason ?? outcome?.status ?? 'unknown', outcome?.message ?? '')
+    }
+    return signed
+  }
+
+  /** Resolves once every write started so far is on disk (or failed and was logged). */
+  async flushed (): Promise<void> {
+    await this.writeChain
+  }
+
+  private applyPolicy (e: SignedEntry): void {
+    if (!entryEffects(e.entry.type).policy) return
+    try {
+      this.policy.apply((e.entry.body as PolicyUpdateBody).update)
+    } catch (err) {
+      this.components.logger.warn('policy update could not be applied', { id: e.id, error: (err as Error).message })
+    }
+  }
+
+  private async persist (
+    accepted: SignedEntry[],
+    opts: { sync?: boolean, pending?: Array<{ id: string, bytes: Uint8Array }>, dropped?: string[] } = {}
+  ): Promise<void> {
+    const { store, logger } = this.components
+    const stored: StoredEntry[] = accepted.map(e => ({
+      id: e.id,
+      bytes: e.bytes,
+      author: toHex(e.entry.author),
+      seq: e.entry.seq,
+      deps: [...(e.entry.prev !== null ? [e.entry.prev.toString()] : []), ...e.entry.parents.map(p => p.toString())]
+    }))
+    // One chain keeps level writes in acceptance order, so a crash never stores a child without its parent.
+    const write = this.writeChain.then(async () => {
+      await store.putAccepted(stored, { sync: opts.sync })
+      for (const p of opts.pending ?? []) await store.putPending(p.id, p.bytes)
+      if ((opts.dropped ?? []).length > 0) await store.deletePending(opts.dropped ?? [])
+    })
+    this.writeChain = write.catch((err: unknown) => { logger.error('store write failed', { error: (err as Error).message }) })
+    await write
+  }
+
+  private checkRefilled (): void {
+    if (this.refill === undefined) return
+    const own = this.dag.frontier()[this.publicKey] ?? 0
+    if (own < this.refill.seq) return
+    this.components.logger.info('store refilled: own entries back from peers, authoring again', {
+      seq: own, damagedStore: this.refill.damagedStore
+    })
+    this.refill = undefined
+    this.init.onRefilled?.()
+  }
+
+  /** Cheap counters after every ingest. */
+  private updateGauges (): void {
+    this.components.metrics.entries.set(this.dag.size)
+    this.components.metrics.pending.set(this.dag.pendingCount)
+  }
+}

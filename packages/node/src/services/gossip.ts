@@ -1,0 +1,105 @@
+import { cidOfBytes, gossipVerdict, type SignedEntry } from '@govmesh/core'
+import { nodeCrypto } from '@govmesh/core/node-crypto'
+import { SYNC_ON_PENDING_MIN_INTERVAL_MS } from '../constants.js'
+import type { AcceptedListener, Ingest } from '../ledger.js'
+import type { Logger } from '../logger.js'
+import type { NodeMetrics } from '../metrics.js'
+import type { GossipResult, MeshNetwork } from '../network.js'
+import { keyOfPeer } from '../peers.js'
+import type { TrustReporter } from './reporter.js'
+import type { Startable } from './startable.js'
+
+export interface GossipServiceInit {
+  /** The entries topic of the mesh. */
+  topic: string
+}
+
+export interface GossipComponents {
+  network: MeshNetwork
+  ingest: Ingest
+  isMemberPeer: (peerId: string) => boolean
+  onAccepted: (fn: AcceptedListener) => void
+  reporter: Pick<TrustReporter, 'reportOnce'>
+  /** Pull from a peer (at most once per interval). */
+  sync: (peerId: string, opts: { minIntervalMs: number }) => void
+  metrics: NodeMetrics
+  logger: Logger
+}
+
+/**
+ * The entries topic: publishes what this node writes or is handed through its API, and judges
+ * every gossiped entry through the one ingest path (core decides; {@link gossipVerdict} maps the
+ * outcome). Gossip is the fast path only: sync delivers whatever it misses.
+ */
+export class GossipService implements Startable {
+  constructor (private readonly init: GossipServiceInit, private readonly components: GossipComponents) {}
+
+  start (): void {
+    const { network, onAccepted } = this.components
+    network.subscribe(this.init.topic, async (from, data) => await this.validate(from, data))
+    onAccepted((entries, info) => {
+      // Not awaited: the write is durable already.
+      if (info.publish) for (const e of entries) void this.publish(e)
+    })
+  }
+
+  stop (): void {}
+
+  private async publish (e: SignedEntry): Promise<void> {
+    try {
+      await this.components.network.publish(this.init.topic, e.bytes)
+    } catch (err) {
+      this.components.logger.debug('gossip publish failed', { id: e.id, error: (err as Error).message })
+    }
+  }
+
+  private async validate (peer: string, data: Uint8Array): Promise<GossipResult> {
+    const { ingest, isMemberPeer, reporter, sync, metrics } = this.components
+    if (!isMemberPeer(peer)) {
+      metrics.gossip.inc({ topic: 'entries', result: 'reject' })
+      metrics.reject('gossip.non-member', 'gossip')
+      return 'reject'
+    }
+    const [outcome] = await ingest([data], 'gossip')
+    metrics.gossip.inc({ topic: 'entries', result: outcome?.status ?? 'unknown' })
+    if (outcome?.reason === 'entry.bad-signature') {
+      // Relays forward only validated messages, so the direct sender made this one.
+      const key = keyOfPeer(peer)
+      if (key !== undefined) void reporter.reportOnce(key, 'sent an entry with an invalid signature', 'signature', { entry: data })
+    }
+    // Parents unknown: fetch them in order from the peer that has them.
+    if (outcome?.status === 'pending') sync(peer, { minIntervalMs: SYNC_ON_PENDING_MIN_INTERVAL_MS })
+    return gossipVerdict(outcome?.status)
+  }
+}
+
+/**
+ * The gossipsub message id: an entry's CID on the entries topic (the same entry from two
+ * publishers is one message), a hash of topic and data elsewhere.
+ */
+export function gossipMessageId (entriesTopic: string): (msg: { topic: string, data: Uint8Array }) => Uint8Array {
+  return (msg) => msg.topic === entriesTopic
+    ? cidOfBytes(msg.data, nodeCrypto).bytes
+    : cidOfBytes(concat(msg.topic, msg.data), nodeCrypto).bytes
+}
+
+function concat (topic: string, data: Uint8Array): Uint8Array {
+  const t = new TextEncoder().encode(topic)
+  const out = new Uint8Array(t.length + data.length)
+  out.set(t, 0)
+  out.set(data, t.length)
+  return out
+}
+
+/**
+ * Creates the gossip service.
+ *
+ * @example
+ * ```ts
+ * const gossip = gossipService({ topic: entriesTopic(meshId) })(components)
+ * gossip.start()
+ * ```
+ */
+export function gossipService (init: GossipServiceInit): (components: GossipComponents) => GossipService {
+  return (components) => new GossipService(init, components)
+}

@@ -1,0 +1,158 @@
+import {
+  decodeHeartbeat, encodeHeartbeat, GovmeshError, headsHash, observeHeartbeat, peerIdFromPublicKey, type Dag,
+  type KeyPair, type PolicyState
+} from '@govmesh/core'
+import { nodeCrypto } from '@govmesh/core/node-crypto'
+import { FIRST_HEARTBEAT_DELAY_MS, HEARTBEAT_MAX_ADDRS, SYNC_ON_HEARTBEAT_MIN_INTERVAL_MS } from '../constants.js'
+import type { NodeEventBus } from '../events.js'
+import type { Logger } from '../logger.js'
+import type { NodeMetrics } from '../metrics.js'
+import type { GossipResult, MeshNetwork } from '../network.js'
+import type { PeerDirectory, PeerRecord } from '../peers.js'
+import type { TrustReporter } from './reporter.js'
+import type { Startable } from './startable.js'
+
+export interface HeartbeatServiceInit {
+  topic: string
+  /** This node's runtime measurement (hex), advertised in every heartbeat. */
+  measurement: string
+  /** Overrides the advertised policy digest (a testing aid to simulate drift). */
+  advertiseDigest?: string
+}
+
+export interface HeartbeatComponents {
+  keys: KeyPair
+  dag: Dag
+  policy: PolicyState
+  network: MeshNetwork
+  isMember: (key: string) => boolean
+  isMemberPeer: (peerId: string) => boolean
+  peers: PeerDirectory
+  reporter: Pick<TrustReporter, 'reportOnce'>
+  /** Pull from a peer (at most once per interval). */
+  sync: (peerId: string, opts: { minIntervalMs: number }) => void
+  /** A member advertised its addresses: dial it if not connected. */
+  dial: (record: PeerRecord) => void
+  metrics: NodeMetrics
+  events: NodeEventBus
+  logger: Logger
+}
+
+/**
+ * Signed attestation heartbeats: sends this node's own every `timing.heartbeatMs` of the policy,
+ * and judges members' heartbeats with core's {@link observeHeartbeat} into the peer directory
+ * (staleness, drift), reports (measurement allowlist) and syncs (the peer has more).
+ */
+export class HeartbeatService implements Startable {
+  private timer: NodeJS.Timeout | undefined
+  private stopped = false
+  private headsHashCache: { size: number, hash: string } | undefined
+
+  constructor (private readonly init: HeartbeatServiceInit, private readonly components: HeartbeatComponents) {}
+
+  start (): void {
+    this.components.network.subscribe(this.init.topic, async (from, data) => await this.validate(from, data))
+    this.schedule(FIRST_HEARTBEAT_DELAY_MS)
+  }
+
+  stop (): void {
+    this.stopped = true
+    clearTimeout(this.timer)
+  }
+
+  /** Hash of our heads; heads only change when an entry is accepted, i.e. when the size changes. */
+  ownHeadsHash (): string {
+    const { dag } = this.components
+    if (this.headsHashCache?.size !== dag.size) this.headsHashCache = { size: dag.size, hash: headsHash(dag.heads(), nodeCrypto) }
+    return this.headsHashCache.hash
+  }
+
+  private schedule (delay: number): void {
+    if (this.stopped) return
+    this.timer = setTimeout(() => {
+      void this.send().finally(() => { this.schedule(this.components.policy.document().timing.heartbeatMs) })
+    }, delay)
+  }
+
+  private async send (): Promise<void> {
+    if (this.stopped) return
+    const { keys, dag, policy, network, logger } = this.components
+    const bytes = encodeHeartbeat({
+      measurement: this.init.measurement,
+      policyDigest: this.init.advertiseDigest ?? policy.digest(),
+      entries: dag.size,
+      headsHash: this.ownHeadsHash(),
+      addrs: network.addrs().slice(0, HEARTBEAT_MAX_ADDRS),
+      time: Date.now()
+    }, keys, nodeCrypto)
+    try {
+      await network.publish(this.init.topic, bytes)
+    } catch (err) {
+      logger.debug('heartbeat publish failed', { error: (err as Error).message })
+    }
+  }
+
+  private async validate (peer: string, data: Uint8Array): Promise<GossipResult> {
+    const { dag, policy, isMember, isMemberPeer, peers, reporter, metrics, events } = this.components
+    const reject = (reason: string): GossipResult => {
+      metrics.gossip.inc({ topic: 'heartbeats', result: 'reject' })
+      metrics.reject(reason, 'heartbeat')
+      return 'reject'
+    }
+    if (!isMemberPeer(peer)) return reject('gossip.non-member')
+    let hb
+    try {
+      hb = decodeHeartbeat(data, nodeCrypto)
+    } catch (err) {
+      return reject(err instanceof GovmeshError ? err.code : 'heartbeat.malformed')
+    }
+    const from = peerIdFromPublicKey(hb.node)
+    const now = Date.now()
+    const prior = peers.get(hb.nodeHex)
+    const outcome = observeHeartbeat(hb, {
+      now,
+      isMember: isMember(hb.nodeHex),
+      prior: prior?.lastSeen != null ? { time: prior.lastSeenTime ?? 0, driftSince: prior.driftSince } : undefined,
+      policyDigest: policy.digest(),
+      measurements: policy.document().measurements,
+      entries: dag.size,
+      headsHash: this.ownHeadsHash()
+    })
+    if (outcome.verdict === 'reject') return reject(outcome.reason)
+    if (outcome.verdict === 'ignore') return 'ignore'
+    const record: PeerRecord = {
+      peerId: from,
+      key: hb.nodeHex,
+      lastSeen: now,
+      lastSeenTime: hb.time,
+      measurement: hb.measurement,
+      policyDigest: hb.policyDigest,
+      entries: hb.entries,
+      headsHash: hb.headsHash,
+      addrs: hb.addrs,
+      driftSince: outcome.driftSince
+    }
+    peers.set(record)
+    this.components.dial(record)
+    if (outcome.report !== undefined) {
+      void reporter.reportOnce(hb.nodeHex, outcome.report.reason, outcome.report.detector, { heartbeat: data })
+    }
+    metrics.gossip.inc({ topic: 'heartbeats', result: 'accepted' })
+    events.emit('heartbeat:received', record)
+    if (outcome.sync) this.components.sync(from, { minIntervalMs: SYNC_ON_HEARTBEAT_MIN_INTERVAL_MS })
+    return 'accept'
+  }
+}
+
+/**
+ * Creates the heartbeat service.
+ *
+ * @example
+ * ```ts
+ * const heartbeats = heartbeatService({ topic, measurement })(components)
+ * heartbeats.start()
+ * ```
+ */
+export function heartbeatService (init: HeartbeatServiceInit): (components: HeartbeatComponents) => HeartbeatService {
+  return (components) => new HeartbeatService(init, components)
+}
