@@ -1,7 +1,7 @@
 import {
   cidOfBytes, createDag, createPolicyState, entryEffects, GovmeshError, nextEntry, peerIdFromPublicKey, toHex,
   type Dag, type EntryBody, type EntryType, type EquivocationEvidence, type KeyPair, type PolicyState,
-  type PolicyUpdateBody, type SignedEntry
+  type CryptoProvider, type PolicyUpdateBody, type SignedEntry
 } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
 import { NodeRefillingError, OwnEntryRejectedError } from './errors.js'
@@ -58,6 +58,8 @@ export interface LedgerInit {
   refill?: RefillMarker
   /** Called once the own chain is back (the marker file is removed). */
   onRefilled?: () => void
+  /** The primitives (default node:crypto); the simulated mesh shares verifications between its nodes. */
+  crypto?: CryptoProvider
 }
 
 export interface LedgerComponents {
@@ -86,6 +88,7 @@ export class Ledger {
   readonly publicKey: string
   readonly peerId: string
   readonly meshId: string
+  readonly crypto: CryptoProvider
   /** Bumped whenever who may connect can have changed: a membership entry or a pending entry arrived. */
   membershipEpoch = 0
   private readonly listeners: AcceptedListener[] = []
@@ -95,11 +98,12 @@ export class Ledger {
 
   constructor (private readonly init: LedgerInit, private readonly components: LedgerComponents) {
     this.keys = init.keys
+    this.crypto = init.crypto ?? nodeCrypto
     this.publicKey = toHex(init.keys.publicKey)
     this.peerId = peerIdFromPublicKey(init.keys.publicKey)
-    this.dag = createDag({ genesis: init.genesis, crypto: nodeCrypto, maxPending: init.maxPending })
+    this.dag = createDag({ genesis: init.genesis, crypto: this.crypto, maxPending: init.maxPending })
     this.meshId = this.dag.meshIdString
-    this.policy = createPolicyState({ crypto: nodeCrypto })
+    this.policy = createPolicyState({ crypto: this.crypto })
     const genesisPolicy = init.genesis.entry.body.policy
     if (genesisPolicy.length > 0) this.policy.apply(genesisPolicy)
     this.refill = init.refill
@@ -173,8 +177,8 @@ export class Ledger {
           logger.warn('pending entry rejected', { id: rej.id, reason: rej.error.code, message: rej.error.message })
         }
         for (const ev of r.equivocations) {
-          const a = cidOfBytes(ev.a, nodeCrypto).toString()
-          logger.warn('equivocation detected', { a, b: cidOfBytes(ev.b, nodeCrypto).toString() })
+          const a = cidOfBytes(ev.a, this.crypto).toString()
+          logger.warn('equivocation detected', { a, b: cidOfBytes(ev.b, this.crypto).toString() })
           equivocations.push(ev)
         }
         if (r.status === 'pending') pendingNew.push({ id: r.id, bytes: bytes instanceof Uint8Array ? bytes : bytes.bytes })
@@ -219,7 +223,7 @@ export class Ledger {
   /** Authors, stores and publishes this node's own next entry; it passes the checks a peer's entry passes. */
   readonly append: Append = async (type, body, parents) => {
     if (this.refill !== undefined) throw new NodeRefillingError(this.dag.frontier()[this.publicKey] ?? 0, this.refill.seq)
-    const signed = nextEntry(this.dag, this.keys, { type, body, parents }, nodeCrypto)
+    const signed = nextEntry(this.dag, this.keys, { type, body, parents }, this.crypto)
     // Just signed here: no need to verify our own signature again.
     const [outcome] = await this.ingest([signed], 'local', { publish: true, sync: this.fsync, verified: true })
     if (outcome?.status !== 'accepted') {

@@ -13,22 +13,23 @@ import { componentLogger, createLogger, type Logger } from './logger.js'
 import { measureRuntime } from './measurement.js'
 import { NodeMetrics } from './metrics.js'
 import type { MeshNetwork } from './network.js'
+import type { NodeStatus } from './node-status.js'
 import { PeerDirectory } from './peers.js'
-import { entriesTopic, heartbeatsTopic } from './protocol.js'
+import { entriesTopic } from './protocol.js'
 import { clearRefillMarker, readRefillMarker } from './refill.js'
-import { ConnectionGate, connectionService, type ConnectionService } from './services/connections.js'
-import { execService, type ExecService } from './services/exec.js'
-import { gossipMessageId, gossipService } from './services/gossip.js'
-import { heartbeatService } from './services/heartbeat.js'
-import { TrustReporter } from './services/reporter.js'
+import { createLocalServices, createNetworkServices, type LocalServices } from './compose.js'
+import type { ConnectionGate, ConnectionService } from './services/connections.js'
+import type { ExecService } from './services/exec.js'
+import { gossipMessageId } from './services/gossip.js'
+import type { TrustReporter } from './services/reporter.js'
 import type { Startable } from './services/startable.js'
-import { StreamGuard } from './services/streams.js'
-import { syncService, type SyncService } from './services/sync.js'
-import { trustService, type TrustTracker } from './services/trust.js'
+import type { StreamGuard } from './services/streams.js'
+import type { TrustTracker } from './services/trust.js'
 import { Store } from './store.js'
 
 export type { EntrySource } from './events.js'
 export type { IngestOutcome } from './ledger.js'
+export type { NodeStatus } from './node-status.js'
 
 export interface GovmeshNodeInit {
   /** Data directory holding `node.key` and the level database. */
@@ -57,24 +58,6 @@ export interface GovmeshNodeInit {
   fsync?: boolean
 }
 
-export interface NodeStatus {
-  peerId: string
-  publicKey: string
-  addrs: string[]
-  meshId: string
-  meshName: string
-  zone: string | null
-  member: boolean
-  measurement: string
-  policyDigest: string
-  hasPolicy: boolean
-  heads: string[]
-  entries: number
-  pending: number
-  peers: number
-  frontier: Record<string, number>
-  uptimeMs: number
-}
 
 /**
  * One govmesh node: the lineage DAG and policy of its mesh ({@link Ledger}, persisted in level),
@@ -109,7 +92,7 @@ export class GovmeshNode {
   connections!: ConnectionService
   private libp2p: MeshLibp2p | undefined
   private store: Store | undefined
-  private sync!: SyncService
+  private readonly local: LocalServices
   private readonly services: Startable[] = []
   private readonly storeRef: { store?: Store } = {}
   private readonly startedAt = Date.now()
@@ -142,36 +125,14 @@ export class GovmeshNode {
     this.publicKey = this.ledger.publicKey
     this.peerId = this.ledger.peerId
     this.meshId = this.ledger.meshId
-    const ledger = this.ledger
-    this.trust = trustService()({
-      dag: ledger.dag,
-      policy: ledger.policy,
-      self: this.publicKey,
-      peers: this.peers,
-      events: this.events,
-      onAccepted: (fn) => { ledger.onAccepted(fn) }
-    })
-    this.streams = new StreamGuard({
-      isMemberPeer: (p) => ledger.isMemberPeer(p),
-      statusOf: (p) => this.trust.statusOf(p),
-      metrics: this.metrics,
-      logger: componentLogger(this.log, 'streams')
-    })
-    this.reporter = new TrustReporter({
-      self: this.publicKey,
-      isMember: (k) => ledger.isMember(k),
-      trust: this.trust,
-      append: ledger.append,
-      logger: componentLogger(this.log, 'reporter')
-    })
-    ledger.onEquivocation((ev) => { void this.reporter.reportEquivocation(ev) })
-    this.gate = new ConnectionGate({
-      dag: ledger.dag,
-      isMemberPeer: (p) => ledger.isMemberPeer(p),
-      membershipEpoch: () => ledger.membershipEpoch,
-      metrics: this.metrics,
-      logger: componentLogger(this.log, 'connections')
-    }, init.bootstrap ?? [])
+    const local = createLocalServices({
+      ledger: this.ledger, peers: this.peers, metrics: this.metrics, events: this.events, logger: this.log
+    }, { bootstrap: init.bootstrap })
+    this.trust = local.trust
+    this.streams = local.streams
+    this.reporter = local.reporter
+    this.gate = local.gate
+    this.local = local
   }
 
   get dag (): Dag { return this.ledger.dag }
@@ -216,7 +177,19 @@ export class GovmeshNode {
     })
     const network = libp2pNetwork(this.libp2p)
     this.network = network
-    this.wireServices(network, topic)
+    const services = createNetworkServices({
+      ledger, peers: this.peers, metrics: this.metrics, events: this.events, logger: this.log
+    }, this.local, network, {
+      measurement: this.measurement,
+      advertiseDigest: init.advertiseDigest,
+      executors: init.executors,
+      antiEntropyMs: init.antiEntropyMs,
+      bootstrap: init.bootstrap,
+      maxConnections: init.maxConnections
+    })
+    this.exec = services.exec
+    this.connections = services.connections
+    this.services.push(...services.startables)
     for (const s of this.services) await s.start()
     network.onPeerConnect((peerId) => {
       this.metrics.peers.set(network.connectedPeers().length)
@@ -242,57 +215,6 @@ export class GovmeshNode {
     if (expected !== undefined && ledger.zone() !== null && expected !== ledger.zone()) {
       this.log.warn('zone differs from membership record; the membership record wins', { expected, zone: ledger.zone() })
     }
-  }
-
-  /** Creates every network service from its init and narrow components, in start order. */
-  private wireServices (network: MeshNetwork, topic: string): void {
-    const { init, ledger, metrics, events, log } = this
-    const onAccepted = (fn: Parameters<Ledger['onAccepted']>[0]): void => { ledger.onAccepted(fn) }
-    const isMemberPeer = (p: string): boolean => ledger.isMemberPeer(p)
-    const requestSync = (peer: string, opts: { minIntervalMs: number }): void => { void this.sync.withPeer(peer, opts) }
-    this.connections = connectionService({ bootstrap: init.bootstrap, maxConnections: init.maxConnections })({
-      gate: this.gate, network, self: this.publicKey, isMemberPeer, onAccepted, logger: componentLogger(log, 'connections')
-    })
-    this.sync = syncService({ meshId: this.meshId, antiEntropyMs: init.antiEntropyMs, onTick: () => { this.connections.redialBootstrap() } })({
-      dag: ledger.dag, ingest: ledger.ingest, network, isMemberPeer, streams: this.streams, metrics, logger: componentLogger(log, 'sync')
-    })
-    const gossip = gossipService({ topic })({
-      network, ingest: ledger.ingest, isMemberPeer, onAccepted, reporter: this.reporter, sync: requestSync, metrics,
-      logger: componentLogger(log, 'gossip')
-    })
-    const heartbeats = heartbeatService({
-      topic: heartbeatsTopic(this.meshId), measurement: this.measurement, advertiseDigest: init.advertiseDigest
-    })({
-      keys: this.keys,
-      dag: ledger.dag,
-      policy: ledger.policy,
-      network,
-      isMember: (k) => ledger.isMember(k),
-      isMemberPeer,
-      peers: this.peers,
-      reporter: this.reporter,
-      sync: requestSync,
-      dial: (record) => { this.connections.dialFromHeartbeat(record) },
-      metrics,
-      events,
-      logger: componentLogger(log, 'heartbeat')
-    })
-    this.exec = execService({ executors: init.executors })({
-      dag: ledger.dag,
-      policy: ledger.policy,
-      self: { peerId: this.peerId, key: this.publicKey },
-      zone: () => ledger.zone(),
-      append: ledger.append,
-      ingest: ledger.ingest,
-      trust: this.trust,
-      peers: this.peers,
-      network,
-      streams: this.streams,
-      metrics,
-      events,
-      logger: componentLogger(log, 'exec')
-    })
-    this.services.push(this.trust, this.connections, gossip, heartbeats, this.sync, this.exec)
   }
 
   /** Stops the services (in reverse), libp2p and the store, after pending writes finish. */

@@ -1,8 +1,7 @@
 import {
   decodeHeartbeat, encodeHeartbeat, GovmeshError, headsHash, observeHeartbeat, peerIdFromPublicKey, type Dag,
-  type KeyPair, type PolicyState
+  type CryptoProvider, type KeyPair, type PolicyState
 } from '@govmesh/core'
-import { nodeCrypto } from '@govmesh/core/node-crypto'
 import { FIRST_HEARTBEAT_DELAY_MS, HEARTBEAT_MAX_ADDRS, SYNC_ON_HEARTBEAT_MIN_INTERVAL_MS } from '../constants.js'
 import type { NodeEventBus } from '../events.js'
 import type { Logger } from '../logger.js'
@@ -18,9 +17,12 @@ export interface HeartbeatServiceInit {
   measurement: string
   /** Overrides the advertised policy digest (a testing aid to simulate drift). */
   advertiseDigest?: string
+  /** Send on the policy's `heartbeatMs` timer. False: only {@link HeartbeatService.beat} sends. @defaultValue true */
+  periodic?: boolean
 }
 
 export interface HeartbeatComponents {
+  crypto: CryptoProvider
   keys: KeyPair
   dag: Dag
   policy: PolicyState
@@ -52,7 +54,7 @@ export class HeartbeatService implements Startable {
 
   start (): void {
     this.components.network.subscribe(this.init.topic, async (from, data) => await this.validate(from, data))
-    this.schedule(FIRST_HEARTBEAT_DELAY_MS)
+    if (this.init.periodic !== false) this.schedule(FIRST_HEARTBEAT_DELAY_MS)
   }
 
   stop (): void {
@@ -63,18 +65,19 @@ export class HeartbeatService implements Startable {
   /** Hash of our heads; heads only change when an entry is accepted, i.e. when the size changes. */
   ownHeadsHash (): string {
     const { dag } = this.components
-    if (this.headsHashCache?.size !== dag.size) this.headsHashCache = { size: dag.size, hash: headsHash(dag.heads(), nodeCrypto) }
+    if (this.headsHashCache?.size !== dag.size) this.headsHashCache = { size: dag.size, hash: headsHash(dag.heads(), this.components.crypto) }
     return this.headsHashCache.hash
   }
 
   private schedule (delay: number): void {
     if (this.stopped) return
     this.timer = setTimeout(() => {
-      void this.send().finally(() => { this.schedule(this.components.policy.document().timing.heartbeatMs) })
+      void this.beat().finally(() => { this.schedule(this.components.policy.document().timing.heartbeatMs) })
     }, delay)
   }
 
-  private async send (): Promise<void> {
+  /** Signs and publishes one heartbeat now. */
+  async beat (): Promise<void> {
     if (this.stopped) return
     const { keys, dag, policy, network, logger } = this.components
     const bytes = encodeHeartbeat({
@@ -84,7 +87,7 @@ export class HeartbeatService implements Startable {
       headsHash: this.ownHeadsHash(),
       addrs: network.addrs().slice(0, HEARTBEAT_MAX_ADDRS),
       time: Date.now()
-    }, keys, nodeCrypto)
+    }, keys, this.components.crypto)
     try {
       await network.publish(this.init.topic, bytes)
     } catch (err) {
@@ -102,7 +105,7 @@ export class HeartbeatService implements Startable {
     if (!isMemberPeer(peer)) return reject('gossip.non-member')
     let hb
     try {
-      hb = decodeHeartbeat(data, nodeCrypto)
+      hb = decodeHeartbeat(data, this.components.crypto)
     } catch (err) {
       return reject(err instanceof GovmeshError ? err.code : 'heartbeat.malformed')
     }
