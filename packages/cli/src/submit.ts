@@ -1,9 +1,8 @@
 import { CID, createEntry, toBase64, toHex, type EntryBody, type EntryType, type KeyPair, type SignedEntry } from '@govmesh/core'
 import type { ApiClient } from './client.js'
 import { CliError } from './output.js'
+import type { IngestOutcome as Outcome, NextPositionResponse as Position } from '@govmesh/node'
 
-interface Position { mesh: string, seq: number, prev: string | null, parents: string[] }
-interface Outcome { status: string, id?: string, reason?: string, message?: string, missing?: string[] }
 
 /**
  * Signs an entry locally with a key the node never sees (a governor's) and submits

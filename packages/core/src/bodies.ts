@@ -4,7 +4,7 @@ import { ed25519 } from '@noble/curves/ed25519.js'
 import { compareBytes } from './bytes.js'
 import { REFUSAL_REASONS } from './decide.js'
 import type { ExecHopBody, ExecRefuseBody, ExecRequestBody, ExecResultBody } from './exec.js'
-import { MAX_PATH, MAX_ROUTE } from './limits.js'
+import { MAX_PATH, MAX_ROUTE, ZONE_PATTERN } from './limits.js'
 
 /** Every entry type of protocol version 1. */
 export const ENTRY_TYPES = [
@@ -56,7 +56,7 @@ export interface BodyByType {
 }
 export type EntryBody<T extends EntryType = EntryType> = BodyByType[T]
 
-export const ZONE_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/
+export { ZONE_PATTERN }
 const MAX_TEXT = 1024
 
 type Fail = (msg: string) => Error

@@ -44,3 +44,6 @@ export const HOP_RESERVE_MS = 200
 export const EXEC_DIAL_TIMEOUT_MS = 5000
 /** A receiver waits this long for the request frame of an exec stream. */
 export const EXEC_REQUEST_READ_TIMEOUT_MS = 15_000
+
+/** A zone name: lower case letters, digits, `.`, `_`, `-`; at most 64 characters. */
+export const ZONE_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/

@@ -1,5 +1,5 @@
 import { PolicySchemaError } from './errors.js'
-import { ZONE_PATTERN } from './bodies.js'
+import { ZONE_PATTERN } from './limits.js'
 
 /** One authorization rule. Deny overrides allow; a request no rule allows is denied. */
 export interface PolicyRule {

@@ -12,6 +12,7 @@ export * from './errors.js'
 export * as constants from './constants.js'
 export { startApi, type ApiInit, type ApiServer } from './api/server.js'
 export type { ApiContext } from './api/context.js'
+export type * from './api/wire.js'
 export { DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts } from './http-timeouts.js'
 export {
   componentLogger, createLogger, defaultLogFormat, silentLogger, type Logger, type LogLevel, type LogFormat, type LoggerInit

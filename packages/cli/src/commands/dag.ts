@@ -4,8 +4,8 @@ import { memberNames, peerLabel, type Names } from '../names.js'
 import { CliError, emit, EXIT, table } from '../output.js'
 import { registerProof } from './proof.js'
 import { registerStoreCommands } from './store.js'
+import type { EntryView } from '@govmesh/node'
 
-interface EntryView { cid: string, type: string, author: string, authorPeerId: string, seq: number, prev: string | null, parents: string[], time: number, body: unknown, signature: string, revoked: boolean }
 
 function positiveInt (v: string, flag: string): number {
   const n = Number(v)

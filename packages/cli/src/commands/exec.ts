@@ -3,11 +3,8 @@ import { CID, DEFAULT_EXEC_TIMEOUT_MS, MAX_EXEC_TIMEOUT_MS, signAgentRequest, to
 import { ApiClient, clientOptions, type ClientOptions } from '../client.js'
 import { readKeyFile } from '../keyfile.js'
 import { CliError, emit, EXIT } from '../output.js'
+import type { ExecResponse } from '@govmesh/node'
 
-interface ExecResponse {
-  ok: boolean, result?: unknown, resultCid?: string, refusalCid?: string, reason?: string, detail?: string
-  lineage: string[], route?: string[]
-}
 
 export function registerExec (program: Command): void {
   clientOptions(program.command('exec')

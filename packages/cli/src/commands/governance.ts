@@ -1,12 +1,12 @@
 import type { Command } from 'commander'
-import { fromBase64, parsePublicKey, removalCut, policyUpdateFor, ZONE_PATTERN, type PolicyDocument } from '@govmesh/core'
+import { fromBase64, parsePublicKey, removalCut, policyUpdateFor, ZONE_PATTERN } from '@govmesh/core'
 import { ApiClient, clientOptions, type ClientOptions } from '../client.js'
 import { readKeyFile } from '../keyfile.js'
 import { CliError, emit, EXIT } from '../output.js'
 import { signAndSubmit } from '../submit.js'
 import { readPolicyFile } from './genesis.js'
+import type { PolicyResponse } from '@govmesh/node'
 
-interface PolicyResponse { digest: string, hasPolicy: boolean, document: PolicyDocument, state: string }
 
 export function registerGovernance (program: Command): void {
   const policy = program.command('policy').description('show or change the replicated policy')

@@ -2,12 +2,8 @@ import type { Command } from 'commander'
 import { ApiClient, clientOptions, wideOutput, type ClientOptions } from '../client.js'
 import { memberNames, peerLabel } from '../names.js'
 import { emit, table } from '../output.js'
+import type { PeerView as Peer, StatusResponse as Status } from '@govmesh/node'
 
-interface Status {
-  peerId: string, addrs: string[], meshId: string, meshName: string, zone: string | null, member: boolean, measurement: string,
-  policyDigest: string, hasPolicy: boolean, heads: string[], entries: number, pending: number, peers: number, frontier: Record<string, number>, uptimeMs: number
-}
-interface Peer { peerId: string, connected: boolean, member: boolean, zone: string | null, addrs: string[], lastHeartbeat: number | null, policyDigest: string | null }
 
 export function registerStatus (program: Command): void {
   clientOptions(program.command('status').description('show a node\'s identity, mesh, policy digest, DAG heads and peers'))

@@ -6,10 +6,8 @@ import { ago } from '../time.js'
 import { readKeyFile } from '../keyfile.js'
 import { CliError, emit, EXIT, table } from '../output.js'
 import { signAndSubmit } from '../submit.js'
+import type { RestoreApprovalWire as Approval, TrustResponse } from '@govmesh/node'
 
-interface TrustPeer { peerId: string, key: string, zone: string | null, status: string, since: number | null, reasons: string[], entries: string[] }
-interface TrustResponse { self: TrustPeer, quorums: { fail: number, restore: number }, peers: TrustPeer[], failures: Array<{ id: string, subject: string, reporter: string, reason: string, cleared: boolean }> }
-interface Approval { subject: string, clears: string[], governor: string, sig: string }
 
 function parseKey (text: string): Uint8Array {
   try {
@@ -30,7 +28,7 @@ export function registerTrust (program: Command): void {
       const names = await memberNames(client)
       const wide = wideOutput(opts)
       // Several reporters usually give the same reason: say it once, with how many gave it.
-      const reason = (p: TrustPeer): string => {
+      const reason = (p: { reasons: string[] }): string => {
         const unique = [...new Set(p.reasons)]
         const count = p.reasons.length > unique.length ? ` (${p.reasons.length} reports)` : ''
         return unique.length === 0 ? '-' : unique.join('; ') + count

@@ -59,6 +59,6 @@ export function duplexPair (): [FramedDuplex, FramedDuplex] {
       outgoing.end(err)
       incoming.end()
     }
-  }) as unknown as FramedDuplex
+  })
   return [end(bToA, aToB), end(aToB, bToA)]
 }
