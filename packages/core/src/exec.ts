@@ -1,7 +1,7 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import type { CID } from 'multiformats/cid'
 import { concatBytes, toHex, utf8 } from './bytes.js'
-import { nobleCrypto, type CryptoProvider } from './crypto.js'
+import { nobleCrypto, randomBytes, type CryptoProvider } from './crypto.js'
 import type { RefusalReason } from './decide.js'
 
 /** Domain tag of an agent's signature over an execution request. */
@@ -105,7 +105,7 @@ export function execRequestBody (init: Partial<ExecRequestBody> & { action: stri
     route: init.route ?? [],
     payload: init.payload ?? null,
     parent: init.parent ?? null,
-    nonce: init.nonce ?? Math.random().toString(36).slice(2),
+    nonce: init.nonce ?? toHex(randomBytes(16)),
     agent: init.agent ?? null,
     ...(init.path !== undefined ? { path: init.path } : {})
   }

@@ -91,6 +91,25 @@ export function shouldReport (ctx: ReportContext): boolean {
   return ctx.subject !== ctx.self && ctx.selfIsMember && !ctx.inFlight && !ctx.openReportBySelf
 }
 
+/** Why an operator's report (`govmesh trust report`) cannot be authored here, or undefined when it can. */
+export type ManualReportRefusal = 'not-member' | 'self-report'
+
+/**
+ * Whether this node may author an operator's report about `subject`: only a member reports (a
+ * non-member's entry would be rejected everywhere), and never about itself.
+ *
+ * @example
+ * ```ts
+ * const refusal = manualReportRefusal({ subject, self, selfIsMember: ledger.isMember(self) })
+ * ```
+ */
+export function manualReportRefusal (ctx: { subject: string, self: string, selfIsMember: boolean }):
+ManualReportRefusal | undefined {
+  if (!ctx.selfIsMember) return 'not-member'
+  if (ctx.subject === ctx.self) return 'self-report'
+  return undefined
+}
+
 /** How a gossip topic validator answers an ingest outcome: accepted forwards, rejected penalizes, anything else is dropped quietly. */
 export function gossipVerdict (status: string | undefined): 'accept' | 'reject' | 'ignore' {
   return status === 'accepted' ? 'accept' : status === 'rejected' ? 'reject' : 'ignore'

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
-  gossipVerdict, observeHeartbeat, removalCut, restoreQuorum, shouldReport, type HeartbeatContext, type VerifiedHeartbeat
+  ENTRY_TYPES, entryEffects, execRequestBody, gossipVerdict, manualReportRefusal, observeHeartbeat, removalCut,
+  restoreQuorum, shouldReport, type HeartbeatContext, type VerifiedHeartbeat
 } from '../src/index.js'
 
 const hb = (over: Partial<VerifiedHeartbeat> = {}): VerifiedHeartbeat => ({
@@ -62,5 +63,29 @@ describe('gossipVerdict, removalCut, restoreQuorum', () => {
   it('the restore quorum counts distinct governors', () => {
     expect(restoreQuorum([{ governor: 'g1' }, { governor: 'g1' }], 2)).toEqual({ approvers: 1, reached: false })
     expect(restoreQuorum([{ governor: 'g1' }, { governor: Uint8Array.of(1) }], 2)).toEqual({ approvers: 2, reached: true })
+  })
+
+  it('an operator report is authored only by a member, and never about the reporting node itself', () => {
+    expect(manualReportRefusal({ subject: 'b', self: 'a', selfIsMember: true })).toBeUndefined()
+    expect(manualReportRefusal({ subject: 'b', self: 'a', selfIsMember: false })).toBe('not-member')
+    expect(manualReportRefusal({ subject: 'a', self: 'a', selfIsMember: true })).toBe('self-report')
+  })
+
+  it('entry effects: trust, membership and removals re-derive what they touch; execution lineage touches nothing', () => {
+    const touching = ENTRY_TYPES.filter(t => entryEffects(t).trust).sort()
+    expect(touching).toEqual(['member.admit', 'member.remove', 'trust.fail', 'trust.restore'])
+    expect(ENTRY_TYPES.filter(t => entryEffects(t).membership).sort()).toEqual(['member.admit', 'member.remove'])
+    expect(ENTRY_TYPES.filter(t => entryEffects(t).dropConnections)).toEqual(['member.remove'])
+    expect(ENTRY_TYPES.filter(t => entryEffects(t).policy)).toEqual(['policy.update'])
+    for (const t of ['exec.request', 'exec.hop', 'exec.refuse', 'exec.result'] as const) {
+      expect(entryEffects(t)).toEqual({ trust: false, membership: false, dropConnections: false, policy: false })
+    }
+  })
+
+  it('request nonces come from the CSPRNG: 128 bits, never repeating', () => {
+    const base = { action: 'echo', resource: 'r', target: 'zone:a' }
+    const nonces = new Set(Array.from({ length: 1000 }, () => execRequestBody(base).nonce))
+    expect(nonces.size).toBe(1000)
+    for (const n of nonces) expect(n).toMatch(/^[0-9a-f]{32}$/)
   })
 })

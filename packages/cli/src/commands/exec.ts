@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import type { Command } from 'commander'
 import { CID, DEFAULT_EXEC_TIMEOUT_MS, MAX_EXEC_TIMEOUT_MS, signAgentRequest, toHex } from '@govmesh/core'
 import { ApiClient, clientOptions, type ClientOptions } from '../client.js'
@@ -35,7 +36,7 @@ export function registerExec (program: Command): void {
       }
       const route = opts.route !== undefined ? opts.route.split(',').map(s => s.trim()).filter(Boolean) : []
       const client = new ApiClient(opts)
-      const nonce = Math.random().toString(36).slice(2, 14)
+      const nonce = randomBytes(16).toString('hex')
       let agent: { key: string, sig: string } | undefined
       if (opts.key !== undefined) {
         const keys = readKeyFile(opts.key)

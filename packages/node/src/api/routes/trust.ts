@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify'
-import { checkEncodable, CID, fromHex, InputRejectedError, parsePublicKey, toHex, verifyRestoreApproval } from '@govmesh/core'
+import {
+  checkEncodable, CID, fromHex, InputRejectedError, manualReportRefusal, parsePublicKey, toHex, verifyRestoreApproval
+} from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
 import { sendError, type RouteDeps } from '../context.js'
 import { ApprovalsQuery, RestoreApprovalBody, TrustReportBody } from '../schemas.js'
@@ -41,7 +43,9 @@ export function trustRoutes (app: FastifyInstance, { ctx, requireToken }: RouteD
       if (!(err instanceof InputRejectedError)) throw err
       return sendError(reply, 400, 'invalid-request', err.message, { field: err.field, rule: err.rule })
     }
-    if (!ctx.isMember(ctx.publicKey)) return sendError(reply, 409, 'not-member', 'this node is not a member and cannot report')
+    const refusal = manualReportRefusal({ subject: toHex(subject), self: ctx.publicKey, selfIsMember: ctx.isMember(ctx.publicKey) })
+    if (refusal === 'not-member') return sendError(reply, 409, 'not-member', 'this node is not a member and cannot report')
+    if (refusal === 'self-report') return sendError(reply, 409, 'self-report', 'a node does not report itself')
     const entry = await ctx.append('trust.fail', { subject, reason: req.body.reason, detector: 'manual', evidence: null })
     return { cid: entry.id, subject: toHex(subject) }
   })
