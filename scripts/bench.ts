@@ -6,6 +6,7 @@ import { benchGossip } from './bench/gossip.js'
 import { benchTrust } from './bench/trust.js'
 import { benchProof } from './bench/proof.js'
 import { benchConsole } from './bench/console.js'
+import { benchCli } from './bench/cli.js'
 
 type Suite = () => Promise<Record<string, number>>
 const SUITES: Record<string, { run: Suite, describe: (r: Record<string, number>) => string[] }> = {
@@ -58,6 +59,14 @@ const SUITES: Record<string, { run: Suite, describe: (r: Record<string, number>)
       `proof viewer verify (${r.proofAncestry} entries)  ${r.browserVerifyMs} ms in the browser; ` +
         `govmesh proof verify ${r.cliVerifyWallMs} ms (process), ${r.cliVerifyInProcessMs} ms in process; ` +
         `browser / CLI = ${r.browserToCliRatio}`
+    ]
+  },
+  cli: {
+    run: async () => ({ ...await benchCli() }),
+    describe: (r) => [
+      `node -e 0                           ${r.bareNodeMs} ms (median of ${r.trials})`,
+      `govmesh --version                   ${r.versionMs} ms (${r.versionToBare}x bare node; target <= 3x)`,
+      `govmesh status --json (live node)   ${r.statusMs} ms (${r.statusToBare}x bare node; target <= 3x)`
     ]
   }
 }

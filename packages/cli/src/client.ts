@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Command } from 'commander'
 import { checkDataDir, notRunning, resolveDataDir, runningNode } from './data-dir.js'
+import { httpRequest, type HttpResponse } from './http-request.js'
 import { CliError } from './output.js'
 
 export interface ClientOptions {
@@ -68,19 +69,19 @@ export class ApiClient {
 
   /** GET of a binary body (e.g. a CAR). */
   async getBytes (path: string): Promise<Uint8Array> {
-    let res: Response
+    let res: HttpResponse
     try {
-      res = await fetch(this.url + path, { signal: AbortSignal.timeout(120_000) })
+      res = await httpRequest(this.url + path, { method: 'GET', timeoutMs: 120_000 })
     } catch (err) {
       throw this.unreachable(err as Error)
     }
-    if (!res.ok) {
-      const text = await res.text()
+    if (res.status < 200 || res.status > 299) {
+      const text = res.body.toString('utf8')
       let msg = text
       try { msg = (JSON.parse(text) as { message?: string }).message ?? text } catch { /* not JSON */ }
       throw new CliError(`GET ${path}: HTTP ${res.status}: ${msg}`)
     }
-    return new Uint8Array(await res.arrayBuffer())
+    return new Uint8Array(res.body)
   }
 
   private async request<T> (method: string, path: string): Promise<T> {
@@ -88,28 +89,29 @@ export class ApiClient {
   }
 
   private async requestFull<T> (method: string, path: string, body?: unknown, okStatuses: number[] = []): Promise<{ status: number, body: T }> {
-    let res: Response
+    let res: HttpResponse
     try {
-      res = await fetch(this.url + path, {
+      res = await httpRequest(this.url + path, {
         method,
         headers: {
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
           ...(this.token !== undefined ? { authorization: `Bearer ${this.token}` } : {})
         },
         body: body !== undefined ? JSON.stringify(body) : undefined,
-        signal: AbortSignal.timeout(60_000)
+        timeoutMs: 60_000
       })
     } catch (err) {
       throw this.unreachable(err as Error)
     }
-    const text = await res.text()
+    const text = res.body.toString('utf8')
     let parsed: unknown
     try {
       parsed = text.length > 0 ? JSON.parse(text) : undefined
     } catch {
       parsed = text
     }
-    if (!res.ok && !okStatuses.includes(res.status)) {
+    const ok = res.status >= 200 && res.status <= 299
+    if (!ok && !okStatuses.includes(res.status)) {
       const msg = (parsed as { message?: string } | undefined)?.message ?? text
       throw new CliError(`${method} ${path}: HTTP ${res.status}: ${msg}`, 1, `http.${res.status}`)
     }

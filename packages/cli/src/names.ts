@@ -1,4 +1,4 @@
-import { fromHex, peerIdFromPublicKey } from '@govmesh/core'
+import { fromHex, peerIdFromPublicKey } from '@govmesh/core/light'
 import type { ApiClient } from './client.js'
 
 /** Member names by PeerId, as the node's governance state knows them (genesis `--member …=ZONE:NAME`). */

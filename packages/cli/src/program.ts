@@ -1,44 +1,72 @@
 import { Command, CommanderError } from 'commander'
-import { GovmeshError } from '@govmesh/core'
-import { registerKeygen } from './commands/keygen.js'
-import { registerInit } from './commands/init.js'
-import { registerGenesis } from './commands/genesis.js'
-import { registerStart } from './commands/start.js'
-import { registerStatus } from './commands/status.js'
-import { registerGovernance } from './commands/governance.js'
-import { registerDag } from './commands/dag.js'
-import { registerExec } from './commands/exec.js'
-import { registerTrust } from './commands/trust.js'
-import { registerMeasurement } from './commands/measurement.js'
-import { registerTestnet } from './commands/testnet.js'
-import { registerConsole } from './commands/console.js'
-import { cliVersion, registerVersion } from './commands/version.js'
-import { registerCompletion } from './commands/completion.js'
+import { GovmeshError } from '@govmesh/core/light'
+import { cliVersion } from './cli-version.js'
 import { allCommands, decorateHelp } from './help.js'
 import { CliError, EXIT } from './output.js'
 
-/** Builds the `govmesh` command tree. */
-export function createProgram (): Command {
+type Register = (program: Command) => void
+
+/**
+ * Every command module, in `--help` order, with the top-level commands it registers. Modules are
+ * imported only when needed, so `govmesh status` never loads libp2p, level or fastify.
+ */
+const COMMAND_MODULES: ReadonlyArray<{ names: readonly string[], load: () => Promise<Register> }> = [
+  { names: ['keygen'], load: async () => (await import('./commands/keygen.js')).registerKeygen },
+  { names: ['init'], load: async () => (await import('./commands/init.js')).registerInit },
+  { names: ['genesis'], load: async () => (await import('./commands/genesis.js')).registerGenesis },
+  { names: ['start'], load: async () => (await import('./commands/start.js')).registerStart },
+  { names: ['status', 'peers', 'join'], load: async () => (await import('./commands/status.js')).registerStatus },
+  { names: ['policy', 'member'], load: async () => (await import('./commands/governance.js')).registerGovernance },
+  { names: ['dag', 'proof', 'store'], load: async () => (await import('./commands/dag.js')).registerDag },
+  { names: ['exec'], load: async () => (await import('./commands/exec.js')).registerExec },
+  { names: ['trust'], load: async () => (await import('./commands/trust.js')).registerTrust },
+  { names: ['measurement'], load: async () => (await import('./commands/measurement.js')).registerMeasurement },
+  { names: ['testnet'], load: async () => (await import('./commands/testnet.js')).registerTestnet },
+  { names: ['console'], load: async () => (await import('./commands/console.js')).registerConsole },
+  { names: ['version'], load: async () => (await import('./commands/version.js')).registerVersion },
+  { names: ['completion'], load: async () => (await import('./commands/completion.js')).registerCompletion }
+]
+
+/** Commands that need the whole tree to do their work (completion scripts list every command). */
+const NEEDS_WHOLE_TREE = new Set(['completion'])
+
+/**
+ * The top-level command names `argv` needs registered: the one it invokes, none for a bare
+ * `--version`, or every command (null) for help, completion and anything unrecognised, so that
+ * help and "did you mean" suggestions stay complete.
+ */
+export function commandsNeeded (argv: readonly string[]): ReadonlySet<string> | null {
+  const args = argv.slice(2)
+  const first = args.find(a => !a.startsWith('-'))
+  if (first === undefined) {
+    const wantsVersion = args.some(a => a === '-V' || a === '--version')
+    const wantsHelp = args.some(a => a === '-h' || a === '--help')
+    return wantsVersion && !wantsHelp ? new Set() : null
+  }
+  if (NEEDS_WHOLE_TREE.has(first) || !COMMAND_MODULES.some(m => m.names.includes(first))) return null
+  return new Set([first])
+}
+
+/**
+ * Builds the `govmesh` command tree: every command, or only those `argv` needs (see
+ * {@link commandsNeeded}).
+ *
+ * @example
+ * ```ts
+ * const program = await createProgram(process.argv)
+ * await program.parseAsync(process.argv)
+ * ```
+ */
+export async function createProgram (argv?: readonly string[]): Promise<Command> {
   const program = new Command()
   program.name('govmesh')
     .description('govmesh: a governed execution mesh — one policy, one lineage, one trust view across every node')
     .version(cliVersion(), '-V, --version', 'print the version (`govmesh version` prints more)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-  registerKeygen(program)
-  registerInit(program)
-  registerGenesis(program)
-  registerStart(program)
-  registerStatus(program)
-  registerGovernance(program)
-  registerDag(program)
-  registerExec(program)
-  registerTrust(program)
-  registerMeasurement(program)
-  registerTestnet(program)
-  registerConsole(program)
-  registerVersion(program)
-  registerCompletion(program)
+  const needed = argv === undefined ? null : commandsNeeded(argv)
+  const modules = COMMAND_MODULES.filter(m => needed === null || m.names.some(n => needed.has(n)))
+  for (const register of await Promise.all(modules.map(async m => await m.load()))) register(program)
   decorateHelp(program)
   return program
 }
@@ -62,7 +90,7 @@ function writeError (json: boolean, report: ErrorReport): void {
 /** Runs the CLI and returns the exit code; errors become one clear line on stderr (JSON with `--json`). */
 export async function run (argv: string[]): Promise<number> {
   const json = argv.includes('--json')
-  const program = createProgram()
+  const program = await createProgram(argv)
   if (json) {
     // Usage errors are reported below as JSON; keep commander's own text off stderr.
     program.configureOutput({ writeErr: () => {} })

@@ -23,8 +23,8 @@ async function govmesh (args: string[], env: Record<string, string> = {}): Promi
 }
 
 describe('the govmesh command surface', () => {
-  it('every command\'s --help shows an example, and marks each required flag', () => {
-    const program = createProgram()
+  it('every command\'s --help shows an example, and marks each required flag', async () => {
+    const program = await createProgram()
     for (const cmd of allCommands(program)) {
       const help = cmd.helpInformation()
       let text = ''

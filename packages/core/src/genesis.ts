@@ -2,7 +2,8 @@ import { compareBytes, fromBase64, toBase64 } from './bytes.js'
 import { nobleCrypto, type CryptoProvider } from './crypto.js'
 import { createEntry, decodeEntry, type SignedEntry } from './entry.js'
 import { GenesisError, InvalidArgumentError } from './errors.js'
-import { peerIdFromPublicKey, type KeyPair } from './identity.js'
+import type { KeyPair } from './identity.js'
+import { peerIdFromPublicKey } from './peer-id.js'
 
 export interface GenesisInit {
   name?: string

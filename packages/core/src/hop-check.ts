@@ -1,7 +1,7 @@
 import { fromHex } from './bytes.js'
 import { decide, type CompiledPolicy, type Refusal, type TrustStatus } from './decide.js'
 import type { ExecRequestBody } from './exec.js'
-import { peerIdFromPublicKey } from './identity.js'
+import { peerIdFromPublicKey } from './peer-id.js'
 import { MAX_ANCESTRY_CHECK } from './limits.js'
 
 /** Where a hop reads a request's ancestry (a `Dag` is one). */

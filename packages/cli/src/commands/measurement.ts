@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { measureRuntime } from '@govmesh/node'
+import { measureRuntime } from '@govmesh/node/measurement'
 import { emit } from '../output.js'
 
 export function registerMeasurement (program: Command): void {

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { CID, decodeGenesisFile, verifyProof, type ProofVerdict } from '@govmesh/core'
-import { readProofCar } from '@govmesh/node'
+import { readProofCar } from '@govmesh/node/proof-car'
 import { ApiClient, clientOptions, type ClientOptions } from '../client.js'
 import { CliError, emit, EXIT, table } from '../output.js'
 

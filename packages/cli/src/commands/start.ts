@@ -9,7 +9,7 @@ import {
 import { requireDataDir, runningNode } from '../data-dir.js'
 import { CliError, EXIT } from '../output.js'
 import { dataDirInUse, explainStartError } from '../start-errors.js'
-import { rebuildHint } from './store.js'
+import { rebuildHint } from '../offline-store.js'
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v]
 

@@ -3,16 +3,10 @@ import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Command } from 'commander'
-import { measureRuntime } from '@govmesh/node'
+import { cliVersion } from '../cli-version.js'
 import { emit } from '../output.js'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
-
-/** This package's version, from its package.json. */
-export function cliVersion (): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-  return pkg.version
-}
 
 /** The git commit of the checkout this build runs from, or null (an installed package). */
 function gitCommit (): string | null {
@@ -45,7 +39,9 @@ export function registerVersion (program: Command): void {
   program.command('version')
     .description('print the version, git commit (in a checkout), runtime measurement, Node and libp2p versions')
     .option('--json', 'print {"version", "commit", "measurement", "node", "libp2p"} as JSON', false)
-    .action((opts: { json: boolean }) => {
+    .action(async (opts: { json: boolean }) => {
+      // The measurement hashes the node's code; loaded here only, so `govmesh --version` stays fast.
+      const { measureRuntime } = await import('@govmesh/node/measurement')
       const v = {
         version: cliVersion(),
         commit: gitCommit(),
