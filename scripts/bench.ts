@@ -7,8 +7,11 @@ import { benchTrust } from './bench/trust.js'
 import { benchProof } from './bench/proof.js'
 import { benchConsole } from './bench/console.js'
 import { benchCli } from './bench/cli.js'
+import { benchIdle } from './bench/idle.js'
 
-type Suite = () => Promise<Record<string, number>>
+/** Options some suites take: `--nodes N` (idle), `--seconds S` (idle's sampling window). */
+interface BenchOptions { nodes?: number, seconds?: number }
+type Suite = (opts: BenchOptions) => Promise<Record<string, number>>
 const SUITES: Record<string, { run: Suite, describe: (r: Record<string, number>) => string[] }> = {
   core: {
     run: async () => ({ ...await benchCore() }),
@@ -68,16 +71,41 @@ const SUITES: Record<string, { run: Suite, describe: (r: Record<string, number>)
       `govmesh --version                   ${r.versionMs} ms (${r.versionToBare}x bare node; target <= 3x)`,
       `govmesh status --json (live node)   ${r.statusMs} ms (${r.statusToBare}x bare node; target <= 3x)`
     ]
+  },
+  idle: {
+    run: async (opts) => ({ ...await benchIdle({ nodes: opts.nodes, sampleSeconds: opts.seconds }) }),
+    describe: (r) => [
+      `testnet of ${r.nodes} nodes ready (all trusted, one digest) in ${r.readyMs} ms (target at 50 nodes <= 180000 ms)`,
+      `idle CPU per node over ${r.sampleSeconds} s        mean ${r.cpuPctPerNodeMean} %, max ${r.cpuPctPerNodeMax} % of a core ` +
+        '(target mean <= 1.0 % at 20 nodes)',
+      `idle RSS per node                   mean ${r.rssMbMean} MB`,
+      `still all trusted after the window  ${r.holding === 1 ? 'yes' : 'NO'}`,
+      `load average (1 min)                ${r.loadAvgBefore} before, ${r.loadAvgAfter} after`
+    ]
   }
 }
 
 const args = process.argv.slice(2)
 const json = args.includes('--json')
 if (args.includes('--help') || args.includes('-h')) {
-  console.log(`usage: npm run bench -- [${Object.keys(SUITES).join('|')}]... [--json]\nWith no suite, runs all. --json prints one JSON object per suite.`)
+  console.log(`usage: npm run bench -- [${Object.keys(SUITES).join('|')}]... [--json] [--nodes N] [--seconds S]\n` +
+    'With no suite, runs all. --json prints one JSON object per suite. --nodes: testnet size of idle (default 20); ' +
+    '--seconds: its sampling window (default 30).')
   process.exit(0)
 }
-const names = args.filter(a => !a.startsWith('-'))
+const VALUE_FLAGS = ['--nodes', '--seconds']
+function flagValue (flag: string): number | undefined {
+  const i = args.indexOf(flag)
+  if (i < 0) return undefined
+  const v = Number(args[i + 1])
+  if (!Number.isInteger(v) || v < 1) {
+    console.error(`bench: ${flag}: expected a positive integer`)
+    process.exit(2)
+  }
+  return v
+}
+const opts: BenchOptions = { nodes: flagValue('--nodes'), seconds: flagValue('--seconds') }
+const names = args.filter((a, i) => !a.startsWith('-') && !VALUE_FLAGS.includes(args[i - 1] ?? ''))
 for (const name of names) {
   if (!(name in SUITES)) {
     console.error(`bench: unknown suite "${name}" (known: ${Object.keys(SUITES).join(', ')})`)
@@ -86,7 +114,7 @@ for (const name of names) {
 }
 for (const name of names.length > 0 ? names : Object.keys(SUITES)) {
   const suite = SUITES[name]!
-  const result = await suite.run()
+  const result = await suite.run(opts)
   if (json) console.log(JSON.stringify(result))
   else console.log([`== ${name} ==`, ...suite.describe(result)].join('\n'))
 }

@@ -1,4 +1,5 @@
 import type { VerifiedHeartbeat } from './heartbeat.js'
+import type { PolicyTiming } from './policy-schema.js'
 
 /** What this node last recorded of a peer's heartbeats (the daemon's peer record, reduced to what the rules read). */
 export interface HeartbeatMemory {
@@ -113,4 +114,94 @@ ManualReportRefusal | undefined {
 /** How a gossip topic validator answers an ingest outcome: accepted forwards, rejected penalizes, anything else is dropped quietly. */
 export function gossipVerdict (status: string | undefined): 'accept' | 'reject' | 'ignore' {
   return status === 'accepted' ? 'accept' : status === 'rejected' ? 'reject' : 'ignore'
+}
+
+/** What a heartbeat advertises that peers act on (docs/PROTOCOL.md §19.1). */
+export interface HeartbeatAdvert {
+  policyDigest: string
+  measurement: string
+  entries: number
+  headsHash: string
+  addrs: readonly string[]
+}
+
+/** True when `next` advertises something `prev` did not (a first heartbeat always does). */
+export function advertChanged (prev: HeartbeatAdvert | undefined, next: HeartbeatAdvert): boolean {
+  if (prev === undefined) return true
+  return prev.policyDigest !== next.policyDigest || prev.measurement !== next.measurement ||
+    prev.entries !== next.entries || prev.headsHash !== next.headsHash ||
+    prev.addrs.length !== next.addrs.length || prev.addrs.some((a, i) => a !== next.addrs[i])
+}
+
+/** The heartbeat timing of a policy (its `timing`, reduced to what the schedule reads). */
+export type HeartbeatTiming = Pick<PolicyTiming, 'heartbeatMs' | 'staleMs'>
+
+/**
+ * The interval of heartbeats when nothing changed: half of `staleMs`, so a live peer's
+ * heartbeat arrives with half the stale window left for delivery, and never more often than
+ * `heartbeatMs` (docs/PROTOCOL.md §19.1).
+ *
+ * @example
+ * ```ts
+ * keepAliveMs({ heartbeatMs: 1000, staleMs: 5000 }) // 2500
+ * ```
+ */
+export function keepAliveMs (timing: HeartbeatTiming): number {
+  return Math.max(timing.heartbeatMs, Math.floor(timing.staleMs / 2))
+}
+
+export interface HeartbeatSchedule {
+  /** Local clock (ms). */
+  now: number
+  /** When this node last published a heartbeat, or null before its first. */
+  lastSentAt: number | null
+  /** Whether there is news for peers: the advert changed, or a member connected since the last heartbeat. */
+  changed: boolean
+  timing: HeartbeatTiming
+}
+
+/**
+ * When to publish the next heartbeat (docs/PROTOCOL.md §19.1): news goes out at once but at most
+ * once per `heartbeatMs`; without news, one keep-alive per {@link keepAliveMs}.
+ *
+ * @example
+ * ```ts
+ * const at = nextHeartbeatAt({ now, lastSentAt, changed: advertChanged(sent, current), timing })
+ * setTimeout(send, Math.max(0, at - now))
+ * ```
+ */
+export function nextHeartbeatAt (s: HeartbeatSchedule): number {
+  if (s.lastSentAt === null) return s.now
+  const wait = s.changed ? s.timing.heartbeatMs : keepAliveMs(s.timing)
+  return Math.max(s.now, s.lastSentAt + wait)
+}
+
+/**
+ * A peer's drift start once this node's own policy digest changed (docs/PROTOCOL.md §19.3):
+ * drift is judged against the receiver's digest now, not only when the peer's next heartbeat
+ * arrives, which with keep-alives can be `staleMs / 2` away.
+ *
+ * @example
+ * ```ts
+ * record.driftSince = driftAfterOwnDigestChange(record, policy.digest(), Date.now())
+ * ```
+ */
+export function driftAfterOwnDigestChange (
+  record: { policyDigest: string, driftSince: number | null }, ownDigest: string, now: number
+): number | null {
+  return record.policyDigest === ownDigest ? null : (record.driftSince ?? now)
+}
+
+/**
+ * Whether an anti-entropy round has anything to find (docs/PROTOCOL.md §20): some connected member
+ * advertised other heads than ours, or has not advertised any yet. When all advertise our heads,
+ * both sides hold the same DAG and the round is skipped.
+ *
+ * @example
+ * ```ts
+ * if (antiEntropyNeeded(ownHeadsHash, connected.map(p => records.get(p)))) void sync.withRandomPeer()
+ * ```
+ */
+export function antiEntropyNeeded (ownHeadsHash: string, peers: ReadonlyArray<{ headsHash: string } | undefined>): boolean {
+  return peers.some(p => p === undefined || p.headsHash !== ownHeadsHash)
 }

@@ -65,6 +65,23 @@ const DEFAULT_HEARTBEAT_MS = 1000
 const BOOTSTRAP_DELAY_MS = 50
 
 /**
+ * Gossipsub's mesh degrees for a governance mesh: tens of members, a few messages a second.
+ * The library's defaults (D 6, up to 12, gossip to 6 more, flood publish to every peer) are made
+ * for large public networks; here each copy of a message is a noise-encrypted write to a socket,
+ * and what an idle node spends grows with the copies. Four mesh peers still reach 50 nodes in
+ * three hops, and sync (not gossip) is what guarantees delivery.
+ */
+export const GOVERNANCE_MESH_GOSSIP = {
+  D: 4,
+  Dlo: 3,
+  Dhi: 8,
+  Dscore: 2,
+  Dout: 1,
+  Dlazy: 3,
+  floodPublish: false
+} as const
+
+/**
  * Derive the node's Ed25519 private key from a 32-byte seed.
  *
  * `privateKeyFromRaw` would treat 32 raw bytes as secp256k1, so the seed path
@@ -133,6 +150,7 @@ export async function createMeshLibp2p (init: MeshTransportInit) {
   }
 
   const pubsubFactory = gossipsub({
+    ...GOVERNANCE_MESH_GOSSIP,
     emitSelf: false,
     heartbeatInterval: init.gossipHeartbeatMs ?? DEFAULT_HEARTBEAT_MS,
     globalSignaturePolicy: init.signMessages === false ? 'StrictNoSign' : 'StrictSign',

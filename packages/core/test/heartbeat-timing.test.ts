@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest'
+import {
+  advertChanged, antiEntropyNeeded, driftAfterOwnDigestChange, keepAliveMs, nextHeartbeatAt, peerStatus,
+  type HeartbeatAdvert, type PolicyTiming
+} from '../src/index.js'
+import type { GovernanceState } from '../src/governance.js'
+
+const advert: HeartbeatAdvert = { policyDigest: 'd1', measurement: 'm', entries: 10, headsHash: 'h1', addrs: ['/ip4/1.2.3.4/tcp/1'] }
+const timing: PolicyTiming = { heartbeatMs: 1000, staleMs: 5000, driftGraceMs: 5000 }
+
+describe('heartbeat timing', () => {
+  it('a change in any advertised field is news; the same advert is not', () => {
+    expect(advertChanged(undefined, advert)).toBe(true)
+    expect(advertChanged(advert, { ...advert, addrs: [...advert.addrs] })).toBe(false)
+    for (const change of [{ policyDigest: 'd2' }, { measurement: 'n' }, { entries: 11 }, { headsHash: 'h2' },
+      { addrs: [] }, { addrs: ['/ip4/1.2.3.4/tcp/2'] }]) {
+      expect(advertChanged(advert, { ...advert, ...change }), JSON.stringify(change)).toBe(true)
+    }
+  })
+
+  it('keep-alives come every half stale window, never more often than heartbeatMs', () => {
+    expect(keepAliveMs(timing)).toBe(2500)
+    expect(keepAliveMs({ heartbeatMs: 300, staleMs: 2000 })).toBe(1000)
+    expect(keepAliveMs({ heartbeatMs: 4000, staleMs: 5000 })).toBe(4000)
+    expect(keepAliveMs({ heartbeatMs: 1, staleMs: 1 })).toBe(1)
+  })
+
+  it('the first heartbeat goes at once; news within heartbeatMs; otherwise a keep-alive', () => {
+    expect(nextHeartbeatAt({ now: 10_000, lastSentAt: null, changed: false, timing })).toBe(10_000)
+    expect(nextHeartbeatAt({ now: 10_200, lastSentAt: 10_000, changed: true, timing })).toBe(11_000)
+    expect(nextHeartbeatAt({ now: 12_000, lastSentAt: 10_000, changed: true, timing })).toBe(12_000)
+    expect(nextHeartbeatAt({ now: 10_200, lastSentAt: 10_000, changed: false, timing })).toBe(12_500)
+    expect(nextHeartbeatAt({ now: 13_000, lastSentAt: 10_000, changed: false, timing })).toBe(13_000)
+  })
+
+  it('a live idle peer is never stale while its keep-alives arrive within half the stale window', () => {
+    const governance = { members: new Map([['p', { zone: 'a' }]]), removed: new Set() } as unknown as GovernanceState
+    const trust = { quarantined: new Map(), cleared: new Set<string>(), failures: [] }
+    const k = keepAliveMs(timing)
+    // Sent at 0, k, 2k, ...; delivered alternately at once and half a stale window late (the widest gap).
+    const arrivals = Array.from({ length: 40 }, (_, i) => i * k + (i % 2 === 1 ? timing.staleMs / 2 : 0))
+    for (let now = 0; now < 39 * k; now += 10) {
+      const lastSeen = Math.max(...arrivals.filter(a => a <= now))
+      const s = peerStatus({ peer: 'p', governance, trust, heartbeat: { lastSeen, driftSince: null }, timing, now })
+      expect(s.status, `at ${now}`).toBe('trusted')
+    }
+    // And silent after its last arrival: stale once the window has passed.
+    const last = arrivals[39]!
+    const silent = peerStatus({ peer: 'p', governance, trust, heartbeat: { lastSeen: last, driftSince: null }, timing, now: last + timing.staleMs + 1 })
+    expect(silent.status).toBe('stale')
+  })
+
+  it('drift follows this node\'s own digest at once: cleared when it matches, started when it no longer does', () => {
+    expect(driftAfterOwnDigestChange({ policyDigest: 'd2', driftSince: 5000 }, 'd2', 9000)).toBeNull()
+    expect(driftAfterOwnDigestChange({ policyDigest: 'd1', driftSince: null }, 'd2', 9000)).toBe(9000)
+    expect(driftAfterOwnDigestChange({ policyDigest: 'd1', driftSince: 5000 }, 'd2', 9000)).toBe(5000)
+  })
+
+  it('anti-entropy runs only when a connected member advertises other heads, or none yet', () => {
+    expect(antiEntropyNeeded('h1', [])).toBe(false)
+    expect(antiEntropyNeeded('h1', [{ headsHash: 'h1' }, { headsHash: 'h1' }])).toBe(false)
+    expect(antiEntropyNeeded('h1', [{ headsHash: 'h1' }, { headsHash: 'h2' }])).toBe(true)
+    expect(antiEntropyNeeded('h1', [{ headsHash: 'h1' }, undefined])).toBe(true)
+  })
+})
