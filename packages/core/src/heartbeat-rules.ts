@@ -116,23 +116,6 @@ export function gossipVerdict (status: string | undefined): 'accept' | 'reject' 
   return status === 'accepted' ? 'accept' : status === 'rejected' ? 'reject' : 'ignore'
 }
 
-/** What a heartbeat advertises that peers act on (docs/PROTOCOL.md §19.1). */
-export interface HeartbeatAdvert {
-  policyDigest: string
-  measurement: string
-  entries: number
-  headsHash: string
-  addrs: readonly string[]
-}
-
-/** True when `next` advertises something `prev` did not (a first heartbeat always does). */
-export function advertChanged (prev: HeartbeatAdvert | undefined, next: HeartbeatAdvert): boolean {
-  if (prev === undefined) return true
-  return prev.policyDigest !== next.policyDigest || prev.measurement !== next.measurement ||
-    prev.entries !== next.entries || prev.headsHash !== next.headsHash ||
-    prev.addrs.length !== next.addrs.length || prev.addrs.some((a, i) => a !== next.addrs[i])
-}
-
 /** The heartbeat timing of a policy (its `timing`, reduced to what the schedule reads). */
 export type HeartbeatTiming = Pick<PolicyTiming, 'heartbeatMs' | 'staleMs'>
 
@@ -155,7 +138,7 @@ export interface HeartbeatSchedule {
   now: number
   /** When this node last published a heartbeat, or null before its first. */
   lastSentAt: number | null
-  /** Whether there is news for peers: the advert changed, or a member connected since the last heartbeat. */
+  /** Whether there is news for peers: an entry was accepted, or a member connected, since the last heartbeat. */
   changed: boolean
   timing: HeartbeatTiming
 }
@@ -166,7 +149,7 @@ export interface HeartbeatSchedule {
  *
  * @example
  * ```ts
- * const at = nextHeartbeatAt({ now, lastSentAt, changed: advertChanged(sent, current), timing })
+ * const at = nextHeartbeatAt({ now, lastSentAt, changed: entriesAcceptedSinceLastBeat, timing })
  * setTimeout(send, Math.max(0, at - now))
  * ```
  */

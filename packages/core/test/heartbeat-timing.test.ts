@@ -1,23 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import {
-  advertChanged, antiEntropyNeeded, driftAfterOwnDigestChange, keepAliveMs, nextHeartbeatAt, peerStatus,
-  type HeartbeatAdvert, type PolicyTiming
+  antiEntropyNeeded, driftAfterOwnDigestChange, keepAliveMs, nextHeartbeatAt, peerStatus, type PolicyTiming
 } from '../src/index.js'
 import type { GovernanceState } from '../src/governance.js'
 
-const advert: HeartbeatAdvert = { policyDigest: 'd1', measurement: 'm', entries: 10, headsHash: 'h1', addrs: ['/ip4/1.2.3.4/tcp/1'] }
 const timing: PolicyTiming = { heartbeatMs: 1000, staleMs: 5000, driftGraceMs: 5000 }
 
 describe('heartbeat timing', () => {
-  it('a change in any advertised field is news; the same advert is not', () => {
-    expect(advertChanged(undefined, advert)).toBe(true)
-    expect(advertChanged(advert, { ...advert, addrs: [...advert.addrs] })).toBe(false)
-    for (const change of [{ policyDigest: 'd2' }, { measurement: 'n' }, { entries: 11 }, { headsHash: 'h2' },
-      { addrs: [] }, { addrs: ['/ip4/1.2.3.4/tcp/2'] }]) {
-      expect(advertChanged(advert, { ...advert, ...change }), JSON.stringify(change)).toBe(true)
-    }
-  })
-
   it('keep-alives come every half stale window, never more often than heartbeatMs', () => {
     expect(keepAliveMs(timing)).toBe(2500)
     expect(keepAliveMs({ heartbeatMs: 300, staleMs: 2000 })).toBe(1000)

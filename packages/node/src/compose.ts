@@ -1,3 +1,4 @@
+import { antiEntropyNeeded } from '@govmesh/core'
 import { ConnectionGate, connectionService, type ConnectionService } from './services/connections.js'
 import { execService, type ExecService } from './services/exec.js'
 import { gossipService, type GossipService } from './services/gossip.js'
@@ -13,7 +14,7 @@ import type { Ledger } from './ledger.js'
 import { componentLogger, type Logger } from './logger.js'
 import type { NodeMetrics } from './metrics.js'
 import type { MeshNetwork } from './network.js'
-import type { PeerDirectory } from './peers.js'
+import { keyOfPeer, type PeerDirectory } from './peers.js'
 import { entriesTopic, heartbeatsTopic } from './protocol.js'
 
 /** What every node has before it has a network: its ledger and what it knows of peers. */
@@ -71,6 +72,13 @@ export function createLocalServices (base: NodeBase, init: { bootstrap?: string[
   return { trust, streams, reporter, gate }
 }
 
+/** The heads a connected peer last advertised in a heartbeat, or undefined before its first. */
+function advertisedHeads (peers: PeerDirectory, peerId: string): { headsHash: string } | undefined {
+  const key = keyOfPeer(peerId)
+  const headsHash = key === undefined ? null : peers.get(key)?.headsHash ?? null
+  return headsHash === null ? undefined : { headsHash }
+}
+
 export interface NetworkServicesInit {
   measurement: string
   advertiseDigest?: string
@@ -115,6 +123,9 @@ export function createNetworkServices (
     meshId: ledger.meshId, antiEntropyMs: init.antiEntropyMs, onTick: () => { connections.redialBootstrap() }
   })({
     dag: ledger.dag, ingest: ledger.ingest, network, isMemberPeer, streams: local.streams, metrics,
+    // Nothing to find while every connected member advertises our heads.
+    antiEntropyNeeded: () => antiEntropyNeeded(heartbeats.ownHeadsHash(), network.connectedPeers().filter(isMemberPeer)
+      .map(p => advertisedHeads(peers, p))),
     logger: componentLogger(logger, 'sync')
   })
   const gossip = gossipService({ topic: entriesTopic(ledger.meshId) })({
@@ -138,6 +149,7 @@ export function createNetworkServices (
     reporter: local.reporter,
     sync: requestSync,
     dial: (record) => { connections.dialFromHeartbeat(record) },
+    onAccepted: (fn) => { ledger.onAccepted(fn) },
     metrics,
     events,
     logger: componentLogger(logger, 'heartbeat')

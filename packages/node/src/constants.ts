@@ -6,13 +6,13 @@
  * @packageDocumentation
  */
 
-/** Anti-entropy: pull from one random member this often. */
+/** Anti-entropy: pull from one random member this often, while a member advertises other heads. */
 export const DEFAULT_ANTI_ENTROPY_MS = 2_000
 /** Most pending (parent-less) entries the DAG holds before it drops the oldest. */
 export const DEFAULT_MAX_PENDING = 10_000
 /** Most open connections libp2p keeps. */
 export const DEFAULT_MAX_CONNECTIONS = 64
-/** Delay of the first heartbeat after start (the policy's `heartbeatMs` applies afterwards). */
+/** Delay of the first heartbeat after start (the policy's timing applies afterwards, PROTOCOL §19.1). */
 export const FIRST_HEARTBEAT_DELAY_MS = 50
 /** Most listen addresses a heartbeat advertises. */
 export const HEARTBEAT_MAX_ADDRS = 16

@@ -15,7 +15,6 @@ import { NodeMetrics } from './metrics.js'
 import type { MeshNetwork } from './network.js'
 import type { NodeStatus } from './node-status.js'
 import { PeerDirectory } from './peers.js'
-import { entriesTopic } from './protocol.js'
 import { clearRefillMarker, readRefillMarker } from './refill.js'
 import { createLocalServices, createNetworkServices, type LocalServices } from './compose.js'
 import type { ConnectionGate, ConnectionService } from './services/connections.js'
@@ -162,7 +161,6 @@ export class GovmeshNode {
     ledger.load(accepted, pending)
     if (accepted.length === 0) await ledger.writeGenesis()
 
-    const topic = entriesTopic(this.meshId)
     this.libp2p = await createMeshLibp2p({
       seed: this.keys.secretKey,
       listen: init.listen,
@@ -173,7 +171,7 @@ export class GovmeshNode {
       signMessages: false,
       isBlocked: (peer) => this.gate.isBlocked(peer),
       admitPeer: (peer, direction) => this.gate.admit(peer, direction),
-      msgIdFn: gossipMessageId(topic)
+      msgIdFn: gossipMessageId()
     })
     const network = libp2pNetwork(this.libp2p)
     this.network = network

@@ -74,21 +74,13 @@ export class GossipService implements Startable {
 }
 
 /**
- * The gossipsub message id: an entry's CID on the entries topic (the same entry from two
- * publishers is one message), a hash of topic and data elsewhere.
+ * The gossipsub message id, on every topic: the CID of the data, one SHA-256 per copy received.
+ * On the entries topic that is the entry's CID (the same entry from two publishers is one
+ * message). It must be a hash of the content: gossipsub marks an id seen before the validator
+ * runs, so an id a forger could reproduce would let it suppress the genuine message.
  */
-export function gossipMessageId (entriesTopic: string): (msg: { topic: string, data: Uint8Array }) => Uint8Array {
-  return (msg) => msg.topic === entriesTopic
-    ? cidOfBytes(msg.data, nodeCrypto).bytes
-    : cidOfBytes(concat(msg.topic, msg.data), nodeCrypto).bytes
-}
-
-function concat (topic: string, data: Uint8Array): Uint8Array {
-  const t = new TextEncoder().encode(topic)
-  const out = new Uint8Array(t.length + data.length)
-  out.set(t, 0)
-  out.set(data, t.length)
-  return out
+export function gossipMessageId (): (msg: { data: Uint8Array }) => Uint8Array {
+  return (msg) => cidOfBytes(msg.data, nodeCrypto).bytes
 }
 
 /**

@@ -1,6 +1,6 @@
 import {
-  decodeHeartbeat, encodeHeartbeat, GovmeshError, headsHash, observeHeartbeat, peerIdFromPublicKey, type Dag,
-  type CryptoProvider, type KeyPair, type PolicyState
+  decodeHeartbeat, driftAfterOwnDigestChange, encodeHeartbeat, GovmeshError, headsHash, nextHeartbeatAt, observeHeartbeat,
+  peerIdFromPublicKey, type Dag, type CryptoProvider, type KeyPair, type PolicyState
 } from '@govmesh/core'
 import { FIRST_HEARTBEAT_DELAY_MS, HEARTBEAT_MAX_ADDRS, SYNC_ON_HEARTBEAT_MIN_INTERVAL_MS } from '../constants.js'
 import type { NodeEventBus } from '../events.js'
@@ -17,7 +17,10 @@ export interface HeartbeatServiceInit {
   measurement: string
   /** Overrides the advertised policy digest (a testing aid to simulate drift). */
   advertiseDigest?: string
-  /** Send on the policy's `heartbeatMs` timer. False: only {@link HeartbeatService.beat} sends. @defaultValue true */
+  /**
+   * Send on the policy's timing: news (an accepted entry, a member connected) within `heartbeatMs`,
+   * else a keep-alive every `staleMs / 2`. False: only {@link HeartbeatService.beat} sends. @defaultValue true
+   */
   periodic?: boolean
 }
 
@@ -35,26 +38,40 @@ export interface HeartbeatComponents {
   sync: (peerId: string, opts: { minIntervalMs: number }) => void
   /** A member advertised its addresses: dial it if not connected. */
   dial: (record: PeerRecord) => void
+  /** Listens to accepted entries (news for peers: our entries and heads changed). */
+  onAccepted: (fn: () => void) => void
   metrics: NodeMetrics
   events: NodeEventBus
   logger: Logger
 }
 
 /**
- * Signed attestation heartbeats: sends this node's own every `timing.heartbeatMs` of the policy,
- * and judges members' heartbeats with core's {@link observeHeartbeat} into the peer directory
- * (staleness, drift), reports (measurement allowlist) and syncs (the peer has more).
+ * Signed attestation heartbeats: sends this node's own when it has news and as a keep-alive
+ * otherwise (core's {@link nextHeartbeatAt}), and judges members' heartbeats with core's
+ * {@link observeHeartbeat} into the peer directory (staleness, drift), reports (measurement
+ * allowlist) and syncs (the peer has more). An idle mesh thus costs a keep-alive per member
+ * every half stale window, not a heartbeat per member every `heartbeatMs`.
  */
 export class HeartbeatService implements Startable {
   private timer: NodeJS.Timeout | undefined
+  /** When the armed timer fires (local clock), or undefined when none is armed. */
+  private armedAt: number | undefined
+  private lastSentAt: number | null = null
+  /** Something peers should hear about happened since the last heartbeat. */
+  private news = true
   private stopped = false
   private headsHashCache: { size: number, hash: string } | undefined
 
   constructor (private readonly init: HeartbeatServiceInit, private readonly components: HeartbeatComponents) {}
 
   start (): void {
-    this.components.network.subscribe(this.init.topic, async (from, data) => await this.validate(from, data))
-    if (this.init.periodic !== false) this.schedule(FIRST_HEARTBEAT_DELAY_MS)
+    const { network, isMemberPeer, events, onAccepted } = this.components
+    network.subscribe(this.init.topic, async (from, data) => await this.validate(from, data))
+    events.on('policy:changed', ({ digest }) => { this.rejudgeDrift(digest) })
+    if (this.init.periodic === false) return
+    onAccepted(() => { this.announce() })
+    network.onPeerConnect((peer) => { if (isMemberPeer(peer)) this.announce() })
+    this.arm(Date.now() + FIRST_HEARTBEAT_DELAY_MS)
   }
 
   stop (): void {
@@ -69,17 +86,48 @@ export class HeartbeatService implements Startable {
     return this.headsHashCache.hash
   }
 
-  private schedule (delay: number): void {
-    if (this.stopped) return
+  /** There is news: the next heartbeat goes as soon as the policy's `heartbeatMs` allows. */
+  private announce (): void {
+    this.news = true
+    this.arm(this.dueAt())
+  }
+
+  private dueAt (): number {
+    const timing = this.components.policy.document().timing
+    return nextHeartbeatAt({ now: Date.now(), lastSentAt: this.lastSentAt, changed: this.news, timing })
+  }
+
+  /** Arms the timer for `at` unless it already fires sooner; one timer, no work between heartbeats. */
+  private arm (at: number): void {
+    if (this.stopped || (this.armedAt !== undefined && this.armedAt <= at)) return
+    clearTimeout(this.timer)
+    this.armedAt = at
     this.timer = setTimeout(() => {
-      void this.beat().finally(() => { this.schedule(this.components.policy.document().timing.heartbeatMs) })
-    }, delay)
+      this.armedAt = undefined
+      void this.beat().finally(() => { this.arm(this.dueAt()) })
+    }, Math.max(0, at - Date.now()))
+  }
+
+  /**
+   * Our digest changed: a peer's drift is judged against the new one at once (§19.3), not only
+   * when its next heartbeat arrives, which may be a keep-alive away.
+   */
+  private rejudgeDrift (digest: string): void {
+    const { peers } = this.components
+    const now = Date.now()
+    for (const record of [...peers.values()]) {
+      if (record.policyDigest === null) continue
+      const driftSince = driftAfterOwnDigestChange({ policyDigest: record.policyDigest, driftSince: record.driftSince }, digest, now)
+      if (driftSince !== record.driftSince) peers.set({ ...record, driftSince })
+    }
   }
 
   /** Signs and publishes one heartbeat now. */
   async beat (): Promise<void> {
     if (this.stopped) return
     const { keys, dag, policy, network, logger } = this.components
+    this.lastSentAt = Date.now()
+    this.news = false
     const bytes = encodeHeartbeat({
       measurement: this.init.measurement,
       policyDigest: this.init.advertiseDigest ?? policy.digest(),

@@ -30,6 +30,8 @@ export interface SyncComponents {
   network: MeshNetwork
   isMemberPeer: (peerId: string) => boolean
   streams: StreamGuard
+  /** Whether an anti-entropy round could find anything (core's `antiEntropyNeeded`). @defaultValue always */
+  antiEntropyNeeded?: () => boolean
   metrics: NodeMetrics
   logger: Logger
 }
@@ -38,8 +40,8 @@ export interface SyncComponents {
  * The sync protocol (`/govmesh/sync/1.0.0`), pull-based: the initiator sends its
  * frontier (author → highest seq); the responder streams, in causal order and in
  * bounded batches, every entry the initiator lacks, then `done`. Both sides pull
- * on connect, and anti-entropy pulls from a random peer periodically, so healed
- * partitions and late joiners converge without gossip.
+ * on connect, and anti-entropy pulls from a random peer periodically (while some peer
+ * advertises other heads), so healed partitions and late joiners converge without gossip.
  */
 export class SyncService implements Startable {
   private readonly active = new Set<string>()
@@ -57,7 +59,7 @@ export class SyncService implements Startable {
     network.onPeerConnect((peerId) => { if (isMemberPeer(peerId)) void this.withPeer(peerId) })
     this.timer = setInterval(() => {
       this.init.onTick?.()
-      void this.withRandomPeer()
+      if (this.components.antiEntropyNeeded?.() ?? true) void this.withRandomPeer()
     }, this.init.antiEntropyMs ?? DEFAULT_ANTI_ENTROPY_MS)
   }
 
