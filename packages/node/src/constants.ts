@@ -14,6 +14,8 @@ export const DEFAULT_MAX_PENDING = 10_000
 export const DEFAULT_MAX_CONNECTIONS = 64
 /** Delay of the first heartbeat after start (the policy's timing applies afterwards, PROTOCOL §19.1). */
 export const FIRST_HEARTBEAT_DELAY_MS = 50
+/** A member connected: heartbeat again this long after (past a gossipsub heartbeat, when it is in the mesh). */
+export const CONNECT_REANNOUNCE_MS = 1_500
 /** Most listen addresses a heartbeat advertises. */
 export const HEARTBEAT_MAX_ADDRS = 16
 

@@ -2,7 +2,7 @@ import {
   decodeHeartbeat, driftAfterOwnDigestChange, encodeHeartbeat, GovmeshError, headsHash, nextHeartbeatAt, observeHeartbeat,
   peerIdFromPublicKey, type Dag, type CryptoProvider, type KeyPair, type PolicyState
 } from '@govmesh/core'
-import { FIRST_HEARTBEAT_DELAY_MS, HEARTBEAT_MAX_ADDRS, SYNC_ON_HEARTBEAT_MIN_INTERVAL_MS } from '../constants.js'
+import { CONNECT_REANNOUNCE_MS, FIRST_HEARTBEAT_DELAY_MS, HEARTBEAT_MAX_ADDRS, SYNC_ON_HEARTBEAT_MIN_INTERVAL_MS } from '../constants.js'
 import type { NodeEventBus } from '../events.js'
 import type { Logger } from '../logger.js'
 import type { NodeMetrics } from '../metrics.js'
@@ -70,7 +70,12 @@ export class HeartbeatService implements Startable {
     events.on('policy:changed', ({ digest }) => { this.rejudgeDrift(digest) })
     if (this.init.periodic === false) return
     onAccepted(() => { this.announce() })
-    network.onPeerConnect((peer) => { if (isMemberPeer(peer)) this.announce() })
+    network.onPeerConnect((peer) => {
+      if (!isMemberPeer(peer)) return
+      this.announce()
+      // Gossip published before the new peer joins our gossip mesh may miss it: say it again once it has.
+      setTimeout(() => { this.announce() }, CONNECT_REANNOUNCE_MS).unref()
+    })
     this.arm(Date.now() + FIRST_HEARTBEAT_DELAY_MS)
   }
 
