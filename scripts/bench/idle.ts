@@ -46,6 +46,7 @@ async function cli (args: string[], timeoutMs: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     execFile(process.execPath, [BIN, ...args], { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, _stdout, stderr) => {
       if (err === null) resolve()
+      else if (err.killed) reject(new Error(`govmesh ${args.join(' ')}: did not finish within ${timeoutMs / 1000} s`))
       else reject(new Error(`govmesh ${args.join(' ')}: ${err.message}\n${stderr.split('\n').slice(-15).join('\n')}`))
     })
   })
@@ -63,7 +64,7 @@ export async function benchIdle (opts: { nodes?: number, sampleSeconds?: number 
   const loadAvgBefore = loadAvg()
   try {
     const t0 = performance.now()
-    await cli(['testnet', 'up', '--nodes', String(nodes), '--dir', dir, '--detach', '--json', '--timeout', '300'], 330_000)
+    await cli(['testnet', 'up', '--nodes', String(nodes), '--dir', dir, '--detach', '--json', '--timeout', '300'], 900_000)
     const readyMs = Math.round(performance.now() - t0)
     const pids = listNodes(dir).map(n => n.pid).filter((p): p is number => p !== null)
     if (pids.length !== nodes) throw new Error(`expected ${nodes} running nodes, found ${pids.length}`)
