@@ -42,8 +42,31 @@ export function assertCanonical (bytes: Uint8Array): void {
   if (r.pos !== bytes.length) throw new CborError('malformed', `${bytes.length - r.pos} trailing bytes`)
 }
 
-/** Short ASCII text is built in JavaScript: cheaper than a native decode call per map key. */
-const SHORT_TEXT = 32
+/**
+ * Short ASCII text (field names, types, zones) repeats in every entry: it is decoded
+ * once and then shared from a small direct-mapped table, so decoding an entry does
+ * not allocate its keys again. A collision only replaces the slot.
+ */
+const SHORT_TEXT = 24
+const TEXT_SLOTS = 1024
+const slotBytes: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(TEXT_SLOTS)
+const slotText: string[] = new Array<string>(TEXT_SLOTS)
+
+function shortAscii (b: Uint8Array, start: number, end: number, hash: number): string {
+  const slot = (hash ^ (end - start)) & (TEXT_SLOTS - 1)
+  const known = slotBytes[slot]
+  if (known?.length === end - start) {
+    let same = true
+    for (let i = 0; i < known.length; i++) {
+      if (known[i] !== b[start + i]) { same = false; break }
+    }
+    if (same) return slotText[slot]!
+  }
+  const text = String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[])
+  slotBytes[slot] = b.slice(start, end)
+  slotText[slot] = text
+  return text
+}
 const PROTO_KEY = Uint8Array.from('__proto__', c => c.charCodeAt(0))
 
 class Reader {
@@ -188,15 +211,17 @@ class Reader {
     const end = start + len
     const b = this.bytes
     let ascii = true
+    let hash = 0
     for (let i = start; i < end; i++) {
-      if (b[i]! >= 0x80) { ascii = false; break }
+      const c = b[i]!
+      if (c >= 0x80) { ascii = false; break }
+      hash = (hash * 31 + c) | 0
     }
     let s: string | undefined
     if (ascii && !this.build) {
       s = undefined
     } else if (ascii && len <= SHORT_TEXT) {
-      s = ''
-      for (let i = start; i < end; i++) s += String.fromCharCode(b[i]!)
+      s = shortAscii(b, start, end, hash)
     } else {
       try {
         s = utf8.decode(b.subarray(start, end))

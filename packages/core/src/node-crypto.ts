@@ -22,9 +22,9 @@ function asUint8Array (buf: Buffer): Uint8Array {
 const hashFn = (nodeCryptoModule as { hash?: (alg: string, data: Uint8Array, enc: 'buffer') => Buffer }).hash
 const oneShotSha256 = hashFn === undefined ? undefined : (data: Uint8Array): Uint8Array => asUint8Array(hashFn('sha256', data, 'buffer'))
 
-/** Cache key of raw key bytes: one native call instead of hex in JavaScript. */
+/** Cache key of raw key bytes: one char per byte, built in one call. */
 function keyId (key: Uint8Array): string {
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1')
+  return String.fromCharCode.apply(null, key as unknown as number[])
 }
 
 /** Bounded cache: a mesh has few authors, but a hostile peer can invent many. */

@@ -38,7 +38,10 @@ Promise<IngestOutcome[]>
 export type Append = <T extends EntryType>(type: T, body: EntryBody<T>, parents?: Array<SignedEntry['cid']>) =>
 Promise<SignedEntry<T>>
 
-/** Where the ledger writes: the level store in the daemon, memory in the simulated mesh. */
+/**
+ * Where the ledger writes: the level store in the daemon, memory in the simulated mesh. Writes
+ * must be applied in call order, whether or not the caller awaits each one first.
+ */
 export interface LedgerStore {
   putAccepted: (entries: StoredEntry[], opts: { sync?: boolean }) => Promise<void>
   putPending: (id: string, bytes: Uint8Array) => Promise<void>
@@ -258,13 +261,16 @@ export class Ledger {
       seq: e.entry.seq,
       deps: [...(e.entry.prev !== null ? [e.entry.prev.toString()] : []), ...e.entry.parents.map(p => p.toString())]
     }))
-    // One chain keeps level writes in acceptance order, so a crash never stores a child without its parent.
-    const write = this.writeChain.then(async () => {
-      await store.putAccepted(stored, { sync: opts.sync })
-      for (const p of opts.pending ?? []) await store.putPending(p.id, p.bytes)
-      if ((opts.dropped ?? []).length > 0) await store.deletePending(opts.dropped ?? [])
+    // The store applies writes in call order (acceptance order), so a crash never stores a child without its
+    // parent; called at once, not chained, so concurrent ingests share one batch and one fsync (group commit).
+    const writes = [store.putAccepted(stored, { sync: opts.sync })]
+    for (const p of opts.pending ?? []) writes.push(store.putPending(p.id, p.bytes))
+    if ((opts.dropped ?? []).length > 0) writes.push(store.deletePending(opts.dropped ?? []))
+    const write = Promise.all(writes)
+    const logged = write.then(() => undefined, (err: unknown) => {
+      logger.error('store write failed', { error: (err as Error).message })
     })
-    this.writeChain = write.catch((err: unknown) => { logger.error('store write failed', { error: (err as Error).message }) })
+    this.writeChain = Promise.all([this.writeChain, logged]).then(() => undefined)
     await write
   }
 

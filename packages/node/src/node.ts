@@ -152,6 +152,7 @@ export class GovmeshNode {
     const store = await Store.open({ path: join(init.dataDir, 'db'), meshId: this.meshId })
     this.store = store
     this.storeRef.store = store
+    this.metrics.watchStore(() => store.commitStats)
     if (store.migratedFrom !== undefined) {
       this.log.info('store migrated: integrity record computed from what the store holds', { fromSchema: store.migratedFrom })
     }
