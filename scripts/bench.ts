@@ -16,6 +16,7 @@ const SUITES: Record<string, { run: Suite, describe: (r: Record<string, number>)
       `entry decode+validate+verify (DAG)  ${r.entryVerifyPerSec}/s  (${r.entryVerifyRatio}x raw; target >= 0.85x)`,
       `raw node:crypto Ed25519 sign        ${r.rawSignPerSec}/s`,
       `entry create+sign+encode (append)   ${r.entrySignPerSec}/s  (${r.entrySignRatio}x raw sign; target >= 0.7x)`,
+      `  of which createEntry alone          ${r.createEntryPerSec}/s`,
       `decide() with ${r.decideRules} rules           ${r.decidePerSec}/s  (target >= 50000/s)`
     ]
   },

@@ -11,6 +11,7 @@ class NotFastPath extends Error {}
 const textEncoder = new TextEncoder()
 
 class Writer {
+  busy = false
   buf = new Uint8Array(1024)
   view = new DataView(this.buf.buffer)
   pos = 0
@@ -158,12 +159,22 @@ function write (w: Writer, v: unknown, depth: number): void {
  * ```
  */
 export function encodeCanonical (value: unknown): Uint8Array {
-  const w = new Writer()
+  // One scratch writer, reused: encoding is synchronous, so only a getter that itself encodes could re-enter.
+  const w = shared.busy ? new Writer() : shared
+  w.busy = true
+  w.pos = 0
   try {
     write(w, value, 0)
+    return w.buf.slice(0, w.pos)
   } catch (err) {
     if (err instanceof NotFastPath) return dagCbor.encode(value)
     throw err
+  } finally {
+    w.busy = false
+    // A rare huge value must not keep its buffer alive.
+    if (w === shared && w.buf.length > MAX_KEPT_SCRATCH) shared = new Writer()
   }
-  return w.buf.slice(0, w.pos)
 }
+
+const MAX_KEPT_SCRATCH = 1 << 20
+let shared = new Writer()

@@ -345,7 +345,9 @@ export class Dag {
     const depIds: string[] = new Array(deps.length)
     for (let i = 0; i < deps.length; i++) {
       const id = depIds[i] = cidString(deps[i]!)
-      if (this.metas.has(id)) continue
+      const known = this.metas.get(id)
+      // Keep the accepted entry's own id string: the fresh one dies young instead of living in the index.
+      if (known !== undefined) { depIds[i] = known.id; continue }
       if (this.rejectedRecently.has(id)) throw new ParentInvalidError(`parent ${id} was rejected`)
       missing.push(id)
     }
