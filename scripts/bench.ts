@@ -6,6 +6,7 @@ import { benchGossip } from './bench/gossip.js'
 import { benchTrust } from './bench/trust.js'
 import { benchProof } from './bench/proof.js'
 import { benchConsole } from './bench/console.js'
+import { benchAppend } from './bench/append.js'
 
 type Suite = () => Promise<Record<string, number>>
 const SUITES: Record<string, { run: Suite, describe: (r: Record<string, number>) => string[] }> = {
@@ -26,6 +27,15 @@ const SUITES: Record<string, { run: Suite, describe: (r: Record<string, number>)
       `fresh node syncs ${r.entries} entries   ${r.syncEntriesPerSec}/s in ${r.seconds}s`,
       `raw node:crypto verify (same run)   ${r.rawVerifyPerSec}/s`,
       `sync / raw verify                   ${r.syncToVerifyRatio}x  (target >= 0.4x)`
+    ]
+  },
+  append: {
+    run: async () => ({ ...await benchAppend() }),
+    describe: (r) => [
+      `one writer, POST /v1/entries awaited  ${r.sequentialPerSec}/s over ${r.sequentialEntries} entries (target >= 3000/s)`,
+      `16 writers at once                    ${r.concurrentPerSec}/s over ${r.concurrentEntries} entries (target >= 10000/s)`,
+      `second node receives them             ${r.liveEntriesPerSec}/s (target >= 2000/s); ` +
+        `lag from ack p50 ${r.liveLagP50Ms} ms, p99 ${r.liveLagP99Ms} ms (target p99 <= 50 ms)`
     ]
   },
   gossip: {
