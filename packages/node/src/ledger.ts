@@ -28,6 +28,8 @@ export interface IngestOptions {
   sync?: boolean
   /** The signatures were checked already (own entries, the store's own replay). */
   verified?: boolean
+  /** The items (by identity) whose signatures were checked already, for exactly their bytes (the verify pool). */
+  preVerified?: ReadonlySet<Uint8Array | SignedEntry>
 }
 
 /** Offers entries from any source and resolves once what was accepted is on disk. */
@@ -172,7 +174,7 @@ export class Ledger {
     const equivocations: EquivocationEvidence[] = []
     for (const bytes of items) {
       try {
-        const r = this.dag.add(bytes, { verified: opts.verified === true })
+        const r = this.dag.add(bytes, { verified: opts.verified === true || opts.preVerified?.has(bytes) === true })
         accepted.push(...r.accepted)
         for (const rej of r.rejected) {
           droppedPending.push(rej.id)

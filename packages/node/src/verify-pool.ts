@@ -59,6 +59,7 @@ export class VerifyPool {
     worker.on('message', (res: VerifyResponse) => {
       const done = w.jobs.get(res.job)
       w.jobs.delete(res.job)
+      if (w.jobs.size === 0) worker.unref()
       done?.(res.ids)
     })
     const fail = (): void => {
@@ -79,6 +80,8 @@ export class VerifyPool {
     if (w === undefined) return []
     const job = this.nextJob++
     return await new Promise((resolve) => {
+      // Referenced only while it has work: an idle pool never keeps the process alive.
+      if (w.jobs.size === 0) w.worker.ref()
       w.jobs.set(job, resolve)
       w.worker.postMessage({ job, entries } satisfies VerifyRequest)
     })
