@@ -1,5 +1,5 @@
 import {
-  cidOfBytes, createDag, createPolicyState, entryEffects, GovmeshError, nextEntry, peerIdFromPublicKey, toHex,
+  cidOfBytes, cidString, createDag, createPolicyState, entryEffects, GovmeshError, nextEntry, peerIdFromPublicKey, toHex,
   type Dag, type EntryBody, type EntryType, type EquivocationEvidence, type KeyPair, type PolicyState,
   type CryptoProvider, type PolicyUpdateBody, type SignedEntry
 } from '@govmesh/core'
@@ -261,7 +261,8 @@ export class Ledger {
       bytes: e.bytes,
       author: toHex(e.entry.author),
       seq: e.entry.seq,
-      deps: [...(e.entry.prev !== null ? [e.entry.prev.toString()] : []), ...e.entry.parents.map(p => p.toString())]
+      // The DAG's index already holds these ids; cidString is the fast path for any other.
+      deps: [...(e.entry.prev !== null ? [cidString(e.entry.prev)] : []), ...e.entry.parents.map(cidString)]
     }))
     // The store applies writes in call order (acceptance order), so a crash never stores a child without its
     // parent; called at once, not chained, so concurrent ingests share one batch and one fsync (group commit).
