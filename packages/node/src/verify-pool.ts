@@ -94,15 +94,16 @@ export class VerifyPool {
   async verify (entries: Uint8Array[]): Promise<VerifiedBatch> {
     const verified = new Set<Uint8Array | SignedEntry>()
     const items: Array<Uint8Array | SignedEntry> = entries.slice()
-    const shares = this.workers.length + 1
-    if (this.workers.length === 0 || entries.length < MIN_WORKER_SLICE * 2) return { items, verified }
-    const size = Math.ceil(entries.length / shares)
+    const workers = this.workers.length
+    if (workers === 0 || entries.length < MIN_WORKER_SLICE * 2) return { items, verified }
+    // This thread keeps the first share, half a worker's: it also decodes, checks and stores every entry.
+    const own = Math.ceil(entries.length / (2 * workers + 1))
+    const size = Math.ceil((entries.length - own) / workers)
     const slices: Array<{ from: number, answer: Promise<Array<string | null>> }> = []
-    // This thread keeps the first share, so the ingest of the batch can start with it.
-    for (let from = size; from < entries.length; from += size) {
+    for (let from = own; from < entries.length; from += size) {
       slices.push({ from, answer: this.onWorker(entries.slice(from, from + size)) })
     }
-    for (let i = 0; i < Math.min(size, entries.length); i++) {
+    for (let i = 0; i < own; i++) {
       try {
         const signed = decodeEntry(entries[i]!, { crypto: nodeCrypto })
         items[i] = signed
