@@ -63,6 +63,6 @@ export function nextPosition (dag: Dag, author: string, extraParents: CID[] = []
     mesh: dag.meshId,
     seq: (latest?.seq ?? 0) + 1,
     prev: latest?.cid ?? null,
-    parents: [...parentIds].map(id => CID.parse(id))
+    parents: [...parentIds].map(id => dag.meta(id)?.cid ?? CID.parse(id))
   }
 }

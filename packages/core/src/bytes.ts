@@ -1,12 +1,23 @@
 /** Byte helpers shared by every module; kept dependency-free so the browser can use them. */
 
 const HEX = '0123456789abcdef'
+const HEX_CODES = Uint8Array.from(HEX, c => c.charCodeAt(0))
+/** Keys and digests are 32 bytes; their hex is built in one call, not 64 string concatenations. */
+const hexChars = new Uint16Array(128)
 
 /** Lower-case hex of `bytes`. */
 export function toHex (bytes: Uint8Array): string {
-  let out = ''
-  for (const b of bytes) out += HEX[b >> 4]! + HEX[b & 15]!
-  return out
+  if (bytes.length > hexChars.length / 2) {
+    let out = ''
+    for (const b of bytes) out += HEX[b >> 4]! + HEX[b & 15]!
+    return out
+  }
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!
+    hexChars[2 * i] = HEX_CODES[b >> 4]!
+    hexChars[2 * i + 1] = HEX_CODES[b & 15]!
+  }
+  return String.fromCharCode.apply(null, hexChars.subarray(0, 2 * bytes.length) as unknown as number[])
 }
 
 /** Parses lower- or upper-case hex; throws on odd length or a non-hex digit. */

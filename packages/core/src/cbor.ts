@@ -1,6 +1,7 @@
 import { CID } from 'multiformats/cid'
-import { Digest, create as createDigest } from 'multiformats/hashes/digest'
+import { create as createDigest } from 'multiformats/hashes/digest'
 import { equalBytes } from './bytes.js'
+import { entryCidFromBytes, isEntryCidBytes } from './entry-cid.js'
 import { MAX_NESTING_DEPTH } from './limits.js'
 
 /** Why bytes were refused: not DAG-CBOR at all, or DAG-CBOR in a non-canonical form. */
@@ -24,16 +25,55 @@ const utf8 = new TextDecoder('utf-8', { fatal: true })
  * round-trip (docs/PROTOCOL.md §3.1).
  */
 export function decodeCanonical (bytes: Uint8Array): unknown {
-  const r = new Reader(bytes)
+  const r = new Reader(bytes, true)
   const value = r.value(0)
   if (r.pos !== bytes.length) throw new CborError('malformed', `${bytes.length - r.pos} trailing bytes`)
   return value
 }
 
+/**
+ * Throws exactly when {@link decodeCanonical} would, without building the value:
+ * the same reader runs every check but allocates no strings, bytes, CIDs or
+ * containers. For bytes this process encoded and must prove a peer accepts.
+ */
+export function assertCanonical (bytes: Uint8Array): void {
+  const r = new Reader(bytes, false)
+  r.value(0)
+  if (r.pos !== bytes.length) throw new CborError('malformed', `${bytes.length - r.pos} trailing bytes`)
+}
+
+/**
+ * Short ASCII text (field names, types, zones) repeats in every entry: it is decoded
+ * once and then shared from a small direct-mapped table, so decoding an entry does
+ * not allocate its keys again. A collision only replaces the slot.
+ */
+const SHORT_TEXT = 24
+const TEXT_SLOTS = 1024
+const slotBytes: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(TEXT_SLOTS)
+const slotText: string[] = new Array<string>(TEXT_SLOTS)
+
+function shortAscii (b: Uint8Array, start: number, end: number, hash: number): string {
+  const slot = (hash ^ (end - start)) & (TEXT_SLOTS - 1)
+  const known = slotBytes[slot]
+  if (known?.length === end - start) {
+    let same = true
+    for (let i = 0; i < known.length; i++) {
+      if (known[i] !== b[start + i]) { same = false; break }
+    }
+    if (same) return slotText[slot]!
+  }
+  const text = String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[])
+  slotBytes[slot] = b.slice(start, end)
+  slotText[slot] = text
+  return text
+}
+const PROTO_KEY = Uint8Array.from('__proto__', c => c.charCodeAt(0))
+
 class Reader {
   pos = 0
   private readonly view: DataView
-  constructor (private readonly bytes: Uint8Array) {
+  /** `build` false: check only, return undefined for every value. */
+  constructor (private readonly bytes: Uint8Array, private readonly build: boolean) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   }
 
@@ -79,14 +119,18 @@ class Reader {
       case 2: {
         const len = this.arg(info)
         this.need(len)
-        const out = new Uint8Array(this.bytes.subarray(this.pos, this.pos + len))
+        const start = this.pos
         this.pos += len
-        return out
+        return this.build ? this.bytes.slice(start, start + len) : undefined
       }
       case 3: return this.text(this.arg(info))
       case 4: {
         const len = this.arg(info)
         if (len > this.bytes.length - this.pos) throw new CborError('malformed', 'array longer than input')
+        if (!this.build) {
+          for (let i = 0; i < len; i++) this.value(depth + 1)
+          return undefined
+        }
         const out: unknown[] = new Array(len)
         for (let i = 0; i < len; i++) out[i] = this.value(depth + 1)
         return out
@@ -94,7 +138,7 @@ class Reader {
       case 5: {
         const len = this.arg(info)
         if (len > this.bytes.length - this.pos) throw new CborError('malformed', 'map longer than input')
-        const out: Record<string, unknown> = {}
+        const out: Record<string, unknown> | undefined = this.build ? {} : undefined
         let prevStart = -1
         let prevEnd = -1
         for (let i = 0; i < len; i++) {
@@ -107,13 +151,14 @@ class Reader {
           const key = this.text(klen)
           if (prevStart >= 0) {
             const order = compareKeys(this.bytes, prevStart, prevEnd, start, this.pos)
-            if (order === 0) throw new CborError('malformed', `map key "${key}" repeats`)
+            if (order === 0) throw new CborError('malformed', `map key "${utf8.decode(this.bytes.subarray(start, this.pos))}" repeats`)
             if (order > 0) throw new CborError('non-canonical', 'map keys are not in canonical order')
           }
-          if (key === '__proto__') throw new CborError('malformed', 'map key "__proto__" is not allowed')
+          if (isProtoKey(this.bytes, start, this.pos)) throw new CborError('malformed', 'map key "__proto__" is not allowed')
           prevStart = start
           prevEnd = this.pos
-          out[key] = this.value(depth + 1)
+          const item = this.value(depth + 1)
+          if (out !== undefined) out[key!] = item
         }
         return out
       }
@@ -128,16 +173,16 @@ class Reader {
         if (len < 2 || this.bytes[this.pos] !== 0) throw new CborError('malformed', 'CID bytes must start with 0x00')
         const raw = this.bytes.subarray(this.pos + 1, this.pos + len)
         this.pos += len
+        // The entry CID prefix is one-byte varints only, so it is minimal by construction.
+        if (isEntryCidBytes(raw)) return this.build ? entryCidFromBytes(raw) : undefined
         let cid: CID
         try {
-          cid = raw.length === 36 && raw[0] === 0x01 && raw[1] === 0x71 && raw[2] === 0x12 && raw[3] === 0x20
-            ? entryCid(raw)
-            : CID.decode(raw.slice())
+          cid = CID.decode(raw.slice())
         } catch (err) {
           throw new CborError('malformed', `invalid CID: ${(err as Error).message}`)
         }
         if (!isMinimalCid(cid, raw)) throw new CborError('non-canonical', 'CID is not minimally encoded')
-        return cid
+        return this.build ? cid : undefined
       }
       default: {
         switch (info) {
@@ -159,15 +204,32 @@ class Reader {
     }
   }
 
-  private text (len: number): string {
+  /** Reads text; when not building, only proves it is valid UTF-8. */
+  private text (len: number): string | undefined {
     this.need(len)
-    let s: string
-    try {
-      s = utf8.decode(this.bytes.subarray(this.pos, this.pos + len))
-    } catch {
-      throw new CborError('malformed', 'text is not valid UTF-8')
+    const start = this.pos
+    const end = start + len
+    const b = this.bytes
+    let ascii = true
+    let hash = 0
+    for (let i = start; i < end; i++) {
+      const c = b[i]!
+      if (c >= 0x80) { ascii = false; break }
+      hash = (hash * 31 + c) | 0
     }
-    this.pos += len
+    let s: string | undefined
+    if (ascii && !this.build) {
+      s = undefined
+    } else if (ascii && len <= SHORT_TEXT) {
+      s = shortAscii(b, start, end, hash)
+    } else {
+      try {
+        s = utf8.decode(b.subarray(start, end))
+      } catch {
+        throw new CborError('malformed', 'text is not valid UTF-8')
+      }
+    }
+    this.pos = end
     return s
   }
 }
@@ -188,15 +250,16 @@ function compareKeys (b: Uint8Array, aStart: number, aEnd: number, bStart: numbe
   return 0
 }
 
+/** A `__proto__` key would set the prototype of the decoded object instead of a field. */
+function isProtoKey (b: Uint8Array, start: number, end: number): boolean {
+  if (end - start !== PROTO_KEY.length) return false
+  for (let i = 0; i < PROTO_KEY.length; i++) if (b[start + i] !== PROTO_KEY[i]) return false
+  return true
+}
+
 /** Every varint of the CID, the multihash's included, in its shortest form. */
 function isMinimalCid (cid: CID, raw: Uint8Array): boolean {
   const digest = createDigest(cid.multihash.code, cid.multihash.digest)
   const minimal = cid.version === 0 ? digest.bytes : CID.create(1, cid.code, digest).bytes
   return equalBytes(minimal, raw)
-}
-
-/** The common case, a CIDv1 dag-cbor sha2-256 link, built without re-parsing its varints. */
-function entryCid (raw: Uint8Array): CID {
-  const bytes = raw.slice()
-  return new CID(1, 0x71, new Digest(0x12, 32, bytes.subarray(4), bytes.subarray(2)), bytes)
 }

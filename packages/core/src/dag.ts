@@ -3,6 +3,7 @@ import { toHex } from './bytes.js'
 import { nobleCrypto, type CryptoProvider } from './crypto.js'
 import { GOVERNANCE_TYPES, MEMBERSHIP_TYPES, type EntryType, type GenesisBody, type TrustFailBody, type TrustRestoreBody } from './bodies.js'
 import { decodeEntry, verifyEntrySignature, type SignedEntry } from './entry.js'
+import { cidString } from './entry-cid.js'
 import {
   BadSignatureError, CutExceededError, GenesisError, GovmeshError, MalformedEntryError, NotGovernorError,
   NotMemberError, ParentInvalidError, PendingFullError, RestoreQuorumError, SeqGapError, UnknownFailureError,
@@ -136,7 +137,7 @@ export class Dag {
     this.contexts.set('', empty)
     this.membershipAncestors.set(genesis.id, new Set())
     this.membershipEntries.set(genesis.id, genesis)
-    this.insert(genesis, author, empty)
+    this.insert(genesis, author, empty, [])
   }
 
   /** Number of accepted entries (including genesis). */
@@ -341,21 +342,24 @@ export class Dag {
 
     const missing: string[] = []
     const deps = e.prev === null ? e.parents : [e.prev, ...e.parents]
-    for (const dep of deps) {
-      const id = dep.toString()
-      if (this.metas.has(id)) continue
+    const depIds: string[] = new Array(deps.length)
+    for (let i = 0; i < deps.length; i++) {
+      const id = depIds[i] = cidString(deps[i]!)
+      const known = this.metas.get(id)
+      // Keep the accepted entry's own id string: the fresh one dies young instead of living in the index.
+      if (known !== undefined) { depIds[i] = known.id; continue }
       if (this.rejectedRecently.has(id)) throw new ParentInvalidError(`parent ${id} was rejected`)
       missing.push(id)
     }
     if (e.prev !== null) {
-      const prev = this.metas.get(e.prev.toString())
+      const prev = this.metas.get(depIds[0]!)
       if (prev !== undefined) {
         if (prev.author !== author) throw new WrongPrevError('prev names an entry of another author')
         if (prev.seq + 1 !== e.seq) throw new SeqGapError(`seq ${e.seq} does not follow prev seq ${prev.seq}`)
       }
     }
-    for (const p of e.parents) {
-      const pm = this.metas.get(p.toString())
+    for (let i = e.prev === null ? 0 : 1; i < depIds.length; i++) {
+      const pm = this.metas.get(depIds[i]!)
       if (pm !== undefined && pm.author === author) throw new MalformedEntryError('parents: must be entries of other authors (use prev for your own)')
     }
     if (e.type === 'trust.restore') {
@@ -366,8 +370,8 @@ export class Dag {
     }
     if (missing.length > 0) return missing
 
-    const ctx = this.contextFor(deps.map(d => d.toString()))
-    this.checked = { id: signed.id, ctx, author }
+    const ctx = this.contextFor(depIds)
+    this.checked = { id: signed.id, ctx, author, depIds }
     const gov = this.stateOf(ctx)
     if (GOVERNANCE_TYPES.has(e.type)) {
       if (!gov.governors.has(author)) throw new NotGovernorError(`${e.type} must be authored by a governor`)
@@ -405,14 +409,15 @@ export class Dag {
   private readonly rejectedRecently = new Set<string>()
 
   /** What the last successful check computed, reused by accept (same entry, same synchronous call). */
-  private checked: { id: string, ctx: GovContext, author: string } | undefined
+  private checked: { id: string, ctx: GovContext, author: string, depIds: string[] } | undefined
 
   private accept (signed: SignedEntry, result: AddResult): void {
     const e = signed.entry
     const reuse = this.checked?.id === signed.id ? this.checked : undefined
     this.checked = undefined
     const author = reuse?.author ?? toHex(e.author)
-    const ctx = reuse?.ctx ?? this.contextFor((e.prev === null ? e.parents : [e.prev, ...e.parents]).map(d => d.toString()))
+    const depIds = reuse?.depIds ?? (e.prev === null ? e.parents : [e.prev, ...e.parents]).map(cidString)
+    const ctx = reuse?.ctx ?? this.contextFor(depIds)
     const chain = this.chains.get(author)
     const existing = chain?.get(e.seq)
     if (existing !== undefined && existing !== signed.id) {
@@ -436,11 +441,12 @@ export class Dag {
       const key = toHex(body.member)
       this.cutMap.set(key, Math.min(body.cut, this.cutMap.get(key) ?? body.cut))
     }
-    this.insert(signed, author, ctx)
+    this.insert(signed, author, ctx, depIds)
     result.accepted.push(signed)
   }
 
-  private insert (signed: SignedEntry, author: string, ctx: GovContext): void {
+  /** `depIds`: the ids of prev (when not null) and then of every parent. */
+  private insert (signed: SignedEntry, author: string, ctx: GovContext, depIds: string[]): void {
     const e = signed.entry
     const meta: EntryMeta = {
       id: signed.id,
@@ -448,8 +454,8 @@ export class Dag {
       author,
       seq: e.seq,
       type: e.type,
-      prev: e.prev?.toString() ?? null,
-      parents: e.parents.map(p => p.toString()),
+      prev: e.prev === null ? null : depIds[0]!,
+      parents: e.prev === null ? depIds : depIds.slice(1),
       time: e.time,
       govContext: ctx,
       index: this.order.length
@@ -515,6 +521,18 @@ export class Dag {
 
   /** The maximal membership entries among what the given accepted dependencies know. */
   private contextFor (deps: string[]): GovContext {
+    // Usual case: every dependency already knows the same governance, and none is itself a membership entry.
+    let shared: GovContext | undefined
+    for (const d of deps) {
+      const m = this.metas.get(d)
+      if (m === undefined) continue
+      if (MEMBERSHIP_TYPES.has(m.type) || (shared !== undefined && shared !== m.govContext)) {
+        shared = undefined
+        break
+      }
+      shared = m.govContext
+    }
+    if (shared !== undefined) return shared
     const candidates = new Set<string>()
     for (const d of deps) {
       const m = this.metas.get(d)

@@ -1,24 +1,21 @@
-import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
-import * as Digest from 'multiformats/hashes/digest'
-import { compareBytes, concatBytes, equalBytes, utf8 } from './bytes.js'
+import { compareBytes, equalBytes, utf8 } from './bytes.js'
 import { nobleCrypto, type CryptoProvider } from './crypto.js'
 import {
   BadSignatureError, EntryTooLargeError, InvalidArgumentError, MalformedEntryError,
   NonCanonicalError, UnknownTypeError
 } from './errors.js'
 import { validateBody, type EntryBody, type EntryType } from './bodies.js'
-import { CborError, decodeCanonical } from './cbor.js'
+import { assertCanonical, CborError, decodeCanonical } from './cbor.js'
+import { encodeCanonical } from './cbor-encode.js'
+import { cidString, DAG_CBOR_CODE, entryCidFromDigest, SHA2_256_CODE } from './entry-cid.js'
 import { MAX_ENTRY_BYTES, MAX_PARENTS } from './limits.js'
 
 /** Protocol version carried in every entry's `v` field. */
 export const ENTRY_VERSION = 1
 /** Bytes prepended to the unsigned encoding before signing, so an entry signature can never be replayed as another message. */
 export const ENTRY_SIGNATURE_DOMAIN = utf8('govmesh/entry/v1\0')
-/** Multicodec of dag-cbor, the CID codec of every entry. */
-export const DAG_CBOR_CODE = 0x71
-/** Multihash code of sha2-256. */
-export const SHA2_256_CODE = 0x12
+export { DAG_CBOR_CODE, SHA2_256_CODE }
 
 /** A lineage entry as decoded (all fields, including the signature). */
 export interface Entry<T extends EntryType = EntryType> {
@@ -58,7 +55,7 @@ const FIELDS = ['v', 'mesh', 'author', 'seq', 'prev', 'parents', 'type', 'body',
 
 /** CIDv1 (dag-cbor, sha2-256) of encoded bytes. */
 export function cidOfBytes (bytes: Uint8Array, crypto: CryptoProvider = nobleCrypto): CID {
-  return CID.createV1(DAG_CBOR_CODE, Digest.create(SHA2_256_CODE, crypto.sha256(bytes)))
+  return entryCidFromDigest(crypto.sha256(bytes))
 }
 
 /** Sorts CIDs by their binary form and removes duplicates, the canonical `parents` order. */
@@ -76,7 +73,14 @@ function unsignedMap (e: Omit<Entry, 'sig'>): Record<string, unknown> {
 
 /** The exact bytes an entry signature covers: the domain tag, then the dag-cbor map of every field but `sig`. */
 export function signingBytes (e: Omit<Entry, 'sig'>): Uint8Array {
-  return concatBytes(ENTRY_SIGNATURE_DOMAIN, dagCbor.encode(unsignedMap(e)))
+  return withDomain(encodeCanonical(unsignedMap(e)))
+}
+
+function withDomain (unsigned: Uint8Array): Uint8Array {
+  const out = new Uint8Array(ENTRY_SIGNATURE_DOMAIN.length + unsigned.length)
+  out.set(ENTRY_SIGNATURE_DOMAIN, 0)
+  out.set(unsigned, ENTRY_SIGNATURE_DOMAIN.length)
+  return out
 }
 
 /**
@@ -85,7 +89,7 @@ export function signingBytes (e: Omit<Entry, 'sig'>): Uint8Array {
  */
 function assertDecodable (bytes: Uint8Array): void {
   try {
-    decodeCanonical(bytes)
+    assertCanonical(bytes)
   } catch (err) {
     if (err instanceof CborError && err.kind === 'non-canonical') throw new NonCanonicalError(err.message)
     throw new MalformedEntryError(`not dag-cbor: ${(err as Error).message}`)
@@ -115,21 +119,21 @@ export function createEntry<T extends EntryType> (init: EntryInit<T>, keys: { se
   }
   checkShape(unsigned, false)
   // A node never signs what a peer would refuse: the exact bytes pass the peer's decoder first.
-  const unsignedBytes = dagCbor.encode(unsignedMap(unsigned))
+  const unsignedBytes = encodeCanonical(unsignedMap(unsigned))
   if (unsignedBytes.length + SIG_PAIR_BYTES > MAX_ENTRY_BYTES) {
     throw new EntryTooLargeError(`entry would be ${unsignedBytes.length + SIG_PAIR_BYTES} bytes, limit ${MAX_ENTRY_BYTES}`)
   }
   assertDecodable(unsignedBytes)
-  const sig = crypto.sign(concatBytes(ENTRY_SIGNATURE_DOMAIN, unsignedBytes), keys.secretKey)
+  const sig = crypto.sign(withDomain(unsignedBytes), keys.secretKey)
   const entry: Entry<T> = { ...unsigned, sig }
   const bytes = withSignature(unsignedBytes, entry.sig) ?? encodeEntry(entry)
   const cid = cidOfBytes(bytes, crypto)
-  return { cid, id: cid.toString(), bytes, entry }
+  return { cid, id: cidString(cid), bytes, entry }
 }
 
 /** Canonical dag-cbor bytes of a signed entry. */
 export function encodeEntry (entry: Entry): Uint8Array {
-  return dagCbor.encode({ ...unsignedMap(entry), sig: entry.sig })
+  return encodeCanonical({ ...unsignedMap(entry), sig: entry.sig })
 }
 
 /**
@@ -163,7 +167,7 @@ export function decodeEntry (bytes: Uint8Array, opts: { crypto?: CryptoProvider,
     throw new BadSignatureError('signature does not verify for the author key')
   }
   const cid = cidOfBytes(bytes, crypto)
-  return { cid, id: cid.toString(), bytes, entry }
+  return { cid, id: cidString(cid), bytes, entry }
 }
 
 /** What the `sig` pair adds to the unsigned map: key (4 bytes), bytes head (2) and 64 bytes. */

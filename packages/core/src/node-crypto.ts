@@ -1,7 +1,6 @@
 import * as nodeCryptoModule from 'node:crypto'
 import { createHash, createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto'
 import type { CryptoProvider } from './crypto.js'
-import { toHex } from './bytes.js'
 
 // DER prefixes for raw Ed25519 keys (RFC 8410): SPKI for public, PKCS#8 for private.
 const SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00])
@@ -14,16 +13,26 @@ function withPrefix (prefix: Uint8Array, key: Uint8Array): Buffer {
   return out
 }
 
+/** A plain Uint8Array over a Buffer's memory: no copy, and callers see the type the interface promises. */
+function asUint8Array (buf: Buffer): Uint8Array {
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
+}
+
 // crypto.hash (Node 20.12+) skips the Hash object; fall back where it is missing.
 const hashFn = (nodeCryptoModule as { hash?: (alg: string, data: Uint8Array, enc: 'buffer') => Buffer }).hash
-const oneShotSha256 = hashFn === undefined ? undefined : (data: Uint8Array): Uint8Array => new Uint8Array(hashFn('sha256', data, 'buffer'))
+const oneShotSha256 = hashFn === undefined ? undefined : (data: Uint8Array): Uint8Array => asUint8Array(hashFn('sha256', data, 'buffer'))
+
+/** Cache key of raw key bytes: one char per byte, built in one call. */
+function keyId (key: Uint8Array): string {
+  return String.fromCharCode.apply(null, key as unknown as number[])
+}
 
 /** Bounded cache: a mesh has few authors, but a hostile peer can invent many. */
 class KeyCache {
   private readonly map = new Map<string, KeyObject>()
   constructor (private readonly max: number) {}
   get (key: Uint8Array, make: () => KeyObject): KeyObject {
-    const id = toHex(key)
+    const id = keyId(key)
     let obj = this.map.get(id)
     if (obj === undefined) {
       obj = make()
@@ -53,12 +62,12 @@ export function createNodeCrypto (init: { keyCacheSize?: number } = {}): CryptoP
     createPrivateKey({ key: withPrefix(PKCS8_PREFIX, secretKey), format: 'der', type: 'pkcs8' }))
   return {
     name: 'node:crypto',
-    sha256: oneShotSha256 ?? ((data) => new Uint8Array(createHash('sha256').update(data).digest())),
+    sha256: oneShotSha256 ?? ((data) => asUint8Array(createHash('sha256').update(data).digest())),
     publicKey: (secretKey) => {
       const der = createPublicKey(privateKey(secretKey)).export({ format: 'der', type: 'spki' })
       return new Uint8Array(der.subarray(SPKI_PREFIX.length))
     },
-    sign: (message, secretKey) => new Uint8Array(nodeSign(null, message, privateKey(secretKey))),
+    sign: (message, secretKey) => asUint8Array(nodeSign(null, message, privateKey(secretKey))),
     verify: (signature, message, publicKey) => {
       if (publicKey.length !== 32 || signature.length !== 64) return false
       try {

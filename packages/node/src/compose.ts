@@ -16,6 +16,7 @@ import type { NodeMetrics } from './metrics.js'
 import type { MeshNetwork } from './network.js'
 import { keyOfPeer, type PeerDirectory } from './peers.js'
 import { entriesTopic, heartbeatsTopic } from './protocol.js'
+import type { VerifiedBatch } from './verify-pool.js'
 
 /** What every node has before it has a network: its ledger and what it knows of peers. */
 export interface NodeBase {
@@ -88,6 +89,8 @@ export interface NetworkServicesInit {
   maxConnections?: number
   /** Send heartbeats on the policy's timer (the daemon); false to send them by calling `beat()`. */
   periodicHeartbeats?: boolean
+  /** Checks sync batches' signatures off the main thread (the daemon's verify pool). */
+  verify?: (entries: Uint8Array[]) => Promise<VerifiedBatch>
 }
 
 export interface NetworkServices {
@@ -122,7 +125,7 @@ export function createNetworkServices (
   const sync = syncService({
     meshId: ledger.meshId, antiEntropyMs: init.antiEntropyMs, onTick: () => { connections.redialBootstrap() }
   })({
-    dag: ledger.dag, ingest: ledger.ingest, network, isMemberPeer, streams: local.streams, metrics,
+    dag: ledger.dag, ingest: ledger.ingest, verify: init.verify, network, isMemberPeer, streams: local.streams, metrics,
     // Nothing to find while every connected member advertises our heads.
     antiEntropyNeeded: () => antiEntropyNeeded(heartbeats.ownHeadsHash(), network.connectedPeers().filter(isMemberPeer)
       .map(p => advertisedHeads(peers, p))),

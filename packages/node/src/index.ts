@@ -17,6 +17,8 @@ export { DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts } from './http-timeouts.js'
 export {
   componentLogger, createLogger, defaultLogFormat, silentLogger, type Logger, type LogLevel, type LogFormat, type LoggerInit
 } from './logger.js'
+export { VerifyPool, type VerifiedBatch } from './verify-pool.js'
+export { GroupCommit, type GroupCommitStats } from './group-commit.js'
 export { Store, SCHEMA_VERSION, type InspectedStore, type StoredEntry } from './store.js'
 export { StoreDamagedError, StoreLockedError, StoreMismatchError } from './store.js'
 export { describeLoss, seqSpan, type IntegrityReport, type SeqRange } from './store-integrity.js'

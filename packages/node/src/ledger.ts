@@ -1,5 +1,5 @@
 import {
-  cidOfBytes, createDag, createPolicyState, entryEffects, GovmeshError, nextEntry, peerIdFromPublicKey, toHex,
+  cidOfBytes, cidString, createDag, createPolicyState, entryEffects, GovmeshError, nextEntry, peerIdFromPublicKey, toHex,
   type Dag, type EntryBody, type EntryType, type EquivocationEvidence, type KeyPair, type PolicyState,
   type CryptoProvider, type PolicyUpdateBody, type SignedEntry
 } from '@govmesh/core'
@@ -28,6 +28,8 @@ export interface IngestOptions {
   sync?: boolean
   /** The signatures were checked already (own entries, the store's own replay). */
   verified?: boolean
+  /** The items (by identity) whose signatures were checked already, for exactly their bytes (the verify pool). */
+  preVerified?: ReadonlySet<Uint8Array | SignedEntry>
 }
 
 /** Offers entries from any source and resolves once what was accepted is on disk. */
@@ -38,7 +40,10 @@ Promise<IngestOutcome[]>
 export type Append = <T extends EntryType>(type: T, body: EntryBody<T>, parents?: Array<SignedEntry['cid']>) =>
 Promise<SignedEntry<T>>
 
-/** Where the ledger writes: the level store in the daemon, memory in the simulated mesh. */
+/**
+ * Where the ledger writes: the level store in the daemon, memory in the simulated mesh. Writes
+ * must be applied in call order, whether or not the caller awaits each one first.
+ */
 export interface LedgerStore {
   putAccepted: (entries: StoredEntry[], opts: { sync?: boolean }) => Promise<void>
   putPending: (id: string, bytes: Uint8Array) => Promise<void>
@@ -169,7 +174,7 @@ export class Ledger {
     const equivocations: EquivocationEvidence[] = []
     for (const bytes of items) {
       try {
-        const r = this.dag.add(bytes, { verified: opts.verified === true })
+        const r = this.dag.add(bytes, { verified: opts.verified === true || opts.preVerified?.has(bytes) === true })
         accepted.push(...r.accepted)
         for (const rej of r.rejected) {
           droppedPending.push(rej.id)
@@ -256,15 +261,19 @@ export class Ledger {
       bytes: e.bytes,
       author: toHex(e.entry.author),
       seq: e.entry.seq,
-      deps: [...(e.entry.prev !== null ? [e.entry.prev.toString()] : []), ...e.entry.parents.map(p => p.toString())]
+      // The DAG's index already holds these ids; cidString is the fast path for any other.
+      deps: [...(e.entry.prev !== null ? [cidString(e.entry.prev)] : []), ...e.entry.parents.map(cidString)]
     }))
-    // One chain keeps level writes in acceptance order, so a crash never stores a child without its parent.
-    const write = this.writeChain.then(async () => {
-      await store.putAccepted(stored, { sync: opts.sync })
-      for (const p of opts.pending ?? []) await store.putPending(p.id, p.bytes)
-      if ((opts.dropped ?? []).length > 0) await store.deletePending(opts.dropped ?? [])
+    // The store applies writes in call order (acceptance order), so a crash never stores a child without its
+    // parent; called at once, not chained, so concurrent ingests share one batch and one fsync (group commit).
+    const writes = [store.putAccepted(stored, { sync: opts.sync })]
+    for (const p of opts.pending ?? []) writes.push(store.putPending(p.id, p.bytes))
+    if ((opts.dropped ?? []).length > 0) writes.push(store.deletePending(opts.dropped ?? []))
+    const write = Promise.all(writes)
+    const logged = write.then(() => undefined, (err: unknown) => {
+      logger.error('store write failed', { error: (err as Error).message })
     })
-    this.writeChain = write.catch((err: unknown) => { logger.error('store write failed', { error: (err as Error).message }) })
+    this.writeChain = Promise.all([this.writeChain, logged]).then(() => undefined)
     await write
   }
 

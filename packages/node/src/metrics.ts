@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { GroupCommitStats } from './group-commit.js'
 
 /** Prometheus metrics of one node; each node has its own registry so several can share a process. */
 export class NodeMetrics {
@@ -25,6 +26,23 @@ export class NodeMetrics {
     registers: [this.registry]
   })
   readonly ingestSeconds = new Histogram({ name: 'govmesh_ingest_seconds', help: 'Time to validate and persist a batch of entries', buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1], registers: [this.registry] })
+
+  private storeStats: () => Readonly<GroupCommitStats> = () => ({ batches: 0, requests: 0, largest: 0 })
+  readonly storeBatches = new Gauge({
+    name: 'govmesh_store_batches',
+    help: 'Level batches written since start (group commit: concurrent writes share one)',
+    registers: [this.registry],
+    collect: () => { this.storeBatches.set(this.storeStats().batches) }
+  })
+  readonly storeWrites = new Gauge({
+    name: 'govmesh_store_batched_writes',
+    help: 'Writes the level batches carried since start (divided by govmesh_store_batches: writes per batch)',
+    registers: [this.registry],
+    collect: () => { this.storeWrites.set(this.storeStats().requests) }
+  })
+
+  /** Reads the store's group commit figures at scrape time. */
+  watchStore (stats: () => Readonly<GroupCommitStats>): void { this.storeStats = stats }
 
   reject (reason: string, source: string): void {
     this.rejections.inc({ reason, source })

@@ -17,6 +17,7 @@ import type { NodeStatus } from './node-status.js'
 import { PeerDirectory } from './peers.js'
 import { clearRefillMarker, readRefillMarker } from './refill.js'
 import { createLocalServices, createNetworkServices, type LocalServices } from './compose.js'
+import { VerifyPool, type VerifiedBatch } from './verify-pool.js'
 import type { ConnectionGate, ConnectionService } from './services/connections.js'
 import type { ExecService } from './services/exec.js'
 import { gossipMessageId } from './services/gossip.js'
@@ -55,6 +56,11 @@ export interface GovmeshNodeInit {
    * OS (it survives `kill -9` and a daemon crash, not a power loss). Default false.
    */
   fsync?: boolean
+  /**
+   * Worker threads that check the signatures of sync batches, so catch-up uses every core.
+   * 0 checks them on the main thread. Default: one per core but one (at least one).
+   */
+  verifyThreads?: number
 }
 
 
@@ -151,6 +157,7 @@ export class GovmeshNode {
     const store = await Store.open({ path: join(init.dataDir, 'db'), meshId: this.meshId })
     this.store = store
     this.storeRef.store = store
+    this.metrics.watchStore(() => store.commitStats)
     if (store.migratedFrom !== undefined) {
       this.log.info('store migrated: integrity record computed from what the store holds', { fromSchema: store.migratedFrom })
     }
@@ -183,7 +190,8 @@ export class GovmeshNode {
       executors: init.executors,
       antiEntropyMs: init.antiEntropyMs,
       bootstrap: init.bootstrap,
-      maxConnections: init.maxConnections
+      maxConnections: init.maxConnections,
+      verify: this.startVerifyPool(init.verifyThreads)
     })
     this.exec = services.exec
     this.connections = services.connections
@@ -222,8 +230,17 @@ export class GovmeshNode {
     for (const s of [...this.services].reverse()) await s.stop()
     await this.libp2p?.stop()
     await this.ledger.flushed()
+    await this.verifyPool?.close()
     await this.store?.close()
     this.log.info('node stopped', { peerId: this.peerId })
+  }
+
+  private verifyPool: VerifyPool | undefined
+
+  private startVerifyPool (threads: number | undefined): ((entries: Uint8Array[]) => Promise<VerifiedBatch>) | undefined {
+    if (threads === 0) return undefined
+    const pool = this.verifyPool = new VerifyPool({ threads })
+    return async (entries) => await pool.verify(entries)
   }
 
   addrs (): string[] {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Level } from 'level'
 import { NodeError } from './errors.js'
+import { GroupCommit, type GroupCommitStats } from './group-commit.js'
 import { checkLevelTables, describeLogDamage, describeTableDamage, scanLevelLogs, type LogScan } from './leveldb-log.js'
 import {
   decodeIntegrityRecord, describeLoss, encodeIntegrityRecord, INTEGRITY_KEY, integrityReport, scanAuthorIndex,
@@ -62,6 +63,14 @@ export interface StoredEntry {
 }
 
 type Db = Level<string, Uint8Array>
+type BatchOp = { type: 'put', key: string, value: Uint8Array } | { type: 'del', key: string }
+
+/** One caller's write in the group commit; `accepted` are the entries the integrity record must count. */
+interface StoreWrite {
+  ops: BatchOp[]
+  accepted: StoredEntry[]
+  sync: boolean
+}
 
 const notAStore = (path: string): StoreMismatchError => new StoreMismatchError(`${path} is not a govmesh store`)
 const unknownSchema = (schema: string | undefined): StoreMismatchError =>
@@ -149,10 +158,15 @@ export class Store {
   private record: IntegrityRecord = { entries: 0, authors: new Map() }
   /** Set when this open migrated a schema-1 store (the node logs it). */
   migratedFrom: number | undefined
+  /** Every write (accepted entries, pending, deletions) goes through it, in call order. */
+  private readonly commits = new GroupCommit<StoreWrite>(async (writes, sync) => { await this.writeBatch(writes, sync) })
 
   private constructor (db: Db, readonly path: string) {
     this.db = db
   }
+
+  /** How many writes shared a batch so far. */
+  get commitStats (): Readonly<GroupCommitStats> { return this.commits.stats }
 
   static async open (init: { path: string, meshId: string }): Promise<Store> {
     refuseDamagedFiles(init.path)
@@ -340,10 +354,14 @@ export class Store {
     }
   }
 
-  /** Persists accepted entries (in causal order) and clears them from pending, atomically. */
+  /**
+   * Persists accepted entries (in causal order) and clears them from pending, atomically.
+   * Writes are applied in call order; concurrent ones share one level batch (and one fsync
+   * when any asks for `sync`), and each resolves once its batch is written.
+   */
   async putAccepted (entries: StoredEntry[], opts: { sync?: boolean } = {}): Promise<void> {
     if (entries.length === 0) return
-    const ops: Array<{ type: 'put', key: string, value: Uint8Array } | { type: 'del', key: string }> = []
+    const ops: BatchOp[] = []
     const empty = new Uint8Array()
     for (const e of entries) {
       ops.push({ type: 'put', key: `e!${e.id}`, value: e.bytes })
@@ -353,10 +371,17 @@ export class Store {
       for (const d of e.deps) ops.push({ type: 'put', key: `c!${d}!${e.id}`, value: empty })
       ops.push({ type: 'del', key: `p!${e.id}` })
     }
+    await this.commits.submit({ ops, accepted: entries, sync: opts.sync === true })
+  }
+
+  /** One level batch for a group of writes, with the integrity record counting their entries. */
+  private async writeBatch (writes: StoreWrite[], sync: boolean): Promise<void> {
+    const ops = writes.length === 1 ? writes[0]!.ops : writes.flatMap(w => w.ops)
+    const accepted = writes.length === 1 ? writes[0]!.accepted : writes.flatMap(w => w.accepted)
     const before = { entries: this.record.entries, authors: new Map(this.record.authors) }
-    ops.push(...this.recordOps(entries))
+    if (accepted.length > 0) ops.push(...this.recordOps(accepted))
     try {
-      await this.db.batch(ops, { sync: opts.sync === true })
+      await this.db.batch(ops, { sync })
     } catch (err) {
       // Not written: the record must not vouch for these entries in a later batch.
       this.record = before
@@ -373,12 +398,15 @@ export class Store {
     return [{ type: 'put', key: INTEGRITY_KEY, value: encodeIntegrityRecord(this.record) }]
   }
 
+  /** Keeps an entry that waits for parents (in order with the other writes). */
   async putPending (id: string, bytes: Uint8Array): Promise<void> {
-    await this.db.put(`p!${id}`, bytes)
+    await this.commits.submit({ ops: [{ type: 'put', key: `p!${id}`, value: bytes }], accepted: [], sync: false })
   }
 
   async deletePending (ids: string[]): Promise<void> {
-    if (ids.length > 0) await this.db.batch(ids.map(id => ({ type: 'del' as const, key: `p!${id}` })))
+    if (ids.length === 0) return
+    const ops = ids.map(id => ({ type: 'del' as const, key: `p!${id}` }))
+    await this.commits.submit({ ops, accepted: [], sync: false })
   }
 
   async getEntry (id: string): Promise<Uint8Array | undefined> {
@@ -425,6 +453,7 @@ export class Store {
   }
 
   async close (): Promise<void> {
+    await this.commits.idle()
     await this.db.close()
   }
 }

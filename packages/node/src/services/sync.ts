@@ -13,6 +13,7 @@ import {
   decodeSyncMessage, encodeSyncMessage, SYNC_BATCH_BYTES, SYNC_BATCH_ENTRIES, SYNC_DONE, SYNC_ENTRIES,
   SYNC_FRONTIER, SYNC_MAX_FRAME_BYTES, SYNC_PROTOCOL
 } from '../protocol.js'
+import type { VerifiedBatch } from '../verify-pool.js'
 import type { StreamGuard } from './streams.js'
 import type { Startable } from './startable.js'
 
@@ -27,6 +28,8 @@ export interface SyncServiceInit {
 export interface SyncComponents {
   dag: Dag
   ingest: Ingest
+  /** Checks a batch's signatures off this thread (the verify pool); without it ingest checks them. */
+  verify?: (entries: Uint8Array[]) => Promise<VerifiedBatch>
   network: MeshNetwork
   isMemberPeer: (peerId: string) => boolean
   streams: StreamGuard
@@ -35,6 +38,9 @@ export interface SyncComponents {
   metrics: NodeMetrics
   logger: Logger
 }
+
+/** Batches read ahead while earlier ones are verified or written (bounds memory per session). */
+const MAX_INFLIGHT_BATCHES = 4
 
 /**
  * The sync protocol (`/govmesh/sync/1.0.0`), pull-based: the initiator sends its
@@ -96,7 +102,9 @@ export class SyncService implements Startable {
     if (!network.isConnected(peerId)) return
     let framed: FramedStream | undefined
     let received = 0
-    let inflight: Promise<IngestOutcome[]> | undefined
+    // Batches whose signatures are being checked (by the pool) or whose disk write is running, oldest first.
+    const inflight: Array<Promise<IngestOutcome[]>> = []
+    let ingestTail: Promise<unknown> = Promise.resolve()
     try {
       const stream = await network.openStream(peerId, SYNC_PROTOCOL, { signal: AbortSignal.timeout(SYNC_OPEN_TIMEOUT_MS) })
       framed = new FramedStream(stream, { maxFrameBytes: SYNC_MAX_FRAME_BYTES, readTimeoutMs: SYNC_READ_TIMEOUT_MS })
@@ -111,16 +119,33 @@ export class SyncService implements Startable {
         if (msg.entries.length > SYNC_BATCH_ENTRIES * 2) throw new SyncProtocolError('batch too large')
         received += msg.entries.length
         metrics.syncEntries.inc({ direction: 'received' }, msg.entries.length)
-        // Validation is synchronous at the start of ingest; its disk write overlaps reading the next batch.
-        const next = ingest(msg.entries, 'sync')
-        if (inflight !== undefined) this.report(peerId, await inflight)
-        inflight = next
+        // Validation is synchronous at the start of ingest; its disk write (and, with a pool, the signature
+        // checks of the next batches) overlaps reading the next batch. Batches are ingested in arrival order.
+        const entries = msg.entries
+        const verify = this.components.verify
+        let next: Promise<IngestOutcome[]>
+        if (verify === undefined) {
+          next = ingest(entries, 'sync')
+        } else {
+          const checked = verify(entries)
+          const started = ingestTail.then(async () => {
+            const { items, verified } = await checked
+            return { outcome: ingest(items, 'sync', { preVerified: verified }) }
+          })
+          ingestTail = started
+          next = started.then(async s => await s.outcome)
+        }
+        inflight.push(next)
+        while (inflight.length > (verify === undefined ? 1 : MAX_INFLIGHT_BATCHES)) {
+          this.report(peerId, await inflight.shift()!)
+        }
       }
-      if (inflight !== undefined) this.report(peerId, await inflight)
+      while (inflight.length > 0) this.report(peerId, await inflight.shift()!)
       await framed.close()
       metrics.syncSessions.inc({ role: 'initiator', result: 'ok' })
       if (received > 0) logger.info('synced from peer', { peer: peerId, received, entries: dag.size })
     } catch (err) {
+      for (const p of inflight) p.catch(() => { /* the session failed; the ledger logs its own write errors */ })
       metrics.syncSessions.inc({ role: 'initiator', result: 'error' })
       if (err instanceof SyncProtocolError) metrics.reject('sync.protocol', 'sync')
       logger.warn('sync pull failed', { peer: peerId, error: (err as Error).message, received })

@@ -1,0 +1,67 @@
+import { CID } from 'multiformats/cid'
+import { Digest } from 'multiformats/hashes/digest'
+
+/** Multicodec of dag-cbor, the CID codec of every entry. */
+export const DAG_CBOR_CODE = 0x71
+/** Multihash code of sha2-256. */
+export const SHA2_256_CODE = 0x12
+
+/** Version 1, dag-cbor, sha2-256, 32 bytes: every varint fits one byte, so this prefix is also the minimal form. */
+const ENTRY_CID_PREFIX = Uint8Array.from([0x01, DAG_CBOR_CODE, SHA2_256_CODE, 0x20])
+const ENTRY_CID_BYTES = ENTRY_CID_PREFIX.length + 32
+
+/** True when `raw` is the binary form of an entry CID (CIDv1, dag-cbor, sha2-256). */
+export function isEntryCidBytes (raw: Uint8Array): boolean {
+  return raw.length === ENTRY_CID_BYTES && raw[0] === 0x01 && raw[1] === DAG_CBOR_CODE &&
+    raw[2] === SHA2_256_CODE && raw[3] === 0x20
+}
+
+/**
+ * An entry CID from its binary form, built without re-parsing varints (the
+ * caller checked {@link isEntryCidBytes}). Copies, so the CID owns its bytes.
+ */
+export function entryCidFromBytes (raw: Uint8Array): CID {
+  const bytes = raw.slice()
+  return new CID(1, DAG_CBOR_CODE, new Digest(SHA2_256_CODE, 32, bytes.subarray(4), bytes.subarray(2)), bytes)
+}
+
+/** The entry CID of a sha2-256 digest: the same CID as `CID.createV1(0x71, Digest.create(0x12, digest))`. */
+export function entryCidFromDigest (digest: Uint8Array): CID {
+  const bytes = new Uint8Array(ENTRY_CID_BYTES)
+  bytes.set(ENTRY_CID_PREFIX, 0)
+  bytes.set(digest, ENTRY_CID_PREFIX.length)
+  return new CID(1, DAG_CBOR_CODE, new Digest(SHA2_256_CODE, 32, bytes.subarray(4), bytes.subarray(2)), bytes)
+}
+
+const BASE32 = Uint8Array.from('abcdefghijklmnopqrstuvwxyz234567', c => c.charCodeAt(0))
+const MULTIBASE_BASE32 = 0x62 // 'b'
+const chars = new Uint16Array(1 + Math.ceil(ENTRY_CID_BYTES * 8 / 5))
+
+/**
+ * `cid.toString()` (multibase base32, the form every index uses), computed directly for
+ * entry CIDs. multiformats caches each CID's strings in a WeakMap, which for CIDs that are
+ * decoded once and dropped costs more than encoding, mostly in the garbage collector.
+ *
+ * @example
+ * ```ts
+ * cidString(signed.cid) === signed.cid.toString() // true
+ * ```
+ */
+export function cidString (cid: CID): string {
+  const raw = cid.bytes
+  if (cid.version !== 1 || !isEntryCidBytes(raw)) return cid.toString()
+  let n = 0
+  let bits = 0
+  let acc = 0
+  chars[n++] = MULTIBASE_BASE32
+  for (let i = 0; i < raw.length; i++) {
+    acc = ((acc & 0xff) << 8) | raw[i]!
+    bits += 8
+    while (bits >= 5) {
+      bits -= 5
+      chars[n++] = BASE32[(acc >>> bits) & 31]!
+    }
+  }
+  if (bits > 0) chars[n++] = BASE32[(acc << (5 - bits)) & 31]!
+  return String.fromCharCode.apply(null, chars.subarray(0, n) as unknown as number[])
+}
