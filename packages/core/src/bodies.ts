@@ -108,6 +108,14 @@ function peerIds (v: unknown, where: string, max: number, fail: Fail): void {
   v.forEach((r, i) => { text(r, `${where}[${i}]`, fail, 128) })
 }
 
+/** `{ digest, rules }` of a hop or refusal: a policy digest and at most 64 rule ids. */
+function policyEvidence (v: unknown, where: string, fail: Fail): void {
+  const p = fields(v, where, ['digest', 'rules'], fail)
+  if (typeof p.digest !== 'string' || !/^[0-9a-f]{64}$/.test(p.digest)) throw fail(`${where}.digest: expected a hex SHA-256 digest`)
+  if (!Array.isArray(p.rules) || p.rules.length > 64) throw fail(`${where}.rules: expected at most 64 rule ids`)
+  p.rules.forEach((r, i) => { text(r, `${where}.rules[${i}]`, fail, 128) })
+}
+
 function sortedUnique (items: Uint8Array[], where: string, fail: Fail): void {
   for (let i = 1; i < items.length; i++) {
     if (compareBytes(items[i - 1]!, items[i]!) >= 0) throw fail(`${where}: must be sorted by bytes without duplicates`)
@@ -219,7 +227,8 @@ export function validateBody (type: unknown, body: unknown, unknownType: Fail, m
       return
     }
     case 'exec.hop': {
-      const b = fields(body, where, ['request', 'hop', 'from', 'zone', 'next'], malformed)
+      const b = fields(body, where, ['request', 'hop', 'from', 'zone', 'next'], malformed, ['policy'])
+      if ('policy' in b) policyEvidence(b.policy, `${where}.policy`, malformed)
       if (CID.asCID(b.request) === null) throw malformed(`${where}.request: expected a CID`)
       uint(b.hop, `${where}.hop`, malformed, 1)
       text(b.from, `${where}.from`, malformed, 128)
@@ -228,7 +237,8 @@ export function validateBody (type: unknown, body: unknown, unknownType: Fail, m
       return
     }
     case 'exec.refuse': {
-      const b = fields(body, where, ['request', 'hop', 'reason', 'detail'], malformed)
+      const b = fields(body, where, ['request', 'hop', 'reason', 'detail'], malformed, ['policy'])
+      if ('policy' in b) policyEvidence(b.policy, `${where}.policy`, malformed)
       if (CID.asCID(b.request) === null) throw malformed(`${where}.request: expected a CID`)
       uint(b.hop, `${where}.hop`, malformed)
       if (typeof b.reason !== 'string' || !(REFUSAL_REASONS as readonly string[]).includes(b.reason)) throw malformed(`${where}.reason: expected one of ${REFUSAL_REASONS.join(', ')}`)

@@ -6,6 +6,7 @@ import { CliError, emit, EXIT } from '../output.js'
 import { signAndSubmit } from '../submit.js'
 import { readPolicyFile } from './genesis.js'
 import type { PolicyResponse } from '@govmesh/node'
+import { registerPolicyDryRun } from './policy-dryrun.js'
 
 
 export function registerGovernance (program: Command): void {
@@ -33,6 +34,8 @@ export function registerGovernance (program: Command): void {
       const after = await client.get<PolicyResponse>('/v1/policy')
       emit(opts.json === true, { changed: true, cid: signed.id, digest: after.digest }, () => `policy.update ${signed.id}\ndigest: ${after.digest}`)
     })
+
+  registerPolicyDryRun(policy)
 
   const member = program.command('member').description('admit or remove mesh members (governor key required)')
   clientOptions(member.command('admit').description('sign a member.admit with a governor key and submit it')
