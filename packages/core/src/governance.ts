@@ -65,6 +65,14 @@ export function genesisState (body: GenesisBody): GovernanceState {
   }
 }
 
+/** A copy of `cuts` with `key` cut at `cut`, or lower if it already was: cuts only decrease. */
+function withCut (cuts: ReadonlyMap<string, number>, key: string, cut: number): Map<string, number> {
+  const next = new Map(cuts)
+  const prior = next.get(key)
+  next.set(key, prior === undefined ? cut : Math.min(prior, cut))
+  return next
+}
+
 /**
  * Applies one membership entry. Removal is final: a removed key stays removed even
  * if a concurrent or later admit names it, so every order of the same entries agrees.
@@ -85,10 +93,7 @@ export function applyMembership (state: GovernanceState, signed: SignedEntry): G
     const key = toHex(body.member)
     const members = new Map(state.members)
     members.delete(key)
-    const removed = new Map(state.removed)
-    const prior = removed.get(key)
-    removed.set(key, prior === undefined ? body.cut : Math.min(prior, body.cut))
-    return { ...state, members, removed }
+    return { ...state, members, removed: withCut(state.removed, key, body.cut) }
   }
   if (entry.type === 'governor.add') {
     const key = toHex((entry.body as GovernorAddBody).governor)
@@ -100,10 +105,7 @@ export function applyMembership (state: GovernanceState, signed: SignedEntry): G
     const key = toHex(body.governor)
     const governors = new Set(state.governors)
     governors.delete(key)
-    const removedGovernors = new Map(state.removedGovernors)
-    const prior = removedGovernors.get(key)
-    removedGovernors.set(key, prior === undefined ? body.cut : Math.min(prior, body.cut))
-    return { ...state, governors, removedGovernors }
+    return { ...state, governors, removedGovernors: withCut(state.removedGovernors, key, body.cut) }
   }
   if (entry.type === 'governor.quorum') {
     const body = entry.body as GovernorQuorumBody
