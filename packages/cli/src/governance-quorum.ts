@@ -50,7 +50,7 @@ export async function approveQuorumEntry<T extends QuorumEntryType> (
   const me = toHex(keys.publicKey)
   if (!gov.governors.includes(me)) throw new CliError('this key is not a governor of the mesh (in the node\'s view)')
   const statement = toBase64(encodeGovernanceProposal(proposal))
-  const mine = approveGovernance({ mesh: CID.parse(gov.meshId), ...proposal } as never, keys)
+  const mine = approveGovernance({ mesh: CID.parse(gov.meshId), ...proposal }, keys)
   const pooled = (await pooledProposals(client, proposal.type)).find(p => p.statement === statement)
   const others = (pooled?.approvals ?? []).filter(a => a.governor !== me && gov.governors.includes(a.governor))
   const quorum = policyQuorum(gov)

@@ -21,7 +21,7 @@ export interface GovernanceStatement<T extends QuorumEntryType = QuorumEntryType
 /** The body a statement is about, without its approvals (what every approval signs). */
 export function statementBody<T extends QuorumEntryType> (body: EntryBody<T>): Omit<EntryBody<T>, 'approvals'> {
   const { approvals: _approvals, ...rest } = body as EntryBody<T> & { approvals?: unknown }
-  return rest as Omit<EntryBody<T>, 'approvals'>
+  return rest
 }
 
 /** The bytes a governance approval signature covers. */
@@ -140,5 +140,5 @@ export function decodeGovernanceProposal (bytes: Uint8Array): GovernanceProposal
   }
   const fail = (m: string): Error => new MalformedEntryError(m)
   validateBody(p.type, { ...p.body, approvals: [PLACEHOLDER_APPROVAL] }, fail, fail)
-  return { type: p.type as QuorumEntryType, body: p.body as GovernanceProposal['body'] }
+  return { type: p.type as QuorumEntryType, body: p.body }
 }

@@ -23,7 +23,7 @@ function update (n: number): Uint8Array {
 }
 
 function approvals<T extends QuorumEntryType> (mesh: Mesh, type: T, body: Omit<EntryBody<T>, 'approvals'>, by: KeyPair[]): GovernanceApproval[] {
-  return by.map(g => approveGovernance({ mesh: mesh.meshId, type, body } as never, g, mesh.crypto))
+  return by.map(g => approveGovernance({ mesh: mesh.meshId, type, body }, g, mesh.crypto))
 }
 
 const base = (dag: Dag): CID[] => sortCids(dag.governanceHeads().map(h => CID.parse(h)))
