@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { toHex } from '@govmesh/core'
 import { govmesh, TestMesh, waitFor, type NodeHandle } from './helpers/cluster.js'
 
-describe('the governor journal: signing through two nodes of a partition no longer equivocates', () => {
+// Real processes on a shared 2-core machine: budgets for load, not for speed.
+describe('the governor journal: signing through two nodes of a partition no longer equivocates', { timeout: 120_000 }, () => {
   const mesh = new TestMesh()
   let n1: NodeHandle, n2: NodeHandle
   let governorHex = ''
@@ -28,7 +29,7 @@ describe('the governor journal: signing through two nodes of a partition no long
     await mesh.start(n1)
     await mesh.start(n2, { bootstrap: [n1] })
     await mesh.waitConverged([n1, n2])
-  })
+  }, 180_000)
   afterAll(async () => { await mesh.cleanup() })
 
   it('a node that lacks the key\'s latest entry is refused; after the heal, signing there continues the chain', async () => {

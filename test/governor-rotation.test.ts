@@ -12,7 +12,8 @@ import { govmesh, TestMesh, waitFor, type NodeHandle } from './helpers/cluster.j
 interface Outcome { applied: boolean, approvals: number, quorum: number, cid?: string }
 interface Governance { governors: string[], quorums: { policy: number, restore: number }, removedGovernors: Record<string, number> }
 
-describe('governor rotation: add a governor, require 2 of 2, remove the old one', () => {
+// Real processes on a shared 2-core machine: budgets for load, not for speed.
+describe('governor rotation: add a governor, require 2 of 2, remove the old one', { timeout: 120_000 }, () => {
   const mesh = new TestMesh()
   let n1: NodeHandle, n2: NodeHandle
   let oldKey: KeyPair, newKey: KeyPair
@@ -51,7 +52,7 @@ describe('governor rotation: add a governor, require 2 of 2, remove the old one'
     await mesh.start(n1)
     await mesh.start(n2, { bootstrap: [n1] })
     await mesh.waitConverged([n1, n2])
-  })
+  }, 180_000)
   afterAll(async () => { await mesh.cleanup() })
 
   it('one governor adds a second and raises the policy and restore quorums to 2', async () => {

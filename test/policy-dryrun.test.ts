@@ -21,7 +21,8 @@ const PROPOSED = {
   ]
 }
 
-describe('policy dry runs: test, diff and replay against a mesh with recorded executions', () => {
+// Real processes on a shared 2-core machine: budgets for load, not for speed.
+describe('policy dry runs: test, diff and replay against a mesh with recorded executions', { timeout: 120_000 }, () => {
   const mesh = new TestMesh()
   let n1: NodeHandle, n2: NodeHandle
   let proposedPath = ''
@@ -56,7 +57,7 @@ describe('policy dry runs: test, diff and replay against a mesh with recorded ex
       recorded[name] = r.lineage[0]!
       recorded[`${name}:ok`] = String(r.ok)
     }
-  })
+  }, 180_000)
   afterAll(async () => { await mesh.cleanup() })
 
   it('records the executions as the live policy decides them', () => {

@@ -8,7 +8,8 @@ import { govmesh, TestMesh, waitFor, type NodeHandle } from './helpers/cluster.j
 
 interface Outcome { applied: boolean, approvals: number, quorum: number, cid?: string, digest: string }
 
-describe('policy quorum 2: a policy.update takes effect only with two governors\' approvals of its exact bytes', () => {
+// Real processes on a shared 2-core machine: budgets for load, not for speed.
+describe('policy quorum 2: a policy.update takes effect only with two governors\' approvals of its exact bytes', { timeout: 120_000 }, () => {
   const mesh = new TestMesh()
   let nodes: NodeHandle[] = []
   let original = ''
@@ -37,7 +38,7 @@ describe('policy quorum 2: a policy.update takes effect only with two governors\
       files[name] = join(mesh.root, `${name}.json`)
       writeFileSync(files[name], JSON.stringify(doc))
     }
-  })
+  }, 180_000)
   afterAll(async () => { await mesh.cleanup() })
 
   it('genesis --policy-quorum sets the quorum every node reports', async () => {

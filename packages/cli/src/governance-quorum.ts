@@ -61,7 +61,8 @@ export async function approveQuorumEntry<T extends QuorumEntryType> (
   }
   const approvals = [...others.map(a => ({ governor: fromHex(a.governor), sig: fromHex(a.sig) })), mine]
   // Quorum 1: a policy.update stays as it always was, the author's signature being the one approval.
-  const body = proposal.type === 'policy.update' && approvals.length === 1 ? proposal.body : { ...proposal.body, approvals }
+  const legacy = proposal.type === 'policy.update' && approvals.length === 1
+  const body = legacy ? proposal.body : { ...proposal.body, approvals }
   const signed = await signAndSubmit(client, keys, proposal.type, body as EntryBody<T>,
     { journal: opts.journal, extraParents: opts.extraParents })
   return { applied: true, approvals: approvals.length, quorum, cid: signed.id }

@@ -19,7 +19,8 @@ export function readJournal (path: string): JournalFile | undefined {
   try {
     j = JSON.parse(readFileSync(path, 'utf8')) as JournalFile
   } catch (err) {
-    throw new CliError(`journal ${path} is unreadable (${(err as Error).message}); see "govmesh governor journal --help"`)
+    throw new CliError(`journal ${path} is unreadable (${(err as Error).message}); ` +
+      'see "govmesh governor journal --help"')
   }
   if (j?.version !== 1 || typeof j.meshes !== 'object' || j.meshes === null) {
     throw new CliError(`journal ${path} is not a govmesh journal; see "govmesh governor journal --help"`)
@@ -50,7 +51,9 @@ export interface NodePosition { mesh: string, seq: number, prev: string | null }
  * Refuses to sign from a view that lacks this key's own latest entry: signing there would reuse
  * a seq, i.e. equivocate. `known` asks the node whether it holds an entry.
  */
-export async function checkAgainstJournal (path: string, pos: NodePosition, known: (id: string) => Promise<boolean>): Promise<void> {
+export async function checkAgainstJournal (
+  path: string, pos: NodePosition, known: (id: string) => Promise<boolean>
+): Promise<void> {
   const last = readJournal(path)?.meshes[pos.mesh]
   if (last === undefined) return
   const seen = pos.seq - 1
@@ -61,7 +64,8 @@ export async function checkAgainstJournal (path: string, pos: NodePosition, know
   }
   const same = seen === last.seq ? pos.prev === last.id : await known(last.id)
   if (!same) {
-    throw new CliError(`journal conflict: this node does not hold the entry ${last.id} that the journal (${path}) records ` +
+    throw new CliError(`journal conflict: this node does not hold the entry ${last.id} ` +
+      `that the journal (${path}) records ` +
       `at seq ${last.seq}; refusing to sign (recovery: govmesh governor journal --help)`, 1, 'cli.journal-conflict')
   }
 }

@@ -1,6 +1,8 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import type { CID } from 'multiformats/cid'
-import { validateBody, type EntryBody, type GovernanceApproval, type GovernorQuorumBody, type GovernorRemoveBody } from './bodies.js'
+import {
+  validateBody, type EntryBody, type GovernanceApproval, type GovernorQuorumBody, type GovernorRemoveBody
+} from './bodies.js'
 import { concatBytes, toHex, utf8 } from './bytes.js'
 import { nobleCrypto, type CryptoProvider } from './crypto.js'
 import { BadSignatureError, GovernanceQuorumError, MalformedEntryError } from './errors.js'
@@ -45,7 +47,9 @@ export function approveGovernance (
   return { governor: keys.publicKey, sig: crypto.sign(governanceStatementBytes(s), keys.secretKey) }
 }
 
-export function verifyGovernanceApproval (s: GovernanceStatement, a: GovernanceApproval, crypto: CryptoProvider = nobleCrypto): boolean {
+export function verifyGovernanceApproval (
+  s: GovernanceStatement, a: GovernanceApproval, crypto: CryptoProvider = nobleCrypto
+): boolean {
   return crypto.verify(a.sig, governanceStatementBytes(s), a.governor)
 }
 
@@ -65,8 +69,9 @@ export function quorumApprovers (
   const bytes = governanceStatementBytes(statement)
   for (const a of list) {
     const g = toHex(a.governor)
-    if (!gov.governors.has(g)) throw new GovernanceQuorumError(`${type}: approval by ${g.slice(0, 16)}…, who is not a governor`)
-    if (!crypto.verify(a.sig, bytes, a.governor)) throw new BadSignatureError(`${type}: approval by ${g.slice(0, 16)}… does not verify`)
+    const who = `${type}: approval by ${g.slice(0, 16)}…`
+    if (!gov.governors.has(g)) throw new GovernanceQuorumError(`${who}, who is not a governor`)
+    if (!crypto.verify(a.sig, bytes, a.governor)) throw new BadSignatureError(`${who} does not verify`)
     approvers.add(g)
   }
   return approvers
@@ -87,7 +92,9 @@ export function checkQuorumEntry (
 ): void {
   if (type === 'governor.remove') {
     const key = toHex((body as GovernorRemoveBody).governor)
-    if (!gov.governors.has(key)) throw new MalformedEntryError(`governor.remove: ${key.slice(0, 16)}… is not a governor`)
+    if (!gov.governors.has(key)) {
+      throw new MalformedEntryError(`governor.remove: ${key.slice(0, 16)}… is not a governor`)
+    }
     if (gov.governors.size === 1) throw new MalformedEntryError('governor.remove: a mesh keeps at least one governor')
   }
   if (type === 'governor.quorum') {
@@ -99,7 +106,8 @@ export function checkQuorumEntry (
   const approvers = quorumApprovers(mesh, type, body, author, gov, crypto)
   const quorum = effectiveQuorum(gov, 'policy')
   if (approvers.size < quorum) {
-    throw new GovernanceQuorumError(`${type} has ${approvers.size} governor approval(s); the policy quorum is ${quorum}`)
+    throw new GovernanceQuorumError(
+      `${type} has ${approvers.size} governor approval(s); the policy quorum is ${quorum}`)
   }
 }
 
@@ -136,7 +144,8 @@ export function decodeGovernanceProposal (bytes: Uint8Array): GovernanceProposal
   const p = v as { type?: unknown, body?: unknown }
   if (p === null || typeof p !== 'object' || Object.keys(p).length !== 2 || typeof p.type !== 'string' ||
       !QUORUM_ENTRY_TYPES.includes(p.type) || p.body === null || typeof p.body !== 'object' || 'approvals' in p.body) {
-    throw new MalformedEntryError(`proposal: expected { type: one of ${QUORUM_ENTRY_TYPES.join(', ')}, body without approvals }`)
+    throw new MalformedEntryError(
+      `proposal: expected { type: one of ${QUORUM_ENTRY_TYPES.join(', ')}, body without approvals }`)
   }
   const fail = (m: string): Error => new MalformedEntryError(m)
   validateBody(p.type, { ...p.body, approvals: [PLACEHOLDER_APPROVAL] }, fail, fail)

@@ -14,7 +14,9 @@ export interface PolicyDiff {
   settings: Array<Changed<number>>
 }
 
-function keyedDiff<T> (before: Map<string, T>, after: Map<string, T>): { added: T[], removed: T[], changed: Array<Changed<T>> } {
+function keyedDiff<T> (
+  before: Map<string, T>, after: Map<string, T>
+): { added: T[], removed: T[], changed: Array<Changed<T>> } {
   const added: T[] = []
   const removed: T[] = []
   const changed: Array<Changed<T>> = []

@@ -41,7 +41,9 @@ function decisionPoints (dag: Dag, id: string, body: ExecRequestBody, author: st
   return [zoneOf(author), ...path]
 }
 
-function verdictOf (base: Omit<PolicyTestRequest, 'zone' | 'fromZone'>, zones: Array<string | null>, policy: CompiledPolicy):
+function verdictOf (
+  base: Omit<PolicyTestRequest, 'zone' | 'fromZone'>, zones: Array<string | null>, policy: CompiledPolicy
+):
 { verdict: PolicyReplayVerdict, request: PolicyTestRequest } {
   const hops = zones.length - 1
   let last: { verdict: PolicyReplayVerdict, request: PolicyTestRequest } | undefined

@@ -38,10 +38,14 @@ const REQUEST_FIELDS = ['principal', 'action', 'resource', 'zone', 'fromZone']
  * ```
  */
 export function parsePolicyTestRequest (v: unknown, where = 'request'): PolicyTestRequest {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new InvalidArgumentError(`${where}: expected an object`)
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    throw new InvalidArgumentError(`${where}: expected an object`)
+  }
   const o = v as Record<string, unknown>
   const unknown = Object.keys(o).find(k => !REQUEST_FIELDS.includes(k))
-  if (unknown !== undefined) throw new InvalidArgumentError(`${where}.${unknown}: not a request field (${REQUEST_FIELDS.join(', ')})`)
+  if (unknown !== undefined) {
+    throw new InvalidArgumentError(`${where}.${unknown}: not a request field (${REQUEST_FIELDS.join(', ')})`)
+  }
   const str = (k: string, max: number): string => {
     const s = o[k]
     if (typeof s !== 'string' || s.length === 0 || s.length > max) {
@@ -51,14 +55,18 @@ export function parsePolicyTestRequest (v: unknown, where = 'request'): PolicyTe
   }
   const zone = (k: string): string => {
     const z = str(k, 64)
-    if (!ZONE_PATTERN.test(z)) throw new InvalidArgumentError(`${where}.${k}: expected a zone name matching ${ZONE_PATTERN.source}`)
+    if (!ZONE_PATTERN.test(z)) {
+      throw new InvalidArgumentError(`${where}.${k}: expected a zone name matching ${ZONE_PATTERN.source}`)
+    }
     return z
   }
   const principal = str('principal', 64)
   if (principal !== 'local' && !/^[0-9a-f]{64}$/.test(principal)) {
     throw new InvalidArgumentError(`${where}.principal: expected "local" or a lower-case hex key`)
   }
-  const out: PolicyTestRequest = { principal, action: str('action', 128), resource: str('resource', 1024), zone: zone('zone') }
+  const out: PolicyTestRequest = {
+    principal, action: str('action', 128), resource: str('resource', 1024), zone: zone('zone')
+  }
   if (o.fromZone !== undefined) out.fromZone = zone('fromZone')
   return out
 }
@@ -83,10 +91,13 @@ export function decideUnderPolicy (request: PolicyTestRequest, policy: CompiledP
  *
  * @example
  * ```ts
- * const { decisions } = testPolicy(parsePolicyDocument(json), [{ principal: 'local', action: 'echo', resource: 'r', zone: 'a' }])
+ * const request = { principal: 'local', action: 'echo', resource: 'r', zone: 'a' }
+ * const { decisions } = testPolicy(parsePolicyDocument(json), [request])
  * ```
  */
-export function testPolicy (doc: PolicyDocument, requests: readonly PolicyTestRequest[]): { decisions: PolicyTestDecision[] } {
+export function testPolicy (
+  doc: PolicyDocument, requests: readonly PolicyTestRequest[]
+): { decisions: PolicyTestDecision[] } {
   const compiled = compilePolicy(doc, policyDigest(doc))
   return { decisions: requests.map(r => decideUnderPolicy(r, compiled)) }
 }

@@ -1,7 +1,11 @@
 import type { Command } from 'commander'
-import { CID, equalBytes, removalCut, sortCids, toHex, type GovernanceProposal, type QuorumEntryType } from '@govmesh/core'
+import {
+  CID, equalBytes, removalCut, sortCids, toHex, type GovernanceProposal, type QuorumEntryType
+} from '@govmesh/core'
 import { ApiClient, clientOptions, type ClientOptions } from '../client.js'
-import { approveQuorumEntry, pooledProposals, quorumText, type GovernanceView, type QuorumOutcome } from '../governance-quorum.js'
+import {
+  approveQuorumEntry, pooledProposals, quorumText, type GovernanceView, type QuorumOutcome
+} from '../governance-quorum.js'
 import { journalPath, readJournal, resetJournal } from '../journal.js'
 import { readKeyFile } from '../keyfile.js'
 import { CliError, emit, EXIT } from '../output.js'
@@ -29,7 +33,8 @@ async function approve (
   const pooled = (await pooledProposals(client, type)).find(p => same(p.proposal))
   const proposal = pooled?.proposal ?? await fresh(gov, client)
   const base = (proposal.body as { base: CID[] }).base.map(c => c.toString())
-  return await approveQuorumEntry(client, keys, gov, proposal, { journal: journalPath(opts.governor), extraParents: base, mayComplete })
+  const journal = journalPath(opts.governor)
+  return await approveQuorumEntry(client, keys, gov, proposal, { journal, extraParents: base, mayComplete })
 }
 
 const baseOf = (gov: GovernanceView): CID[] => sortCids(gov.heads.map(h => CID.parse(h)))
@@ -37,9 +42,11 @@ const baseOf = (gov: GovernanceView): CID[] => sortCids(gov.heads.map(h => CID.p
 /** `govmesh governor add|remove|quorum|journal`: rotate governors and quorums, one approval at a time. */
 export function registerGovernor (program: Command): void {
   const governor = program.command('governor')
-    .description('add or remove governors and change quorums (each call is one governor\'s approval); the signing journal')
+    .description('add or remove governors and change quorums (each call is one governor\'s approval); ' +
+      'the signing journal')
 
-  clientOptions(governor.command('add').description('approve adding a governor; the approval completing the policy quorum submits governor.add')
+  clientOptions(governor.command('add')
+    .description('approve adding a governor; the approval completing the policy quorum submits governor.add')
     .argument('<peerid>', 'PeerId or hex public key of the new governor')
     .requiredOption('--governor <keyfile>', 'your governor key file'))
     .action(async (peer: string, opts: Opts) => {
@@ -50,7 +57,8 @@ export function registerGovernor (program: Command): void {
       emit(opts.json === true, o, () => quorumText(`governor.add of ${peer}`, o))
     })
 
-  clientOptions(governor.command('remove').description('approve removing a governor; its entries past the recorded cut become invalid everywhere')
+  clientOptions(governor.command('remove')
+    .description('approve removing a governor; its entries past the recorded cut become invalid everywhere')
     .argument('<peerid>', 'PeerId or hex public key of the governor to remove')
     .requiredOption('--governor <keyfile>', 'your governor key file'))
     .action(async (peer: string, opts: Opts) => {
@@ -58,14 +66,16 @@ export function registerGovernor (program: Command): void {
       const o = await approve(opts, 'governor.remove', async (gov, client) => {
         if (!gov.governors.includes(toHex(key))) throw new CliError(`${peer} is not a governor`, EXIT.usage)
         const { frontier } = await client.get<{ frontier: Record<string, number> }>('/v1/dag/heads')
-        return { type: 'governor.remove', body: { governor: key, cut: removalCut(frontier, toHex(key)), base: baseOf(gov) } }
+        const cut = removalCut(frontier, toHex(key))
+        return { type: 'governor.remove', body: { governor: key, cut, base: baseOf(gov) } }
       }, (p) => equalBytes((p.body as { governor: Uint8Array }).governor, key),
       // A governor's own removal is submitted by another: its own entry would already lie past the cut.
       !equalBytes(readKeyFile(opts.governor).publicKey, key))
       emit(opts.json === true, o, () => quorumText(`governor.remove of ${peer}`, o))
     })
 
-  clientOptions(governor.command('quorum').description('approve new quorums: --policy (policy updates and governor changes) and --restore')
+  clientOptions(governor.command('quorum')
+    .description('approve new quorums: --policy (policy updates and governor changes) and --restore')
     .requiredOption('--policy <n>', 'governor approvals a policy.update or governor change needs')
     .requiredOption('--restore <n>', 'governor approvals a trust.restore needs')
     .requiredOption('--governor <keyfile>', 'your governor key file'))
@@ -85,7 +95,8 @@ export function registerGovernor (program: Command): void {
     })
 
   governor.command('journal')
-    .description('show this key\'s signing journal (KEYFILE.journal: the last seq and CID it signed per mesh); --reset deletes it')
+    .description('show this key\'s signing journal (KEYFILE.journal: the last seq and CID it signed per mesh); ' +
+      '--reset deletes it')
     .requiredOption('--governor <keyfile>', 'governor key file')
     .option('--reset', 'delete the journal (only when no node holds the entry it records; see the README)')
     .option('--json', 'print JSON')

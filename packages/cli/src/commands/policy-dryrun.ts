@@ -53,9 +53,14 @@ function diffText (d: PolicyDiff & { liveDigest: string, proposedDigest: string 
   return lines.join('\n')
 }
 
+interface Digests { liveDigest: string, proposedDigest: string }
+const verdict = (v: { allow: boolean, rules: string[] }): string =>
+  `${v.allow ? 'allow' : 'deny'} (${ruleList(v.rules)})`
+
 /** `policy test`, `policy diff` and `policy replay`: see what a policy file would do before anyone signs it. */
 export function registerPolicyDryRun (policy: Command): void {
-  policy.command('test').description('decide requests under the policy in FILE (offline), naming the rules that decided')
+  policy.command('test')
+    .description('decide requests under the policy in FILE (offline), naming the rules that decided')
     .argument('<file>', 'proposed policy JSON file')
     .option('--request <json>', 'one request: {"principal","action","resource","zone","fromZone"?} (or a JSON array)')
     .option('--requests <file>', 'a JSON file holding an array of requests')
@@ -63,39 +68,45 @@ export function registerPolicyDryRun (policy: Command): void {
     .action((file: string, opts: TestOptions) => {
       const doc = readPolicyFile(file)
       const result = testPolicy(doc, readRequests(opts))
-      emit(opts.json === true, result, () => table(['PRINCIPAL', 'ACTION', 'RESOURCE', 'ZONE', 'VERDICT', 'REASON', 'RULES'],
-        result.decisions.map(d => [
-          d.request.principal.length > 16 ? d.request.principal.slice(0, 16) + '…' : d.request.principal,
-          d.request.action, d.request.resource,
-          d.request.fromZone !== undefined ? `${d.request.fromZone}→${d.request.zone}` : d.request.zone,
-          d.allow ? 'allow' : 'deny', d.reason, ruleList(d.rules)
-        ]), { shrink: [2] }))
+      const header = ['PRINCIPAL', 'ACTION', 'RESOURCE', 'ZONE', 'VERDICT', 'REASON', 'RULES']
+      emit(opts.json === true, result, () => table(header, result.decisions.map(d => [
+        d.request.principal.length > 16 ? d.request.principal.slice(0, 16) + '…' : d.request.principal,
+        d.request.action, d.request.resource,
+        d.request.fromZone !== undefined ? `${d.request.fromZone}→${d.request.zone}` : d.request.zone,
+        d.allow ? 'allow' : 'deny', d.reason, ruleList(d.rules)
+      ]), { shrink: [2] }))
     })
 
-  clientOptions(policy.command('diff').description('what the policy in FILE changes against the node\'s live policy, rule by rule')
+  clientOptions(policy.command('diff')
+    .description('what the policy in FILE changes against the node\'s live policy, rule by rule')
     .argument('<file>', 'proposed policy JSON file'))
     .action(async (file: string, opts: ClientOptions) => {
       const doc = readPolicyFile(file)
-      const r = await new ApiClient(opts).post<PolicyDiff & { liveDigest: string, proposedDigest: string }>('/v1/policy/diff', { policy: doc })
+      const r = await new ApiClient(opts).post<PolicyDiff & Digests>('/v1/policy/diff', { policy: doc })
       emit(opts.json === true, r.body, () => diffText(r.body))
     })
 
-  clientOptions(policy.command('replay').description('re-decide the execution requests recorded in the DAG under the policy in FILE; list every verdict that changes')
+  clientOptions(policy.command('replay')
+    .description('re-decide the execution requests recorded in the DAG under the policy in FILE; ' +
+      'list every verdict that changes')
     .argument('<file>', 'proposed policy JSON file')
     .option('--since <time>', 'only requests recorded at or after TIME (ISO date or unix ms)'))
     .action(async (file: string, opts: ClientOptions & { since?: string }) => {
       const since = parseSince(opts.since)
-      if (since !== undefined && Number.isNaN(since)) throw new CliError(`--since ${opts.since ?? ''}: expected an ISO date or unix ms`, EXIT.usage)
+      if (since !== undefined && Number.isNaN(since)) {
+        throw new CliError(`--since ${opts.since ?? ''}: expected an ISO date or unix ms`, EXIT.usage)
+      }
       const doc = readPolicyFile(file)
-      const r = await new ApiClient(opts).post<ReplayResult & { liveDigest: string, proposedDigest: string }>('/v1/policy/replay',
+      const r = await new ApiClient(opts).post<ReplayResult & Digests>('/v1/policy/replay',
         { policy: doc, ...(since !== undefined ? { since } : {}) })
       const res = r.body
       emit(opts.json === true, res, () => {
         const head = `${res.replayed} recorded request(s) replayed; ${res.changes.length} verdict(s) change`
         if (res.changes.length === 0) return head
-        return head + '\n' + table(['REQUEST', 'TIME', 'ACTION', 'RESOURCE', 'ZONE', 'LIVE', 'PROPOSED'], res.changes.map(c => [
+        const header = ['REQUEST', 'TIME', 'ACTION', 'RESOURCE', 'ZONE', 'LIVE', 'PROPOSED']
+        return head + '\n' + table(header, res.changes.map(c => [
           c.cid, new Date(c.time).toISOString(), c.request.action, c.request.resource, c.after.zone,
-          `${c.before.allow ? 'allow' : 'deny'} (${ruleList(c.before.rules)})`, `${c.after.allow ? 'allow' : 'deny'} (${ruleList(c.after.rules)})`
+          verdict(c.before), verdict(c.after)
         ]), { shrink: [0, 3] })
       })
     })

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import {
-  decodeGovernanceProposal, effectiveQuorum, fromBase64, fromHex, GovmeshError, toHex, verifyGovernanceApproval,
+  decodeGovernanceProposal, effectiveQuorum, fromBase64, fromHex, GovmeshError, verifyGovernanceApproval,
   type GovernanceState, type QuorumEntryType
 } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
@@ -24,7 +24,11 @@ interface Proposal {
  */
 export function governanceApprovalRoutes (app: FastifyInstance, { ctx, requireToken }: RouteDeps): void {
   const deps = {
-    meshId: ctx.dag.meshId, governance: () => ctx.dag.currentGovernance(), crypto: nodeCrypto, requireToken, log: ctx.log
+    meshId: ctx.dag.meshId,
+    governance: () => ctx.dag.currentGovernance(),
+    crypto: nodeCrypto,
+    requireToken,
+    log: ctx.log
   }
   const pool = new Map<string, Proposal>()
   const view = (p: Proposal, gov: GovernanceState): unknown => ({
@@ -35,7 +39,9 @@ export function governanceApprovalRoutes (app: FastifyInstance, { ctx, requireTo
   })
 
   app.get<{ Querystring: { type?: string } }>('/v1/governance/approvals', {
-    schema: { querystring: { type: 'object', properties: { type: { type: 'string', maxLength: 64 } }, additionalProperties: false } }
+    schema: {
+      querystring: { type: 'object', properties: { type: { type: 'string', maxLength: 64 } }, additionalProperties: false }
+    }
   }, async (req) => {
     const gov = deps.governance()
     const list = [...pool.values()].filter(p => req.query.type === undefined || p.type === req.query.type)
@@ -69,7 +75,8 @@ export function governanceApprovalRoutes (app: FastifyInstance, { ctx, requireTo
     if (!gov.governors.has(governor)) {
       return sendError(reply, 403, 'not-governor', 'the approving key is not a governor of this mesh')
     }
-    const ok = verifyGovernanceApproval({ mesh: deps.meshId, ...proposal }, { governor: fromHex(governor), sig: fromHex(sig) }, deps.crypto)
+    const approval = { governor: fromHex(governor), sig: fromHex(sig) }
+    const ok = verifyGovernanceApproval({ mesh: deps.meshId, ...proposal }, approval, deps.crypto)
     if (!ok) return sendError(reply, 400, 'bad-signature', 'the approval signature does not verify for this proposal')
     let p = pool.get(statement)
     if (p === undefined) {
@@ -80,7 +87,7 @@ export function governanceApprovalRoutes (app: FastifyInstance, { ctx, requireTo
     p.approvals.set(governor, sig)
     const approvals = [...p.approvals.keys()].filter(g => gov.governors.has(g)).length
     const quorum = effectiveQuorum(gov, 'policy')
-    deps.log.info('governance approval collected', { type: p.type, governor: toHex(fromHex(governor)).slice(0, 16), approvals, quorum })
+    deps.log.info('governance approval collected', { type: p.type, governor: governor.slice(0, 16), approvals, quorum })
     return { approvals, quorum }
   })
 }

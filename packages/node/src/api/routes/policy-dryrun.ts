@@ -32,7 +32,9 @@ export function policyDryRunRoutes (app: FastifyInstance, { ctx, requireToken }:
     schema: {
       body: {
         type: 'object',
-        properties: { policy: POLICY_BODY, requests: { type: 'array', minItems: 1, maxItems: MAX_POLICY_TEST_REQUESTS } },
+        properties: {
+          policy: POLICY_BODY, requests: { type: 'array', minItems: 1, maxItems: MAX_POLICY_TEST_REQUESTS }
+        },
         required: ['policy', 'requests'],
         additionalProperties: false
       }
@@ -49,7 +51,9 @@ export function policyDryRunRoutes (app: FastifyInstance, { ctx, requireToken }:
 
   app.post<{ Body: { policy: unknown } }>('/v1/policy/diff', {
     preHandler: deps.requireToken,
-    schema: { body: { type: 'object', properties: { policy: POLICY_BODY }, required: ['policy'], additionalProperties: false } }
+    schema: {
+      body: { type: 'object', properties: { policy: POLICY_BODY }, required: ['policy'], additionalProperties: false }
+    }
   }, async (req, reply) => {
     try {
       const doc = parsePolicyDocument(req.body.policy)
@@ -74,7 +78,8 @@ export function policyDryRunRoutes (app: FastifyInstance, { ctx, requireToken }:
       const doc = parsePolicyDocument(req.body.policy)
       const { liveDigest, proposedDigest } = digests(doc)
       const live = compilePolicy(deps.policy.document(), liveDigest, deps.policy.hasPolicy)
-      const result = replayPolicy(deps.dag, live, compilePolicy(doc, proposedDigest), { since: req.body.since, crypto: deps.crypto })
+      const proposed = compilePolicy(doc, proposedDigest)
+      const result = replayPolicy(deps.dag, live, proposed, { since: req.body.since, crypto: deps.crypto })
       return { liveDigest, proposedDigest, since: req.body.since ?? null, ...result }
     } catch (err) {
       return bad(reply, err)
