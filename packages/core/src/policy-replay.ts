@@ -1,7 +1,7 @@
 import type { CompiledPolicy } from './decide.js'
 import type { Dag } from './dag.js'
 import { requestPrincipal, type ExecRequestBody } from './exec.js'
-import { publicKeyFromPeerId } from './identity.js'
+import { publicKeyFromPeerId } from './peer-id.js'
 import { toHex } from './bytes.js'
 import type { CryptoProvider } from './crypto.js'
 import { decideUnderPolicy, type PolicyTestDecision, type PolicyTestRequest } from './policy-test.js'
