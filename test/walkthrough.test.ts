@@ -41,6 +41,13 @@ describe('README walk-through', () => {
     expect(out.text).toMatch(/restored with 1\/1 governor approvals/)
     expect(out.text).toMatch(/VALID proof of/)
     expect(out.text).toMatch(/zone:\s+c/)
+    // Step 8: the dry run names the deny rule, the diff adds it, the replay lists the demo executions it flips.
+    expect(out.text).toMatch(/deny\s+policy\.denied\s+no-demo/)
+    expect(out.text).toMatch(/\+ rule no-demo/)
+    expect(out.text).toMatch(/recorded request\(s\) replayed; [1-9]\d* verdict\(s\) change/)
+    // Step 9: the second removal approval completes the 2-of-2 quorum.
+    expect(out.text).toMatch(/approval recorded \(1\/2\)/)
+    expect(out.text).toMatch(/governor\.remove of 12D3\w+ bafy\w+ applied with 2\/2 governor approvals/)
     // The extra node, started as `npx govmesh start … &` and stopped with `kill $!`, is gone.
     await waitFor('the extra node to exit', () => processesMentioning(join(dir, 'extra')).length === 0, 15_000, 200)
     // The README's resume: node5 runs allowed code again and was restored, so every node is trusted.

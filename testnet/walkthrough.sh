@@ -44,3 +44,17 @@ until $GOVMESH status --data-dir "$DIR/extra" --json | grep -q "$RESULT" || $GOV
 $GOVMESH status --data-dir "$DIR/extra"
 kill "$(cat "$DIR/extra.pid")"
 while [ -f "$DIR/extra/node.json" ]; do sleep 0.5; done   # the node removes node.json when it has stopped
+
+# 8. dry-run a policy change before anyone signs it: the rule that decides, what changes, which past executions flip
+$GOVMESH policy show --data-dir "$DIR/node1" --json | node -p 'const p=JSON.parse(require("fs").readFileSync(0)).document; p.rules.push({id:"no-demo",effect:"deny",principals:["*"],actions:["*"],resources:["demo"]}); JSON.stringify(p)' > "$DIR/strict.json"
+$GOVMESH policy test "$DIR/strict.json" --request '{"principal":"local","action":"echo","resource":"demo","zone":"c","fromZone":"b"}'
+$GOVMESH policy diff "$DIR/strict.json" --data-dir "$DIR/node1"
+$GOVMESH policy replay "$DIR/strict.json" --data-dir "$DIR/node1"
+
+# 9. rotate governors: add a second one, require both for governance changes, then retire the first
+GOV1="$(node -p 'require(process.argv[1]).governors[0]' "$(cd "$DIR" && pwd)/genesis.json")"
+GOV2="$($GOVMESH keygen --out "$DIR/governor2.key" --force --json | node -p 'JSON.parse(require("fs").readFileSync(0)).peerId')"
+$GOVMESH governor add "$GOV2" --governor "$DIR/governor.key" --data-dir "$DIR/node1"
+$GOVMESH governor quorum --policy 2 --restore 2 --governor "$DIR/governor.key" --data-dir "$DIR/node1"
+$GOVMESH governor remove "$GOV1" --governor "$DIR/governor.key" --data-dir "$DIR/node1"
+$GOVMESH governor remove "$GOV1" --governor "$DIR/governor2.key" --data-dir "$DIR/node1"

@@ -66,6 +66,8 @@ export interface MeshInit {
   policy?: unknown
   failQuorum?: number
   restoreQuorum?: number
+  /** Governor approvals a policy.update or governor change needs (genesis --policy-quorum). */
+  policyQuorum?: number
   governors?: number
   /** Extra member keys (e.g. a MemberWriter's) named in the genesis. */
   extraMembers?: Array<{ keys: KeyPair, zone: string }>
@@ -98,7 +100,8 @@ export class TestMesh {
     const zones = init.zones ?? this.nodes.map(() => 'a')
     this.genesisPath = join(this.root, 'genesis.json')
     const args = ['genesis', '--out', this.genesisPath, '--policy', policyPath,
-      '--fail-quorum', String(init.failQuorum ?? 1), '--restore-quorum', String(init.restoreQuorum ?? 1)]
+      '--fail-quorum', String(init.failQuorum ?? 1), '--restore-quorum', String(init.restoreQuorum ?? 1),
+      ...(init.policyQuorum !== undefined ? ['--policy-quorum', String(init.policyQuorum)] : [])]
     for (let g = 0; g < this.governors.length; g++) args.push('--governor', join(this.root, `governor${g + 1}.key`))
     this.nodes.forEach((n, i) => args.push('--member', `${n.peerId}=${zones[i] ?? 'a'}`))
     for (const m of init.extraMembers ?? []) args.push('--member', `${peerIdFromPublicKey(m.keys.publicKey)}=${m.zone}`)

@@ -17,6 +17,7 @@ const COMMAND_MODULES: ReadonlyArray<{ names: readonly string[], load: () => Pro
   { names: ['start'], load: async () => (await import('./commands/start.js')).registerStart },
   { names: ['status', 'peers', 'join'], load: async () => (await import('./commands/status.js')).registerStatus },
   { names: ['policy', 'member'], load: async () => (await import('./commands/governance.js')).registerGovernance },
+  { names: ['governor'], load: async () => (await import('./commands/governor.js')).registerGovernor },
   { names: ['dag', 'proof', 'store'], load: async () => (await import('./commands/dag.js')).registerDag },
   { names: ['exec'], load: async () => (await import('./commands/exec.js')).registerExec },
   { names: ['trust'], load: async () => (await import('./commands/trust.js')).registerTrust },

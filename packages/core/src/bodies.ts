@@ -10,14 +10,22 @@ import { MAX_PATH, MAX_ROUTE, ZONE_PATTERN } from './limits.js'
 export const ENTRY_TYPES = [
   'mesh.genesis', 'member.admit', 'member.remove', 'policy.update',
   'trust.fail', 'trust.restore',
-  'exec.request', 'exec.hop', 'exec.refuse', 'exec.result'
+  'exec.request', 'exec.hop', 'exec.refuse', 'exec.result',
+  'governor.add', 'governor.remove', 'governor.quorum'
 ] as const
 export type EntryType = typeof ENTRY_TYPES[number]
 
 /** Types only governors may author; they also form the governance sub-DAG. */
-export const GOVERNANCE_TYPES: ReadonlySet<EntryType> = new Set(['mesh.genesis', 'member.admit', 'member.remove', 'policy.update', 'trust.restore'])
-/** Types that change who may write, so they drive the causal governance state. */
-export const MEMBERSHIP_TYPES: ReadonlySet<EntryType> = new Set(['mesh.genesis', 'member.admit', 'member.remove'])
+export const GOVERNANCE_TYPES: ReadonlySet<EntryType> = new Set([
+  'mesh.genesis', 'member.admit', 'member.remove', 'policy.update', 'trust.restore',
+  'governor.add', 'governor.remove', 'governor.quorum'
+])
+/** Types that change who may write or the quorums, so they drive the causal governance state. */
+export const MEMBERSHIP_TYPES: ReadonlySet<EntryType> = new Set([
+  'mesh.genesis', 'member.admit', 'member.remove', 'governor.add', 'governor.remove', 'governor.quorum'
+])
+/** Types valid only with the approvals of the governance (policy) quorum of governors. */
+export const QUORUM_TYPES: ReadonlySet<EntryType> = new Set(['policy.update', 'governor.add', 'governor.remove', 'governor.quorum'])
 
 export function isEntryType (t: unknown): t is EntryType {
   return typeof t === 'string' && (ENTRY_TYPES as readonly string[]).includes(t)
@@ -32,14 +40,26 @@ export interface GenesisBody {
   name: string
   governors: Uint8Array[]
   members: GenesisMember[]
-  quorums: { fail: number, restore: number }
+  /** `policy`: governors whose approvals a `policy.update` or `governor.*` entry needs (absent: 1). */
+  quorums: { fail: number, restore: number, policy?: number }
   policy: Uint8Array
 }
 export interface MemberAdmitBody { member: Uint8Array, zone: string }
 export interface MemberRemoveBody { member: Uint8Array, cut: number, reason: string }
-export interface PolicyUpdateBody { update: Uint8Array }
+/** A governor's signature over a governance statement (`trust.restore`, or the entry types of QUORUM_TYPES). */
+export interface GovernanceApproval { governor: Uint8Array, sig: Uint8Array }
+/** `approvals` may be absent when the policy quorum is 1: the author's signature is the one approval. */
+export interface PolicyUpdateBody { update: Uint8Array, approvals?: GovernanceApproval[] }
+/**
+ * `base`: the governance heads the first approver saw (also parents of the entry), so the
+ * approvals are bound to one view of the governance and cannot be carried to another.
+ */
+export interface GovernorAddBody { governor: Uint8Array, base: CID[], approvals: GovernanceApproval[] }
+/** `cut`: the removed governor's highest seq in the proposer's view; its later entries are invalid everywhere. */
+export interface GovernorRemoveBody { governor: Uint8Array, cut: number, base: CID[], approvals: GovernanceApproval[] }
+export interface GovernorQuorumBody { policy: number, restore: number, base: CID[], approvals: GovernanceApproval[] }
 export interface TrustFailBody { subject: Uint8Array, reason: string, detector: string, evidence: Record<string, unknown> | null }
-export interface RestoreApproval { governor: Uint8Array, sig: Uint8Array }
+export type RestoreApproval = GovernanceApproval
 export interface TrustRestoreBody { subject: Uint8Array, clears: CID[], approvals: RestoreApproval[] }
 
 export interface BodyByType {
@@ -53,6 +73,9 @@ export interface BodyByType {
   'exec.hop': ExecHopBody
   'exec.refuse': ExecRefuseBody
   'exec.result': ExecResultBody
+  'governor.add': GovernorAddBody
+  'governor.remove': GovernorRemoveBody
+  'governor.quorum': GovernorQuorumBody
 }
 export type EntryBody<T extends EntryType = EntryType> = BodyByType[T]
 
@@ -108,6 +131,31 @@ function peerIds (v: unknown, where: string, max: number, fail: Fail): void {
   v.forEach((r, i) => { text(r, `${where}[${i}]`, fail, 128) })
 }
 
+/** A non-empty list of governor approvals (at most 64). */
+function approvals (v: unknown, where: string, fail: Fail): void {
+  if (!Array.isArray(v) || v.length === 0 || v.length > 64) throw fail(`${where}: expected 1 to 64 approvals`)
+  v.forEach((a, i) => {
+    const aa = fields(a, `${where}[${i}]`, ['governor', 'sig'], fail)
+    key32(aa.governor, `${where}[${i}].governor`, fail)
+    if (!(aa.sig instanceof Uint8Array) || aa.sig.length !== 64) throw fail(`${where}[${i}].sig: expected 64 bytes`)
+  })
+}
+
+/** The governance heads a quorum entry was proposed against: 1 to 64 CIDs, sorted by bytes. */
+function governanceBase (v: unknown, where: string, fail: Fail): void {
+  if (!Array.isArray(v) || v.length === 0 || v.length > 64) throw fail(`${where}: expected 1 to 64 CIDs`)
+  v.forEach((c, i) => { if (CID.asCID(c) === null) throw fail(`${where}[${i}]: expected a CID`) })
+  sortedUnique((v as CID[]).map(c => c.bytes), where, fail)
+}
+
+/** `{ digest, rules }` of a hop or refusal: a policy digest and at most 64 rule ids. */
+function policyEvidence (v: unknown, where: string, fail: Fail): void {
+  const p = fields(v, where, ['digest', 'rules'], fail)
+  if (typeof p.digest !== 'string' || !/^[0-9a-f]{64}$/.test(p.digest)) throw fail(`${where}.digest: expected a hex SHA-256 digest`)
+  if (!Array.isArray(p.rules) || p.rules.length > 64) throw fail(`${where}.rules: expected at most 64 rule ids`)
+  p.rules.forEach((r, i) => { text(r, `${where}.rules[${i}]`, fail, 128) })
+}
+
 function sortedUnique (items: Uint8Array[], where: string, fail: Fail): void {
   for (let i = 1; i < items.length; i++) {
     if (compareBytes(items[i - 1]!, items[i]!) >= 0) throw fail(`${where}: must be sorted by bytes without duplicates`)
@@ -138,10 +186,14 @@ export function validateBody (type: unknown, body: unknown, unknownType: Fail, m
         }
       })
       sortedUnique((b.members as GenesisMember[]).map(m => m.key), `${where}.members`, malformed)
-      const q = fields(b.quorums, `${where}.quorums`, ['fail', 'restore'], malformed)
+      const q = fields(b.quorums, `${where}.quorums`, ['fail', 'restore'], malformed, ['policy'])
       uint(q.fail, `${where}.quorums.fail`, malformed, 1)
       uint(q.restore, `${where}.quorums.restore`, malformed, 1)
       if ((q.restore as number) > b.governors.length) throw malformed(`${where}.quorums.restore: exceeds the number of governors`)
+      if ('policy' in q) {
+        uint(q.policy, `${where}.quorums.policy`, malformed, 1)
+        if ((q.policy as number) > b.governors.length) throw malformed(`${where}.quorums.policy: exceeds the number of governors`)
+      }
       if (!(b.policy instanceof Uint8Array)) throw malformed(`${where}.policy: expected bytes (a Yjs update)`)
       if (b.policy.length > 0) {
         try {
@@ -166,7 +218,8 @@ export function validateBody (type: unknown, body: unknown, unknownType: Fail, m
       return
     }
     case 'policy.update': {
-      const b = fields(body, where, ['update'], malformed)
+      const b = fields(body, where, ['update'], malformed, ['approvals'])
+      if ('approvals' in b) approvals(b.approvals, `${where}.approvals`, malformed)
       if (!(b.update instanceof Uint8Array) || b.update.length === 0) throw malformed(`${where}.update: expected non-empty bytes`)
       try {
         Y.decodeUpdate(b.update)
@@ -189,12 +242,30 @@ export function validateBody (type: unknown, body: unknown, unknownType: Fail, m
       if (!Array.isArray(b.clears) || b.clears.length === 0) throw malformed(`${where}.clears: expected a non-empty array of CIDs`)
       b.clears.forEach((c, i) => { if (CID.asCID(c) === null) throw malformed(`${where}.clears[${i}]: expected a CID`) })
       sortedUnique((b.clears as CID[]).map(c => c.bytes), `${where}.clears`, malformed)
-      if (!Array.isArray(b.approvals) || b.approvals.length === 0) throw malformed(`${where}.approvals: expected a non-empty array`)
-      b.approvals.forEach((a, i) => {
-        const aa = fields(a, `${where}.approvals[${i}]`, ['governor', 'sig'], malformed)
-        key32(aa.governor, `${where}.approvals[${i}].governor`, malformed)
-        if (!(aa.sig instanceof Uint8Array) || aa.sig.length !== 64) throw malformed(`${where}.approvals[${i}].sig: expected 64 bytes`)
-      })
+      approvals(b.approvals, `${where}.approvals`, malformed)
+      return
+    }
+    case 'governor.add': {
+      const b = fields(body, where, ['governor', 'base', 'approvals'], malformed)
+      writerKey(b.governor, `${where}.governor`, malformed)
+      governanceBase(b.base, `${where}.base`, malformed)
+      approvals(b.approvals, `${where}.approvals`, malformed)
+      return
+    }
+    case 'governor.remove': {
+      const b = fields(body, where, ['governor', 'cut', 'base', 'approvals'], malformed)
+      key32(b.governor, `${where}.governor`, malformed)
+      uint(b.cut, `${where}.cut`, malformed)
+      governanceBase(b.base, `${where}.base`, malformed)
+      approvals(b.approvals, `${where}.approvals`, malformed)
+      return
+    }
+    case 'governor.quorum': {
+      const b = fields(body, where, ['policy', 'restore', 'base', 'approvals'], malformed)
+      uint(b.policy, `${where}.policy`, malformed, 1)
+      uint(b.restore, `${where}.restore`, malformed, 1)
+      governanceBase(b.base, `${where}.base`, malformed)
+      approvals(b.approvals, `${where}.approvals`, malformed)
       return
     }
     case 'exec.request': {
@@ -219,7 +290,8 @@ export function validateBody (type: unknown, body: unknown, unknownType: Fail, m
       return
     }
     case 'exec.hop': {
-      const b = fields(body, where, ['request', 'hop', 'from', 'zone', 'next'], malformed)
+      const b = fields(body, where, ['request', 'hop', 'from', 'zone', 'next'], malformed, ['policy'])
+      if ('policy' in b) policyEvidence(b.policy, `${where}.policy`, malformed)
       if (CID.asCID(b.request) === null) throw malformed(`${where}.request: expected a CID`)
       uint(b.hop, `${where}.hop`, malformed, 1)
       text(b.from, `${where}.from`, malformed, 128)
@@ -228,7 +300,8 @@ export function validateBody (type: unknown, body: unknown, unknownType: Fail, m
       return
     }
     case 'exec.refuse': {
-      const b = fields(body, where, ['request', 'hop', 'reason', 'detail'], malformed)
+      const b = fields(body, where, ['request', 'hop', 'reason', 'detail'], malformed, ['policy'])
+      if ('policy' in b) policyEvidence(b.policy, `${where}.policy`, malformed)
       if (CID.asCID(b.request) === null) throw malformed(`${where}.request: expected a CID`)
       uint(b.hop, `${where}.hop`, malformed)
       if (typeof b.reason !== 'string' || !(REFUSAL_REASONS as readonly string[]).includes(b.reason)) throw malformed(`${where}.reason: expected one of ${REFUSAL_REASONS.join(', ')}`)

@@ -1,7 +1,10 @@
 import type { CID } from 'multiformats/cid'
 import { toHex } from './bytes.js'
 import { nobleCrypto, type CryptoProvider } from './crypto.js'
-import { GOVERNANCE_TYPES, MEMBERSHIP_TYPES, type EntryType, type GenesisBody, type TrustFailBody, type TrustRestoreBody } from './bodies.js'
+import {
+  GOVERNANCE_TYPES, MEMBERSHIP_TYPES, QUORUM_TYPES, type EntryBody, type EntryType, type GenesisBody, type GovernorRemoveBody,
+  type TrustFailBody, type TrustRestoreBody
+} from './bodies.js'
 import { decodeEntry, verifyEntrySignature, type SignedEntry } from './entry.js'
 import { cidString } from './entry-cid.js'
 import {
@@ -9,10 +12,12 @@ import {
   NotMemberError, ParentInvalidError, PendingFullError, RestoreQuorumError, SeqGapError, UnknownFailureError,
   WrongMeshError, WrongPrevError
 } from './errors.js'
-import { applyMembership, genesisState, type GovernanceState } from './governance.js'
+import { applyMembership, effectiveQuorum, genesisState, type GovernanceState } from './governance.js'
+import { checkQuorumEntry, type QuorumEntryType } from './governance-approval.js'
 import { equivocationEvidence, type EquivocationEvidence } from './evidence.js'
 import { verifyRestoreApproval } from './restore.js'
 import { restoreQuorum } from './governance-rules.js'
+import { foldOrder } from './governance-fold.js'
 
 /** Index record of an accepted entry (the bytes are kept separately). */
 export interface EntryMeta {
@@ -368,9 +373,14 @@ export class Dag {
         if (!deps.some(d => d.equals(c))) throw new MalformedEntryError('trust.restore: every cleared failure must also be a parent')
       }
     }
+    const base = e.type.startsWith('governor.') ? (e.body as { base: CID[] }).base.map(b => b.toString()) : []
+    for (const b of base) if (!this.metas.has(b) && !missing.includes(b)) missing.push(b)
     if (missing.length > 0) return missing
 
     const ctx = this.contextFor(depIds)
+    for (const b of base) {
+      if (!this.inGovernancePast(b, ctx)) throw new MalformedEntryError(`${e.type}: base ${b} is not in its governance past`)
+    }
     this.checked = { id: signed.id, ctx, author, depIds }
     const gov = this.stateOf(ctx)
     if (GOVERNANCE_TYPES.has(e.type)) {
@@ -379,6 +389,9 @@ export class Dag {
       throw new NotMemberError(`author ${author.slice(0, 16)}… is not a member in the entry's causal past`)
     }
     if (e.type === 'trust.restore') this.checkRestore(signed, gov)
+    if (QUORUM_TYPES.has(e.type)) {
+      checkQuorumEntry(this.meshId, e.type as QuorumEntryType, e.body as EntryBody<QuorumEntryType>, author, gov, this.crypto)
+    }
     return []
   }
 
@@ -400,8 +413,9 @@ export class Dag {
       }
       approvers.add(g)
     }
-    if (!restoreQuorum([...approvers].map(governor => ({ governor })), gov.quorums.restore).reached) {
-      throw new RestoreQuorumError(`restore has ${approvers.size} governor approval(s); quorum is ${gov.quorums.restore}`)
+    const quorum = effectiveQuorum(gov, 'restore')
+    if (!restoreQuorum([...approvers].map(governor => ({ governor })), quorum).reached) {
+      throw new RestoreQuorumError(`restore has ${approvers.size} governor approval(s); quorum is ${quorum}`)
     }
   }
 
@@ -436,9 +450,9 @@ export class Dag {
       this.membershipAncestors.set(signed.id, anc)
       this.membershipEntries.set(signed.id, signed)
     }
-    if (e.type === 'member.remove') {
-      const body = e.body as { member: Uint8Array, cut: number }
-      const key = toHex(body.member)
+    if (e.type === 'member.remove' || e.type === 'governor.remove') {
+      const body = e.body as { member: Uint8Array, cut: number } | GovernorRemoveBody
+      const key = toHex('member' in body ? body.member : body.governor)
       this.cutMap.set(key, Math.min(body.cut, this.cutMap.get(key) ?? body.cut))
     }
     this.insert(signed, author, ctx, depIds)
@@ -519,6 +533,12 @@ export class Dag {
     }
   }
 
+  /** True when `id` is a membership entry at or below the heads of `ctx`. */
+  private inGovernancePast (id: string, ctx: GovContext): boolean {
+    if (!this.membershipEntries.has(id)) return false
+    return ctx.heads.some(h => h === id || this.membershipAncestors.get(h)!.has(id))
+  }
+
   /** The maximal membership entries among what the given accepted dependencies know. */
   private contextFor (deps: string[]): GovContext {
     // Usual case: every dependency already knows the same governance, and none is itself a membership entry.
@@ -567,16 +587,11 @@ export class Dag {
       closure.add(h)
       for (const a of this.membershipAncestors.get(h)!) closure.add(a)
     }
-    // Fewer ancestors first is a topological order; ties broken by id so every node folds alike.
-    const ordered = [...closure].sort((x, y) => {
-      const d = this.membershipAncestors.get(x)!.size - this.membershipAncestors.get(y)!.size
-      return d !== 0 ? d : (x < y ? -1 : x > y ? 1 : 0)
-    })
+    const entries = [...closure].filter(id => id !== this.meshIdString).map(id => ({
+      id, signed: this.membershipEntries.get(id)!, ancestors: this.membershipAncestors.get(id)!.size
+    }))
     let state = this.contexts.get('')!.state!
-    for (const id of ordered) {
-      if (id === this.meshIdString) continue
-      state = applyMembership(state, this.membershipEntries.get(id)!)
-    }
+    for (const signed of foldOrder(entries)) state = applyMembership(state, signed)
     ctx.state = state
     return state
   }

@@ -11,6 +11,8 @@ export type RefusalReason = typeof REFUSAL_REASONS[number]
 export interface Refusal {
   reason: RefusalReason
   detail: string
+  /** Ids of the policy rules that decided, when rules decided (see {@link Decision.rules}). */
+  rules?: string[]
 }
 
 export type TrustStatus = 'trusted' | 'stale' | 'drifted' | 'quarantined' | 'unknown'
@@ -50,6 +52,12 @@ export interface Decision {
   reason: RefusalReason | null
   reasons: DecisionReason[]
   policyDigest: string
+  /**
+   * Ids of the rules that decided: the deny rule that refused; every allow rule that matched;
+   * the rule whose hop limit or signature requirement refused. Empty when no rule matched or
+   * a check before the rules (trust, hops, zone transition) decided.
+   */
+  rules: string[]
 }
 
 type Matcher = (s: string) => boolean
@@ -156,8 +164,8 @@ function principalMatches (r: CompiledRule, principal: string, roles: ReadonlySe
   return false
 }
 
-function refuse (code: RefusalReason, detail: string, digest: string): Decision {
-  return { allow: false, reason: code, reasons: [{ code, detail }], policyDigest: digest }
+function refuse (code: RefusalReason, detail: string, digest: string, rules: string[] = []): Decision {
+  return { allow: false, reason: code, reasons: [{ code, detail }], policyDigest: digest, rules }
 }
 
 /**
@@ -206,6 +214,7 @@ export function decide (request: DecisionRequest, policy: CompiledPolicy, trust:
   }
   const roles = policy.rolesOf.get(request.principal)
   let allowedBy: PolicyRule | undefined
+  const allowing: string[] = []
   let hopLimited: PolicyRule | undefined
   let needsSignature: PolicyRule | undefined
   const consider = (r: CompiledRule): Decision | undefined => {
@@ -213,11 +222,12 @@ export function decide (request: DecisionRequest, policy: CompiledPolicy, trust:
     if (r.zones !== null && !r.zones.has(request.zone)) return undefined
     if (!r.resource(request.resource)) return undefined
     if (r.rule.effect === 'deny') {
-      return refuse('policy.denied', `denied by rule "${r.rule.id}"`, digest)
+      return refuse('policy.denied', `denied by rule "${r.rule.id}"`, digest, [r.rule.id])
     }
     if (r.rule.requireSigned && !request.signed) { needsSignature ??= r.rule; return undefined }
     if (r.rule.maxHops !== null && request.hops > r.rule.maxHops) { hopLimited ??= r.rule; return undefined }
     allowedBy ??= r.rule
+    if (!allowing.includes(r.rule.id)) allowing.push(r.rule.id)
     return undefined
   }
   const list = policy.exact.get(request.action)
@@ -233,13 +243,20 @@ export function decide (request: DecisionRequest, policy: CompiledPolicy, trust:
     if (denied !== undefined) return denied
   }
   if (allowedBy !== undefined) {
-    return { allow: true, reason: null, reasons: [{ code: 'policy.allowed', detail: `allowed by rule "${allowedBy.id}"` }], policyDigest: digest }
+    return {
+      allow: true,
+      reason: null,
+      reasons: [{ code: 'policy.allowed', detail: `allowed by rule "${allowedBy.id}"` }],
+      policyDigest: digest,
+      rules: allowing.sort()
+    }
   }
   if (hopLimited !== undefined) {
-    return refuse('hops.exceeded', `rule "${hopLimited.id}" allows at most ${hopLimited.maxHops} hops`, digest)
+    return refuse('hops.exceeded', `rule "${hopLimited.id}" allows at most ${hopLimited.maxHops} hops`, digest, [hopLimited.id])
   }
   if (needsSignature !== undefined) {
-    return refuse('policy.denied', `rule "${needsSignature.id}" requires a request signed by an agent key`, digest)
+    return refuse('policy.denied', `rule "${needsSignature.id}" requires a request signed by an agent key`, digest,
+      [needsSignature.id])
   }
   return refuse('policy.denied', `no rule allows ${request.action} on ${request.resource} for ${request.principal}`, digest)
 }

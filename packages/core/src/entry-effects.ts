@@ -19,7 +19,11 @@ const EFFECTS: Partial<Record<EntryType, EntryEffects>> = {
   'trust.restore': { ...NONE, trust: true },
   'member.admit': { ...NONE, trust: true, membership: true },
   'member.remove': { trust: true, membership: true, dropConnections: true, policy: false },
-  'policy.update': { ...NONE, policy: true }
+  'policy.update': { ...NONE, policy: true },
+  // Who governs decides which restores and quorums count: the trust view is derived again.
+  'governor.add': { ...NONE, trust: true },
+  'governor.remove': { ...NONE, trust: true },
+  'governor.quorum': { ...NONE, trust: true }
 }
 
 /**

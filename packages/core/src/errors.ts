@@ -40,6 +40,8 @@ export const NotMemberError = errorClass('NotMemberError', 'entry.not-member')
 export const NotGovernorError = errorClass('NotGovernorError', 'entry.not-governor')
 /** A `trust.restore` lacks valid approvals from the restore quorum of governors. */
 export const RestoreQuorumError = errorClass('RestoreQuorumError', 'trust.restore-quorum')
+/** A `policy.update` or `governor.*` entry lacks valid approvals from the policy quorum of governors. */
+export const GovernanceQuorumError = errorClass('GovernanceQuorumError', 'governance.quorum')
 /** A `trust.restore` names an entry that is not a `trust.fail` about the same subject. */
 export const UnknownFailureError = errorClass('UnknownFailureError', 'trust.unknown-failure')
 /** The encoded entry exceeds {@link MAX_ENTRY_BYTES}. */

@@ -31,6 +31,16 @@ export interface ExecRequestBody {
   agent: { key: Uint8Array, sig: Uint8Array } | null
 }
 
+/**
+ * Which policy decided a hop: its digest and the ids of the rules that decided (`Decision.rules`).
+ * Optional in `exec.hop` and `exec.refuse`: absent in entries recorded before rule ids existed,
+ * and in refusals decided before the policy was consulted.
+ */
+export interface PolicyEvidence {
+  digest: string
+  rules: string[]
+}
+
 /** `exec.hop`: a node accepted the request from `from` and runs or forwards it. */
 export interface ExecHopBody {
   request: CID
@@ -39,6 +49,7 @@ export interface ExecHopBody {
   zone: string
   /** The next PeerId, or null when this node executes. */
   next: string | null
+  policy?: PolicyEvidence
 }
 
 /** `exec.refuse`: a node said no, with a machine-readable reason. */
@@ -47,6 +58,7 @@ export interface ExecRefuseBody {
   hop: number
   reason: RefusalReason
   detail: string
+  policy?: PolicyEvidence
 }
 
 /** `exec.result`: the executing node's outcome. */

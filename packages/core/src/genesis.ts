@@ -11,7 +11,8 @@ export interface GenesisInit {
   governors: Uint8Array[]
   /** Founding members; a `name` labels the member wherever its PeerId is shown. */
   members: Array<{ key: Uint8Array, zone: string, name?: string }>
-  quorums?: { fail?: number, restore?: number }
+  /** `policy`: approvals a `policy.update` or `governor.*` entry needs; left out of the entry when absent (1). */
+  quorums?: { fail?: number, restore?: number, policy?: number }
   /** Initial policy as a Yjs update (empty: no policy yet). */
   policy?: Uint8Array
   time?: number
@@ -44,7 +45,11 @@ export function createGenesis (init: GenesisInit, signer: KeyPair, crypto: Crypt
       name: init.name ?? 'govmesh',
       governors,
       members,
-      quorums: { fail: init.quorums?.fail ?? 1, restore: init.quorums?.restore ?? 1 },
+      quorums: {
+        fail: init.quorums?.fail ?? 1,
+        restore: init.quorums?.restore ?? 1,
+        ...(init.quorums?.policy !== undefined ? { policy: init.quorums.policy } : {})
+      },
       policy: init.policy ?? new Uint8Array()
     },
     time: init.time ?? Date.now()
@@ -61,7 +66,7 @@ export interface GenesisFile {
   name: string
   governors: string[]
   members: Array<{ peerId: string, zone: string, name?: string }>
-  quorums: { fail: number, restore: number }
+  quorums: { fail: number, restore: number, policy?: number }
 }
 
 /**

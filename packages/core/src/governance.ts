@@ -1,5 +1,7 @@
 import { toHex } from './bytes.js'
-import type { GenesisBody, MemberAdmitBody, MemberRemoveBody } from './bodies.js'
+import type {
+  GenesisBody, GovernorAddBody, GovernorQuorumBody, GovernorRemoveBody, MemberAdmitBody, MemberRemoveBody
+} from './bodies.js'
 import type { SignedEntry } from './entry.js'
 
 /** A member's record in a governance state. */
@@ -18,13 +20,32 @@ export interface MemberInfo {
  */
 export interface GovernanceState {
   meshName: string
-  /** Hex public keys of governors (fixed at genesis). */
+  /** Hex public keys of governors: the founders, then as `governor.add` / `governor.remove` change them. */
   governors: ReadonlySet<string>
+  /** Governor keys removed, with the cut (last valid seq) each removal recorded. Removal is final. */
+  removedGovernors: ReadonlyMap<string, number>
   /** Current members by hex public key. */
   members: ReadonlyMap<string, MemberInfo>
   /** Keys removed, with the cut (last valid seq) each removal recorded. */
   removed: ReadonlyMap<string, number>
-  quorums: { fail: number, restore: number }
+  /**
+   * As set at genesis or by the last `governor.quorum` folded in. `policy` is the governance quorum:
+   * the approvals a `policy.update` or a `governor.*` entry needs. Use {@link effectiveQuorum}.
+   */
+  quorums: { fail: number, restore: number, policy: number }
+}
+
+/**
+ * A quorum as it applies: never more than the governors there are (a removal cannot freeze
+ * governance), never less than 1.
+ *
+ * @example
+ * ```ts
+ * effectiveQuorum(gov, 'policy') // 2 with 3 governors and a policy quorum of 2
+ * ```
+ */
+export function effectiveQuorum (state: GovernanceState, which: 'policy' | 'restore'): number {
+  return Math.max(1, Math.min(state.quorums[which], state.governors.size))
 }
 
 /** The state a genesis entry establishes. */
@@ -37,10 +58,19 @@ export function genesisState (body: GenesisBody): GovernanceState {
   return {
     meshName: body.name,
     governors: new Set(body.governors.map(toHex)),
+    removedGovernors: new Map(),
     members,
     removed: new Map(),
-    quorums: { fail: body.quorums.fail, restore: body.quorums.restore }
+    quorums: { fail: body.quorums.fail, restore: body.quorums.restore, policy: body.quorums.policy ?? 1 }
   }
+}
+
+/** A copy of `cuts` with `key` cut at `cut`, or lower if it already was: cuts only decrease. */
+function withCut (cuts: ReadonlyMap<string, number>, key: string, cut: number): Map<string, number> {
+  const next = new Map(cuts)
+  const prior = next.get(key)
+  next.set(key, prior === undefined ? cut : Math.min(prior, cut))
+  return next
 }
 
 /**
@@ -63,10 +93,23 @@ export function applyMembership (state: GovernanceState, signed: SignedEntry): G
     const key = toHex(body.member)
     const members = new Map(state.members)
     members.delete(key)
-    const removed = new Map(state.removed)
-    const prior = removed.get(key)
-    removed.set(key, prior === undefined ? body.cut : Math.min(prior, body.cut))
-    return { ...state, members, removed }
+    return { ...state, members, removed: withCut(state.removed, key, body.cut) }
+  }
+  if (entry.type === 'governor.add') {
+    const key = toHex((entry.body as GovernorAddBody).governor)
+    if (state.removedGovernors.has(key) || state.governors.has(key)) return state
+    return { ...state, governors: new Set([...state.governors, key]) }
+  }
+  if (entry.type === 'governor.remove') {
+    const body = entry.body as GovernorRemoveBody
+    const key = toHex(body.governor)
+    const governors = new Set(state.governors)
+    governors.delete(key)
+    return { ...state, governors, removedGovernors: withCut(state.removedGovernors, key, body.cut) }
+  }
+  if (entry.type === 'governor.quorum') {
+    const body = entry.body as GovernorQuorumBody
+    return { ...state, quorums: { ...state.quorums, policy: body.policy, restore: body.restore } }
   }
   return state
 }

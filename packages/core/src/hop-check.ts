@@ -1,6 +1,6 @@
 import { fromHex } from './bytes.js'
 import { decide, type CompiledPolicy, type Refusal, type TrustStatus } from './decide.js'
-import type { ExecRequestBody } from './exec.js'
+import type { ExecRequestBody, PolicyEvidence } from './exec.js'
 import { peerIdFromPublicKey } from './peer-id.js'
 import { MAX_ANCESTRY_CHECK } from './limits.js'
 
@@ -108,25 +108,34 @@ export interface HopCheckInput {
   peerStatus: (peerId: string) => TrustStatus
 }
 
+/** What one hop's checks concluded, with the policy evidence a hop or refusal records. */
+export interface HopVerdict {
+  /** The refusal, or undefined when every check passed. */
+  refusal?: Refusal
+  /** The policy digest and deciding rule ids, when the policy decided (absent for earlier refusals). */
+  policy?: PolicyEvidence
+}
+
 /**
  * The checks of one hop, in order: the request principal, the sender's trust, the planned path,
  * the ancestry, then `decide` (own status, every peer that must be trusted, hop limit, zone
- * transition from the sender's zone, rules). Pure; undefined when everything passes.
+ * transition from the sender's zone, rules). Pure. The verdict names the rules that decided,
+ * so `exec.hop` and `exec.refuse` can record them beside the policy digest.
  *
  * @example
  * ```ts
- * const refusal = checkHop({ body, principal, hop: 0, rest: path, self, lineageAuthors: [selfKey],
- *   ancestry: scanAncestry(dag, null), policy, peerStatus })
+ * const { refusal, policy } = checkHopVerdict({ body, principal, hop: 0, rest: path, self, lineageAuthors: [selfKey],
+ *   ancestry: scanAncestry(dag, null), policy: compiled, peerStatus })
  * ```
  */
-export function checkHop (input: HopCheckInput): Refusal | undefined {
+export function checkHopVerdict (input: HopCheckInput): HopVerdict {
   const { body, principal, self, sender } = input
-  if (principal === undefined) return { reason: 'ancestry.invalid', detail: 'the request signature does not verify' }
+  if (principal === undefined) return { refusal: { reason: 'ancestry.invalid', detail: 'the request signature does not verify' } }
   if (sender !== undefined) {
     const refused = senderRefusal(sender) ?? pathRefusal(body.path, self.peerId, input.hop, input.rest)
-    if (refused !== undefined) return refused
+    if (refused !== undefined) return { refusal: refused }
   }
-  if ('reason' in input.ancestry) return input.ancestry
+  if ('reason' in input.ancestry) return { refusal: input.ancestry }
   const peers = peersToTrust({ self, rest: input.rest, authors: [...input.lineageAuthors, ...input.ancestry.authors] })
   const decision = decide({
     principal,
@@ -138,6 +147,20 @@ export function checkHop (input: HopCheckInput): Refusal | undefined {
     hops: input.hop + input.rest.length,
     peers
   }, input.policy, { self: self.status, peer: input.peerStatus })
-  if (decision.allow) return undefined
-  return { reason: decision.reason!, detail: decision.reasons[0]?.detail ?? decision.reason! }
+  const policy = { digest: decision.policyDigest, rules: decision.rules }
+  if (decision.allow) return { policy }
+  return { refusal: { reason: decision.reason!, detail: decision.reasons[0]?.detail ?? decision.reason!, rules: decision.rules }, policy }
+}
+
+/**
+ * {@link checkHopVerdict} reduced to its refusal: undefined when everything passes.
+ *
+ * @example
+ * ```ts
+ * const refusal = checkHop({ body, principal, hop: 0, rest: path, self, lineageAuthors: [selfKey],
+ *   ancestry: scanAncestry(dag, null), policy, peerStatus })
+ * ```
+ */
+export function checkHop (input: HopCheckInput): Refusal | undefined {
+  return checkHopVerdict(input).refusal
 }

@@ -12,7 +12,7 @@ import {
   BadSignatureError, CutExceededError, EntryTooLargeError, GenesisError, GovmeshError,
   InvalidArgumentError, InvalidEvidenceError, InvalidKeyError, MalformedEntryError,
   NonCanonicalError, NotGovernorError, NotMemberError, ParentInvalidError, PendingFullError,
-  PolicySchemaError, RestoreQuorumError, SeqGapError, UnknownFailureError, UnknownTypeError,
+  PolicySchemaError, RestoreQuorumError, GovernanceQuorumError, SeqGapError, UnknownFailureError, UnknownTypeError,
   WrongMeshError, WrongPrevError,
   type CryptoProvider, type Dag, type Entry, type EntryBody, type EntryType,
   type ExecRequestBody, type GovmeshErrorClass, type KeyPair, type PolicyDocument, type SignedEntry,
@@ -207,7 +207,8 @@ export const ERROR_CLASSES: Record<string, GovmeshErrorClass> = {
   MalformedEntryError, BadSignatureError, WrongMeshError, SeqGapError, WrongPrevError,
   NotMemberError, NotGovernorError, RestoreQuorumError, UnknownFailureError, EntryTooLargeError,
   NonCanonicalError, UnknownTypeError, CutExceededError, PendingFullError, GenesisError,
-  InvalidEvidenceError, PolicySchemaError, InvalidKeyError, InvalidArgumentError, ParentInvalidError
+  InvalidEvidenceError, PolicySchemaError, InvalidKeyError, InvalidArgumentError, ParentInvalidError,
+  GovernanceQuorumError
 }
 
 /** Asserts `err` is a GovmeshError of exactly the class `name` (and no other) with `code`. */

@@ -73,7 +73,9 @@ describe('gossipVerdict, removalCut, restoreQuorum', () => {
 
   it('entry effects: trust, membership and removals re-derive what they touch; execution lineage touches nothing', () => {
     const touching = ENTRY_TYPES.filter(t => entryEffects(t).trust).sort()
-    expect(touching).toEqual(['member.admit', 'member.remove', 'trust.fail', 'trust.restore'])
+    expect(touching).toEqual([
+      'governor.add', 'governor.quorum', 'governor.remove', 'member.admit', 'member.remove', 'trust.fail', 'trust.restore'
+    ])
     expect(ENTRY_TYPES.filter(t => entryEffects(t).membership).sort()).toEqual(['member.admit', 'member.remove'])
     expect(ENTRY_TYPES.filter(t => entryEffects(t).dropConnections)).toEqual(['member.remove'])
     expect(ENTRY_TYPES.filter(t => entryEffects(t).policy)).toEqual(['policy.update'])

@@ -6,6 +6,11 @@ import { readKeyFile } from '../keyfile.js'
 import { CliError, emit, EXIT } from '../output.js'
 import type { ExecResponse } from '@govmesh/node'
 
+/** The deciding rules and policy digest, when the policy decided. */
+function ruleLine (r: ExecResponse): string {
+  if (r.policy === undefined) return ''
+  return `rules: ${r.policy.rules.length === 0 ? '-' : r.policy.rules.join(', ')} (policy ${r.policy.digest.slice(0, 16)}…)\n`
+}
 
 export function registerExec (program: Command): void {
   clientOptions(program.command('exec')
@@ -68,10 +73,11 @@ export function registerExec (program: Command): void {
         reason: r.reason ?? null,
         detail: r.detail ?? null,
         route: r.route ?? null,
-        lineage: r.lineage
+        lineage: r.lineage,
+        policy: r.policy ?? null
       }, () => r.ok
-        ? `ok: ${JSON.stringify(r.result)}\n${routeLine}\nresult: ${r.resultCid ?? '-'}\n${lineage}`
-        : `refused: ${r.reason ?? 'unknown'} (${r.detail ?? ''})\n${routeLine}\n` +
+        ? `ok: ${JSON.stringify(r.result)}\n${routeLine}\n${ruleLine(r)}result: ${r.resultCid ?? '-'}\n${lineage}`
+        : `refused: ${r.reason ?? 'unknown'} (${r.detail ?? ''})\n${routeLine}\n${ruleLine(r)}` +
           `refusal: ${r.refusalCid ?? '-'}\n${lineage}`)
       if (!r.ok) process.exitCode = r.reason !== undefined ? EXIT.refused : EXIT.error
     })

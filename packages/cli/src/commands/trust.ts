@@ -7,6 +7,7 @@ import { readKeyFile } from '../keyfile.js'
 import { CliError, emit, EXIT, table } from '../output.js'
 import { signAndSubmit } from '../submit.js'
 import type { RestoreApprovalWire as Approval, TrustResponse } from '@govmesh/node'
+import { journalPath } from '../journal.js'
 
 
 function parseKey (text: string): Uint8Array {
@@ -73,7 +74,8 @@ export function registerTrust (program: Command): void {
       const all = [...same.map(a => ({ governor: fromHex(a.governor), sig: fromHex(a.sig) })), mine]
       if (restoreQuorum(all, t.quorums.restore).reached) {
         // Entry fields hold CIDs in binary order (the canonical order), not string order.
-        const entry = await signAndSubmit(client, keys, 'trust.restore', { subject, clears: sortCids(statement.clears), approvals: all }, clears)
+        const entry = await signAndSubmit(client, keys, 'trust.restore', { subject, clears: sortCids(statement.clears), approvals: all },
+          { extraParents: clears, journal: journalPath(opts.governor) })
         emit(opts.json === true, { restored: true, cid: entry.id, approvals: all.length, quorum: t.quorums.restore, clears }, () =>
           `trust.restore ${entry.id}: ${peer} restored with ${all.length}/${t.quorums.restore} governor approvals`)
         return

@@ -13,6 +13,8 @@ import { execRoutes } from './routes/exec.js'
 import { policyRoutes } from './routes/policy.js'
 import { statusRoutes } from './routes/status.js'
 import { trustRoutes } from './routes/trust.js'
+import { policyDryRunRoutes } from './routes/policy-dryrun.js'
+import { governanceApprovalRoutes } from './routes/governance-approvals.js'
 
 export interface ApiInit {
   /** What the routes serve (a started {@link GovmeshNode} provides it). */
@@ -34,7 +36,8 @@ export interface ApiServer {
 
 /** Every route module, in registration order (docs/ARCHITECTURE.md lists them). */
 const ROUTES: Array<(app: FastifyInstance, deps: RouteDeps) => void> = [
-  statusRoutes, dagRoutes, entryRoutes, execRoutes, trustRoutes, policyRoutes, adminRoutes, eventRoutes, consoleRoutes
+  statusRoutes, dagRoutes, entryRoutes, execRoutes, trustRoutes, policyRoutes, policyDryRunRoutes, governanceApprovalRoutes, adminRoutes, eventRoutes,
+  consoleRoutes
 ]
 
 function tokenGuard (token: string): TokenGuard {

@@ -1,11 +1,12 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import {
-  checkEncodable, checkExecRequestInput, checkHop, CID, compilePolicy, DEFAULT_EXEC_TIMEOUT_MS, deadlineFrom, decodeEntry,
+  checkEncodable, checkExecRequestInput, checkHopVerdict, CID, compilePolicy, DEFAULT_EXEC_TIMEOUT_MS, deadlineFrom, decodeEntry,
   executionBudget, executorRefusal, EXEC_DIAL_TIMEOUT_MS, EXEC_REQUEST_READ_TIMEOUT_MS,
   forwardBudget, fromHex, GovmeshError, InputRejectedError, MAX_EXEC_FRAME_BYTES, MAX_FRAME_HOP, MAX_FRAME_LINEAGE,
   MAX_PATH, peerIdFromPublicKey, planRoute, publicKeyFromPeerId, ReplayWindow, requestPrincipal, scanAncestry, selfRefusal, toHex,
   ZONE_TARGET_PREFIX, type CompiledPolicy, type ExecHopBody, type ExecRequestBody, type GovernanceState,
-  type Refusal, type RefusalReason, type RouteMember, type RoutePlan, type SignedEntry, type Dag, type PolicyState
+  type HopVerdict, type PolicyEvidence, type RefusalReason, type RouteMember, type RoutePlan, type SignedEntry, type Dag,
+  type PolicyState
 } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
 import { MAX_INBOUND_EXEC_STREAMS, MAX_REFUSAL_DETAIL_CHARS } from '../constants.js'
@@ -54,6 +55,8 @@ export interface ExecResponse {
   lineage: string[]
   /** At the origin: the planned path (PeerIds after the origin, the last executing); absent if none was found. */
   route?: string[]
+  /** The policy digest and rule ids of the last decision (the executing or refusing node's). */
+  policy?: PolicyEvidence
 }
 
 interface WireResponse extends ExecResponse {
@@ -173,11 +176,11 @@ export class ExecService implements Startable {
     if (!plan.ok) return await this.refuse(request, request, 0, plan.reason, plan.detail, lineage)
     const route = { route: plan.path }
     const check = this.check(body, [request], plan.path, 0, undefined)
-    if (check !== undefined) {
-      return { ...await this.refuse(request, request, 0, check.reason, check.detail, lineage), ...route }
+    if (check.refusal !== undefined) {
+      return { ...await this.refuse(request, request, 0, check.refusal.reason, check.refusal.detail, lineage, check.policy), ...route }
     }
     const res = plan.path.length === 0
-      ? await this.execute(request, body, request, lineage, 0, deadline)
+      ? await this.execute(request, body, request, lineage, 0, deadline, check.policy)
       : await this.forward(request, [request], plan.path, 1, lineage, deadline)
     return { ...res, ...route }
   }
@@ -215,12 +218,12 @@ export class ExecService implements Startable {
     return key === undefined ? null : this.node.dag.currentGovernance().members.get(key)?.zone ?? null
   }
 
-  /** Every check of one hop (core `checkHop`); undefined when all pass. */
+  /** Every check of one hop (core `checkHopVerdict`). */
   private check (
     body: ExecRequestBody, lineage: SignedEntry[], rest: string[], hop: number, from: string | undefined
-  ): Refusal | undefined {
+  ): HopVerdict {
     const node = this.node
-    return checkHop({
+    return checkHopVerdict({
       body,
       principal: requestPrincipal(node.dag.meshId, body, nodeCrypto),
       hop,
@@ -234,17 +237,24 @@ export class ExecService implements Startable {
     })
   }
 
-  private async refuse (request: SignedEntry, last: SignedEntry, hop: number, reason: RefusalReason, detail: string, lineage: string[]): Promise<WireResponse> {
+  private async refuse (
+    request: SignedEntry, last: SignedEntry, hop: number, reason: RefusalReason, detail: string, lineage: string[],
+    policy?: PolicyEvidence
+  ): Promise<WireResponse> {
     // The detail is text for humans; keep the entry within its field limit whatever an error said.
     detail = detail.length > MAX_REFUSAL_DETAIL_CHARS ? detail.slice(0, MAX_REFUSAL_DETAIL_CHARS - 1) + '…' : detail
-    const refusal = await this.node.append('exec.refuse', { request: request.cid, hop, reason, detail }, [last.cid])
+    const evidence = policy !== undefined ? { policy } : {}
+    const refusal = await this.node.append('exec.refuse', { request: request.cid, hop, reason, detail, ...evidence }, [last.cid])
     this.node.events.emit('exec:refused', { request: request.id, refusal: refusal.id, reason, detail, hop })
     this.node.logger.info('execution refused', { request: request.id, reason, detail, hop })
-    return { ok: false, reason, detail, refusalCid: refusal.id, lineage: [...lineage, refusal.id], entries: [refusal.bytes] }
+    return {
+      ok: false, reason, detail, refusalCid: refusal.id, lineage: [...lineage, refusal.id], entries: [refusal.bytes], ...evidence
+    }
   }
 
   private async execute (
-    request: SignedEntry, body: ExecRequestBody, last: SignedEntry, lineage: string[], hop: number, deadline: number
+    request: SignedEntry, body: ExecRequestBody, last: SignedEntry, lineage: string[], hop: number, deadline: number,
+    policy?: PolicyEvidence
   ): Promise<WireResponse> {
     const config = this.executors[body.action]
     const missing = executorRefusal(body.action, config !== undefined)
@@ -281,7 +291,8 @@ export class ExecService implements Startable {
       output = { error: 'output-not-recordable', code: err.code, message: err.message.slice(0, 500) }
       result = await record(ok, output)
     }
-    return { ok, result: output, resultCid: result.id, lineage: [...lineage, result.id], entries: [result.bytes] }
+    const evidence = policy !== undefined ? { policy } : {}
+    return { ok, result: output, resultCid: result.id, lineage: [...lineage, result.id], entries: [result.bytes], ...evidence }
   }
 
   private async forward (
@@ -407,17 +418,20 @@ export class ExecService implements Startable {
     const body = request.entry.body as ExecRequestBody
     const check = this.check(body, chain, frame.rest, frame.hop, from)
     // Answers carry only what this node and those after it added; each forwarder prepends its part.
-    if (check !== undefined) return await this.refuse(request, last, frame.hop, check.reason, check.detail, [])
+    if (check.refusal !== undefined) {
+      return await this.refuse(request, last, frame.hop, check.refusal.reason, check.refusal.detail, [], check.policy)
+    }
     // Too little time left to run or forward: refuse now rather than hold the caller past its deadline.
     const late = frame.rest.length === 0 ? executionBudget(deadline, Date.now()) : forwardBudget(deadline, Date.now())
     if (typeof late === 'object' && 'reason' in late) {
       return await this.refuse(request, last, frame.hop, late.reason, late.detail, [])
     }
     const hopEntry = await node.append('exec.hop', {
-      request: request.cid, hop: frame.hop, from, zone: node.zone() ?? 'unknown', next: frame.rest[0] ?? null
+      request: request.cid, hop: frame.hop, from, zone: node.zone() ?? 'unknown', next: frame.rest[0] ?? null,
+      ...(check.policy !== undefined ? { policy: check.policy } : {})
     }, [last.cid])
     const res = frame.rest.length === 0
-      ? await this.execute(request, body, hopEntry, [hopEntry.id], frame.hop, deadline)
+      ? await this.execute(request, body, hopEntry, [hopEntry.id], frame.hop, deadline, check.policy)
       : await this.forward(request, [...chain, hopEntry], frame.rest, frame.hop + 1, [hopEntry.id], deadline)
     return { ...res, entries: [hopEntry.bytes, ...res.entries] }
   }

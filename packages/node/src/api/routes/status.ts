@@ -38,7 +38,9 @@ export function statusRoutes (app: FastifyInstance, { ctx }: RouteDeps): void {
       governors: [...gov.governors].sort(),
       members: [...gov.members.values()].map(m => ({ ...m })),
       removed: Object.fromEntries(gov.removed),
-      quorums: gov.quorums
+      quorums: gov.quorums,
+      removedGovernors: Object.fromEntries(gov.removedGovernors),
+      heads: ctx.dag.governanceHeads()
     }
   })
 }
