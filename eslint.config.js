@@ -23,7 +23,15 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-argument': 'off',
       '@typescript-eslint/no-unsafe-call': 'off',
       '@typescript-eslint/no-unsafe-return': 'off',
-      '@typescript-eslint/no-redundant-type-constituents': 'off'
+      '@typescript-eslint/no-redundant-type-constituents': 'off',
+      'max-len': ['error', { code: 120, ignoreUrls: true, ignoreRegExpLiterals: true }]
+    }
+  },
+  {
+    // Test titles and fixtures are long strings; every other line keeps to 120 characters there too.
+    files: ['test/**', 'packages/*/test/**', 'scripts/**'],
+    rules: {
+      'max-len': ['error', { code: 120, ignoreUrls: true, ignoreRegExpLiterals: true, ignoreStrings: true, ignoreTemplateLiterals: true }]
     }
   }
 )

@@ -17,7 +17,13 @@ const T0 = 1_767_225_600_000 // 2026-01-01T00:00:00Z
 
 const policyDoc = new Y.Doc()
 policyDoc.clientID = 1
-policyDoc.getMap('rules').set('echo-local', { effect: 'allow', principals: ['local'], actions: ['echo'], resources: ['*'], zones: ['*'], maxHops: null, requireSigned: false })
+policyDoc.getMap('rules').set(
+  'echo-local',
+  {
+    effect: 'allow', principals: ['local'], actions: ['echo'], resources: ['*'], zones: ['*'], maxHops: null,
+    requireSigned: false
+  }
+)
 const policyUpdate = Y.encodeStateAsUpdate(policyDoc)
 
 const genesis = createGenesis({
@@ -35,11 +41,19 @@ const add = (name: string, signed: SignedEntry): SignedEntry => {
   entries.push({ name, signed })
   return signed
 }
-add('member.admit', nextEntry(dag, governor, { type: 'member.admit', body: { member: newcomer.publicKey, zone: 'b' }, time: T0 + 1000 }))
-add('policy.update', nextEntry(dag, governor, { type: 'policy.update', body: { update: policyUpdate }, time: T0 + 2000 }))
+add(
+  'member.admit',
+  nextEntry(dag, governor, { type: 'member.admit', body: { member: newcomer.publicKey, zone: 'b' }, time: T0 + 1000 })
+)
+add(
+  'policy.update', nextEntry(dag, governor, { type: 'policy.update', body: { update: policyUpdate }, time: T0 + 2000 })
+)
 const fail = add('trust.fail', nextEntry(dag, member, {
   type: 'trust.fail',
-  body: { subject: newcomer.publicKey, reason: 'measurement not in allowlist', detector: 'measurement', evidence: { measurement: 'deadbeef' } },
+  body: {
+    subject: newcomer.publicKey, reason: 'measurement not in allowlist', detector: 'measurement',
+    evidence: { measurement: 'deadbeef' }
+  },
   time: T0 + 3000
 }))
 const statement = { mesh: dag.meshId, subject: newcomer.publicKey, clears: [fail.cid] }
@@ -49,7 +63,13 @@ add('trust.restore', nextEntry(dag, governor, {
   parents: [fail.cid],
   time: T0 + 4000
 }))
-add('member.remove', nextEntry(dag, governor, { type: 'member.remove', body: { member: newcomer.publicKey, cut: 0, reason: 'decommissioned' }, time: T0 + 5000 }))
+add(
+  'member.remove',
+  nextEntry(
+    dag, governor,
+    { type: 'member.remove', body: { member: newcomer.publicKey, cut: 0, reason: 'decommissioned' }, time: T0 + 5000 }
+  )
+)
 
 const dir = new URL('../packages/core/test/vectors/', import.meta.url)
 writeFileSync(new URL('key.json', dir), JSON.stringify({

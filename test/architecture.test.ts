@@ -38,7 +38,9 @@ function localTarget (from: string, spec: string): string | undefined {
 
 function graph (pkg: string): Map<string, string[]> {
   const files = sources(join(ROOT, 'packages', pkg, 'src'))
-  return new Map(files.map(f => [f, specifiers(f).map(s => localTarget(f, s)).filter((t): t is string => t !== undefined)]))
+  return new Map(
+    files.map(f => [f, specifiers(f).map(s => localTarget(f, s)).filter((t): t is string => t !== undefined)])
+  )
 }
 
 /** The strongly connected components with more than one file (or a self-import): the cycles. */
@@ -53,7 +55,9 @@ function cycles (g: Map<string, string[]>): string[][] {
     idx.set(v, index); low.set(v, index); index++
     stack.push(v); on.add(v)
     for (const w of g.get(v) ?? []) {
-      if (!idx.has(w)) { visit(w); low.set(v, Math.min(low.get(v)!, low.get(w)!)) } else if (on.has(w)) low.set(v, Math.min(low.get(v)!, idx.get(w)!))
+      if (!idx.has(w)) {
+        visit(w); low.set(v, Math.min(low.get(v)!, low.get(w)!))
+      } else if (on.has(w)) low.set(v, Math.min(low.get(v)!, idx.get(w)!))
     }
     if (low.get(v) === idx.get(v)) {
       const scc: string[] = []

@@ -29,11 +29,16 @@ describe('README: a three-node mesh by hand', () => {
     // double the run time. Real `npx` (and `kill $!` through it) is what the walk-through test uses.
     const shim = join(root, 'bin')
     mkdirSync(shim)
-    writeFileSync(join(shim, 'npx'), `#!/bin/sh\n[ "$1" = govmesh ] || { echo "this shim runs only npx govmesh" >&2; exit 127; }\nshift\nexec "${process.execPath}" "${BIN}" "$@"\n`)
+    writeFileSync(
+      join(shim, 'npx'),
+      `#!/bin/sh\n[ "$1" = govmesh ] || { echo "this shim runs only npx govmesh" >&2; exit 127; }\nshift\nexec "${process.execPath}" "${BIN}" "$@"\n`
+    )
     chmodSync(join(shim, 'npx'), 0o755)
     const out = await runScript(SCRIPT, { GM: gm, PATH: `${shim}:${process.env.PATH ?? ''}` }, REPO, 840_000)
     const logs = (): string => ['n1', 'n2', 'n3'].map(n => {
-      try { return `${n}.log: ${readFileSync(join(gm, `${n}.log`), 'utf8').split('\n').slice(-6).join('\n')}` } catch { return '' }
+      try {
+        return `${n}.log: ${readFileSync(join(gm, `${n}.log`), 'utf8').split('\n').slice(-6).join('\n')}`
+      } catch { return '' }
     }).join('\n')
     expect(out.code, out.text.slice(-3000) + logs()).toBe(0)
     const digests = [...out.text.matchAll(/^n\d policy digest: ([0-9a-f]{64})$/gm)].map(m => m[1])

@@ -49,7 +49,9 @@ describe('crash safety with concurrent writers', () => {
     await mesh.start(n1)
     const status = await mesh.status(n1)
     expect(status.entries).toBeGreaterThanOrEqual(acknowledged.length + 1)
-    const present = await Promise.all(acknowledged.map(async cid => (await fetch(`${n1.api!}/v1/dag/entries/${cid}`)).status))
+    const present = await Promise.all(
+      acknowledged.map(async cid => (await fetch(`${n1.api!}/v1/dag/entries/${cid}`)).status)
+    )
     expect(present.filter(s => s !== 200)).toEqual([])
     for (const w of writers) {
       // Each author's chain is contiguous up to its frontier: nothing stored past a gap.

@@ -22,10 +22,14 @@ interface TrustJson { peers: Array<{ peerId: string, status: string }> }
 describe('governed route planning and shrinking deadlines across real nodes', () => {
   const mesh = new TestMesh()
   let na: NodeHandle, nb: NodeHandle, nc: NodeHandle
-  const demo = JSON.parse(readFileSync(new URL('../testnet/policies/demo.json', import.meta.url), 'utf8')) as { rules: unknown[] }
+  const demo = JSON.parse(
+    readFileSync(new URL('../testnet/policies/demo.json', import.meta.url), 'utf8')
+  ) as { rules: unknown[] }
 
   async function exec (at: NodeHandle, args: string[], json = true): Promise<{ code: number, out: string }> {
-    const r = await govmesh(['exec', '--resource', 'jobs/1', '--data-dir', at.dir, ...(json ? ['--json'] : []), ...args])
+    const r = await govmesh(
+      ['exec', '--resource', 'jobs/1', '--data-dir', at.dir, ...(json ? ['--json'] : []), ...args]
+    )
     if (r.code !== 0 && r.code !== 3) throw new Error(`exec exited ${r.code}: ${r.stderr}`)
     return { code: r.code, out: r.stdout }
   }
@@ -76,18 +80,24 @@ describe('governed route planning and shrinking deadlines across real nodes', ()
   })
 
   it('an explicit --route is still honoured and checked at the origin', async () => {
-    const direct = JSON.parse((await exec(na, ['--action', 'echo', '--target', 'zone:c', '--route', nc.peerId])).out) as ExecJson
+    const direct = JSON.parse(
+      (await exec(na, ['--action', 'echo', '--target', 'zone:c', '--route', nc.peerId])).out
+    ) as ExecJson
     expect(direct.reason).toBe('zone.transition')
     expect(direct.detail).toContain('a → c')
     expect((await entry(na, direct.refusalCid!)).authorPeerId).toBe(na.peerId)
-    const via = JSON.parse((await exec(na, ['--action', 'echo', '--target', nc.peerId, '--route', nb.peerId])).out) as ExecJson
+    const via = JSON.parse(
+      (await exec(na, ['--action', 'echo', '--target', nc.peerId, '--route', nb.peerId])).out
+    ) as ExecJson
     expect(via.ok).toBe(true)
     expect(via.route).toEqual([nb.peerId, nc.peerId])
   })
 
   it('the deadline shrinks along the path: the executor refuses with timeout before the caller\'s deadline', async () => {
     const t0 = Date.now()
-    const res = await mesh.post(na, '/v1/exec', { action: 'sleep', resource: 'jobs/1', target: 'zone:c', payload: { ms: 8000 }, timeoutMs: 1500 })
+    const res = await mesh.post(
+      na, '/v1/exec', { action: 'sleep', resource: 'jobs/1', target: 'zone:c', payload: { ms: 8000 }, timeoutMs: 1500 }
+    )
     const elapsed = Date.now() - t0
     expect(res.status).toBe(200)
     const body = res.body as ExecJson
@@ -101,7 +111,9 @@ describe('governed route planning and shrinking deadlines across real nodes', ()
     expect(refusal.body.reason).toBe('timeout')
     expect(body.lineage).toHaveLength(4)
 
-    const tooShort = await mesh.post(na, '/v1/exec', { action: 'echo', resource: 'jobs/1', target: 'zone:c', timeoutMs: 1 })
+    const tooShort = await mesh.post(
+      na, '/v1/exec', { action: 'echo', resource: 'jobs/1', target: 'zone:c', timeoutMs: 1 }
+    )
     expect(tooShort.status).toBe(200)
     expect((tooShort.body as ExecJson).reason).toBe('timeout')
   })
@@ -111,7 +123,9 @@ describe('governed route planning and shrinking deadlines across real nodes', ()
     nc.proc!.kill('SIGSTOP')
     try {
       const t0 = Date.now()
-      const res = await mesh.post(na, '/v1/exec', { action: 'echo', resource: 'jobs/1', target: 'zone:c', timeoutMs: 1500 })
+      const res = await mesh.post(
+        na, '/v1/exec', { action: 'echo', resource: 'jobs/1', target: 'zone:c', timeoutMs: 1500 }
+      )
       const elapsed = Date.now() - t0
       const body = res.body as ExecJson
       expect(body.reason).toBe('timeout')

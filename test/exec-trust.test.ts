@@ -4,13 +4,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { measureRuntime } from '@govmesh/node'
 import { govmesh, TestMesh, waitFor, type NodeHandle } from './helpers/cluster.js'
 
-interface ExecJson { ok: boolean, result: unknown, resultCid?: string, refusalCid?: string, reason: string | null, lineage: string[] }
-interface TrustJson { self: { status: string }, peers: Array<{ peerId: string, status: string, entries: string[], reasons: string[] }> }
+interface ExecJson {
+  ok: boolean, result: unknown, resultCid?: string, refusalCid?: string, reason: string | null, lineage: string[]
+}
+interface TrustJson {
+  self: { status: string }, peers: Array<{ peerId: string, status: string, entries: string[], reasons: string[] }>
+}
 
 describe('governed execution and fail-closed trust across real nodes', () => {
   const mesh = new TestMesh()
   let n1: NodeHandle, n2: NodeHandle, n3: NodeHandle, n4: NodeHandle
-  const demo = JSON.parse(readFileSync(new URL('../testnet/policies/demo.json', import.meta.url), 'utf8')) as { rules: unknown[] }
+  const demo = JSON.parse(
+    readFileSync(new URL('../testnet/policies/demo.json', import.meta.url), 'utf8')
+  ) as { rules: unknown[] }
 
   async function exec (at: NodeHandle, args: string[]): Promise<{ code: number, json: ExecJson }> {
     const r = await govmesh(['exec', '--resource', 'jobs/1', '--data-dir', at.dir, '--json', ...args])
@@ -21,7 +27,9 @@ describe('governed execution and fail-closed trust across real nodes', () => {
     const t = await mesh.get<TrustJson>(at, '/v1/trust')
     return t.peers.find(p => p.peerId === subject.peerId)?.status
   }
-  async function waitStatusEverywhere (subject: NodeHandle, status: string, observers: NodeHandle[], timeoutMs = 20_000): Promise<void> {
+  async function waitStatusEverywhere (
+    subject: NodeHandle, status: string, observers: NodeHandle[], timeoutMs = 20_000
+  ): Promise<void> {
     await waitFor(`${subject.name} ${status} everywhere`, async () => {
       const all = await Promise.all(observers.map(o => statusAt(o, subject)))
       return all.every(s => s === status)
@@ -56,13 +64,17 @@ describe('governed execution and fail-closed trust across real nodes', () => {
   afterAll(async () => { await mesh.cleanup() })
 
   it('an exec from node 1 to zone c via node 3 succeeds: request → hop → hop → result, by three nodes', async () => {
-    const { code, json } = await exec(n1, ['--action', 'echo', '--target', 'zone:c', '--route', n3.peerId, '--payload', '{"n":1}'])
+    const { code, json } = await exec(
+      n1, ['--action', 'echo', '--target', 'zone:c', '--route', n3.peerId, '--payload', '{"n":1}']
+    )
     expect(code).toBe(0)
     expect(json.ok).toBe(true)
     expect(json.result).toEqual({ action: 'echo', resource: 'jobs/1', payload: { n: 1 } })
     expect(json.lineage).toHaveLength(4)
     const anc = await govmesh(['dag', 'ancestry', json.resultCid!, '--data-dir', n1.dir, '--json'])
-    const entries = (JSON.parse(anc.stdout) as { entries: Array<{ cid: string, type: string, authorPeerId: string }> }).entries
+    const entries = (
+      JSON.parse(anc.stdout) as { entries: Array<{ cid: string, type: string, authorPeerId: string }> }
+    ).entries
     const chain = json.lineage.map(cid => entries.find(e => e.cid === cid)!)
     expect(chain.map(e => e.type)).toEqual(['exec.request', 'exec.hop', 'exec.hop', 'exec.result'])
     expect(chain.map(e => e.authorPeerId)).toEqual([n1.peerId, n3.peerId, n4.peerId, n4.peerId])
@@ -76,7 +88,9 @@ describe('governed execution and fail-closed trust across real nodes', () => {
     expect(verified.code, verified.stderr).toBe(0)
     const verdict = JSON.parse(verified.stdout) as { valid: boolean, hops: Array<{ type: string, zone: string }> }
     expect(verdict.valid).toBe(true)
-    expect(verdict.hops.map(h => `${h.type}@${h.zone}`)).toEqual(['exec.request@a', 'exec.hop@b', 'exec.hop@c', 'exec.result@c'])
+    expect(verdict.hops.map(h => `${h.type}@${h.zone}`)).toEqual(
+      ['exec.request@a', 'exec.hop@b', 'exec.hop@c', 'exec.result@c']
+    )
     const bytes = readFileSync(car)
     bytes[bytes.length - 40] = bytes[bytes.length - 40]! ^ 1
     writeFileSync(car, bytes)
@@ -92,7 +106,9 @@ describe('governed execution and fail-closed trust across real nodes', () => {
     expect(await entryType(n1, denied.json.refusalCid!)).toBe('exec.refuse')
     const secret = await exec(n1, ['--action', 'echo', '--resource', 'secret/keys', '--target', 'zone:b'])
     expect(secret.json.reason).toBe('policy.denied')
-    const hops = await exec(n1, ['--action', 'echo', '--target', 'zone:c', '--route', [n2, n3, n2, n3].map(n => n.peerId).join(',')])
+    const hops = await exec(
+      n1, ['--action', 'echo', '--target', 'zone:c', '--route', [n2, n3, n2, n3].map(n => n.peerId).join(',')]
+    )
     expect(hops.json.reason).toBe('hops.exceeded')
     // a → c directly, by an explicit route: the origin checks the route and refuses the transition, and records it.
     const jump = await exec(n1, ['--action', 'echo', '--target', n4.peerId, '--route', n4.peerId])
@@ -107,7 +123,9 @@ describe('governed execution and fail-closed trust across real nodes', () => {
     // Allowed by policy everywhere; node 3 has no executor for "secure", so it refuses at execution.
     expect(signedReq.json.reason).toBe('policy.denied')
     expect(signedReq.json.lineage.length).toBe(3)
-    const req = await mesh.get<{ body: { principal: string, agent: { key: string } } }>(n1, `/v1/dag/entries/${signedReq.json.lineage[0]!}`)
+    const req = await mesh.get<{
+      body: { principal: string, agent: { key: string } }
+    }>(n1, `/v1/dag/entries/${signedReq.json.lineage[0]!}`)
     expect(req.body.principal).toBe(req.body.agent.key)
   })
 
@@ -131,14 +149,20 @@ describe('governed execution and fail-closed trust across real nodes', () => {
   })
 
   it('only a governor quorum naming the failure restores; a later report quarantines again', async () => {
-    const member = await govmesh(['trust', 'restore', n3.peerId, '--governor', join(n2.dir, 'node.key'), '--data-dir', n1.dir, '--json'])
+    const member = await govmesh(
+      ['trust', 'restore', n3.peerId, '--governor', join(n2.dir, 'node.key'), '--data-dir', n1.dir, '--json']
+    )
     expect(member.code).not.toBe(0)
     expect(member.stderr).toMatch(/not a governor/)
-    const one = await govmesh(['trust', 'restore', n3.peerId, '--governor', mesh.governorKeyPath(0), '--data-dir', n1.dir, '--json'])
+    const one = await govmesh(
+      ['trust', 'restore', n3.peerId, '--governor', mesh.governorKeyPath(0), '--data-dir', n1.dir, '--json']
+    )
     expect(one.code, one.stderr).toBe(0)
     expect(JSON.parse(one.stdout)).toMatchObject({ restored: false, approvals: 1, quorum: 2 })
     expect(await statusAt(n1, n3)).toBe('quarantined')
-    const two = await govmesh(['trust', 'restore', n3.peerId, '--governor', mesh.governorKeyPath(1), '--data-dir', n1.dir, '--json'])
+    const two = await govmesh(
+      ['trust', 'restore', n3.peerId, '--governor', mesh.governorKeyPath(1), '--data-dir', n1.dir, '--json']
+    )
     expect(two.code, two.stderr).toBe(0)
     expect(JSON.parse(two.stdout)).toMatchObject({ restored: true, approvals: 2 })
     await waitStatusEverywhere(n3, 'trusted', [n1, n2, n4])
@@ -151,13 +175,17 @@ describe('governed execution and fail-closed trust across real nodes', () => {
 
   it('a node whose measurement is outside the allowlist is quarantined automatically, with evidence', async () => {
     const tampered = await mesh.initNode()
-    const admit = await govmesh(['member', 'admit', tampered.peerId, '--zone', 'b', '--governor', mesh.governorKeyPath(0), '--data-dir', n1.dir])
+    const admit = await govmesh(
+      ['member', 'admit', tampered.peerId, '--zone', 'b', '--governor', mesh.governorKeyPath(0), '--data-dir', n1.dir]
+    )
     expect(admit.code, admit.stderr).toBe(0)
     await mesh.start(tampered, { bootstrap: [n1], extraArgs: ['--measurement', 'deadbeef'] })
     await waitStatusEverywhere(tampered, 'quarantined', [n1, n2, n4])
     const t = await mesh.get<TrustJson>(n1, '/v1/trust')
     const failCid = t.peers.find(p => p.peerId === tampered.peerId)!.entries[0]!
-    const fail = await mesh.get<{ type: string, body: { detector: string, evidence: { heartbeat: string } } }>(n1, `/v1/dag/entries/${failCid}`)
+    const fail = await mesh.get<{
+      type: string, body: { detector: string, evidence: { heartbeat: string } }
+    }>(n1, `/v1/dag/entries/${failCid}`)
     expect(fail.type).toBe('trust.fail')
     expect(fail.body.detector).toBe('measurement')
     expect(fail.body.evidence.heartbeat.length).toBeGreaterThan(100)

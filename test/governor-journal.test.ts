@@ -5,18 +5,26 @@ import { toHex } from '@govmesh/core'
 import { govmesh, TestMesh, waitFor, type NodeHandle } from './helpers/cluster.js'
 
 // Real processes on a shared 2-core machine: budgets for load, not for speed.
-describe('the governor journal: signing through two nodes of a partition no longer equivocates', { timeout: 120_000 }, () => {
+describe('the governor journal: signing through two nodes of a partition no longer equivocates', {
+  timeout: 120_000
+}, () => {
   const mesh = new TestMesh()
   let n1: NodeHandle, n2: NodeHandle
   let governorHex = ''
 
   function policyFile (name: string): string {
     const path = join(mesh.root, `${name}.json`)
-    writeFileSync(path, JSON.stringify({ rules: [{ id: name, effect: 'allow', principals: ['local'], actions: ['echo'] }] }))
+    writeFileSync(
+      path, JSON.stringify({ rules: [{ id: name, effect: 'allow', principals: ['local'], actions: ['echo'] }] })
+    )
     return path
   }
-  async function apply (name: string, at: NodeHandle, env: Record<string, string> = {}): Promise<{ code: number, stdout: string, stderr: string }> {
-    return await govmesh(['policy', 'apply', policyFile(name), '--governor', mesh.governorKeyPath(), '--data-dir', at.dir, '--json'], env)
+  async function apply (
+    name: string, at: NodeHandle, env: Record<string, string> = {}
+  ): Promise<{ code: number, stdout: string, stderr: string }> {
+    return await govmesh(
+      ['policy', 'apply', policyFile(name), '--governor', mesh.governorKeyPath(), '--data-dir', at.dir, '--json'], env
+    )
   }
   async function governorSeq (at: NodeHandle): Promise<number> {
     return (await mesh.status(at)).frontier[governorHex] ?? 0
@@ -72,7 +80,9 @@ describe('the governor journal: signing through two nodes of a partition no long
   it('a journal ahead of the node that does not know its entry refuses until reset', async () => {
     const path = `${mesh.governorKeyPath()}.journal`
     writeFileSync(path, JSON.stringify({
-      version: 1, author: governorHex, meshes: { [mesh.meshId]: { seq: 99, id: 'bafyreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy', time: 0 } }
+      version: 1, author: governorHex, meshes: {
+        [mesh.meshId]: { seq: 99, id: 'bafyreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy', time: 0 }
+      }
     }))
     const refused = await apply('four', n1, { GOVMESH_JOURNAL_WAIT_MS: '200' })
     expect(refused.code).toBe(1)

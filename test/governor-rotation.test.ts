@@ -3,14 +3,17 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CarBufferWriter } from '@ipld/car'
 import {
-  CID, createEntry, decodeKeyFile, fromBase64, parsePolicyDocument, peerIdFromPublicKey, policyUpdateFor, toBase64, toHex,
+  CID, createEntry, decodeKeyFile, fromBase64, parsePolicyDocument, peerIdFromPublicKey, policyUpdateFor, toBase64,
+  toHex,
   type KeyPair, type SignedEntry
 } from '@govmesh/core'
 import { readProofCar } from '@govmesh/node'
 import { govmesh, TestMesh, waitFor, type NodeHandle } from './helpers/cluster.js'
 
 interface Outcome { applied: boolean, approvals: number, quorum: number, cid?: string }
-interface Governance { governors: string[], quorums: { policy: number, restore: number }, removedGovernors: Record<string, number> }
+interface Governance {
+  governors: string[], quorums: { policy: number, restore: number }, removedGovernors: Record<string, number>
+}
 
 // Real processes on a shared 2-core machine: budgets for load, not for speed.
 describe('governor rotation: add a governor, require 2 of 2, remove the old one', { timeout: 120_000 }, () => {
@@ -33,12 +36,18 @@ describe('governor rotation: add a governor, require 2 of 2, remove the old one'
   }
   /** A policy.update by `keys` at the node's next position, with `parents` if given (else the node's). */
   async function updateBy (keys: KeyPair, at: NodeHandle, parents?: string[]): Promise<SignedEntry> {
-    const pos = await mesh.get<{ seq: number, prev: string | null, parents: string[] }>(at, `/v1/dag/next?author=${toHex(keys.publicKey)}`)
+    const pos = await mesh.get<{
+      seq: number, prev: string | null, parents: string[]
+    }>(at, `/v1/dag/next?author=${toHex(keys.publicKey)}`)
     const state = fromBase64((await mesh.get<{ state: string }>(at, '/v1/policy')).state)
-    const update = policyUpdateFor(state, parsePolicyDocument({ rules: [{ id: 'takeover', effect: 'allow', principals: ['*'], actions: ['*'] }] }))!
+    const update = policyUpdateFor(
+      state, parsePolicyDocument({ rules: [{ id: 'takeover', effect: 'allow', principals: ['*'], actions: ['*'] }] })
+    )!
     return createEntry({
       mesh: CID.parse(mesh.meshId), seq: pos.seq, prev: pos.prev === null ? null : CID.parse(pos.prev),
-      parents: (parents ?? pos.parents).map(p => CID.parse(p)), type: 'policy.update', body: { update }, time: Date.now()
+      parents: (
+        parents ?? pos.parents
+      ).map(p => CID.parse(p)), type: 'policy.update', body: { update }, time: Date.now()
     }, keys)
   }
 
@@ -61,7 +70,9 @@ describe('governor rotation: add a governor, require 2 of 2, remove the old one'
     expect(added.cid).toMatch(/^bafy/)
     const raised = await governor(['quorum', '--policy', '2', '--restore', '2'], mesh.governorKeyPath(), n1)
     expect(raised).toMatchObject({ applied: true, approvals: 1, quorum: 1 })
-    await everywhere('two governors, quorums 2', g => g.governors.length === 2 && g.quorums.policy === 2 && g.quorums.restore === 2)
+    await everywhere(
+      'two governors, quorums 2', g => g.governors.length === 2 && g.quorums.policy === 2 && g.quorums.restore === 2
+    )
     // 2 of 2 now: the old governor alone is one approval, nothing more.
     const alone = await governor(['quorum', '--policy', '1', '--restore', '1'], mesh.governorKeyPath(), n1)
     expect(alone).toMatchObject({ applied: false, approvals: 1, quorum: 2 })
@@ -74,7 +85,9 @@ describe('governor rotation: add a governor, require 2 of 2, remove the old one'
     const second = await governor(['remove', oldPeer], newPath, n1)
     expect(second).toMatchObject({ applied: true, approvals: 2, quorum: 2 })
     removalCid = second.cid!
-    await everywhere('the old governor removed', g => g.governors.length === 1 && g.governors[0] === toHex(newKey.publicKey) &&
+    await everywhere('the old governor removed', g => g.governors.length === 1 && g.governors[0] === toHex(
+      newKey.publicKey
+    ) &&
       g.removedGovernors[toHex(oldKey.publicKey)] !== undefined)
   })
 
@@ -94,14 +107,20 @@ describe('governor rotation: add a governor, require 2 of 2, remove the old one'
       }
     }
     const takeover = join(mesh.root, 'takeover.json')
-    writeFileSync(takeover, JSON.stringify({ rules: [{ id: 'takeover', effect: 'allow', principals: ['*'], actions: ['*'] }] }))
-    const cli = await govmesh(['policy', 'apply', takeover, '--governor', mesh.governorKeyPath(), '--data-dir', n2.dir, '--json'])
+    writeFileSync(
+      takeover, JSON.stringify({ rules: [{ id: 'takeover', effect: 'allow', principals: ['*'], actions: ['*'] }] })
+    )
+    const cli = await govmesh(
+      ['policy', 'apply', takeover, '--governor', mesh.governorKeyPath(), '--data-dir', n2.dir, '--json']
+    )
     expect(cli.code).toBe(1)
     expect(cli.stderr).toMatch(/not a governor/)
     expect((await mesh.status(n2)).policyDigest).toBe(digest)
 
     // proof verify: the removal's own proof plus the removed key's later entry, rooted at that entry.
-    const { blocks } = await readProofCar(new Uint8Array(await (await fetch(`${n1.api!}/v1/dag/export/${removalCid}`)).arrayBuffer()))
+    const { blocks } = await readProofCar(
+      new Uint8Array(await (await fetch(`${n1.api!}/v1/dag/export/${removalCid}`)).arrayBuffer())
+    )
     for (const entry of [current, stale]) {
       const all = [...blocks, { cid: entry.cid, bytes: entry.bytes }]
       const buffer = new Uint8Array(all.reduce((s, b) => s + b.bytes.length + 64, 1024))
@@ -124,7 +143,9 @@ describe('governor rotation: add a governor, require 2 of 2, remove the old one'
 
   it('the remaining governor alone governs again (the quorum never exceeds the governors left)', async () => {
     const policy = join(mesh.root, 'after.json')
-    writeFileSync(policy, JSON.stringify({ rules: [{ id: 'after', effect: 'allow', principals: ['local'], actions: ['echo'] }] }))
+    writeFileSync(
+      policy, JSON.stringify({ rules: [{ id: 'after', effect: 'allow', principals: ['local'], actions: ['echo'] }] })
+    )
     const r = await govmesh(['policy', 'apply', policy, '--governor', newPath, '--data-dir', n2.dir, '--json'])
     expect(r.code, r.stderr).toBe(0)
     expect(JSON.parse(r.stdout)).toMatchObject({ applied: true, approvals: 1, quorum: 1 })

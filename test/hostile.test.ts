@@ -91,7 +91,10 @@ describe('hostile input is rejected, counted, and the node keeps serving', () =>
     await p.services.pubsub.publish(topic, forged)
     await p.services.pubsub.publish(topic, oversized)
     await p.services.pubsub.publish(topic, valid!.bytes)
-    await waitFor('valid gossip entry to be accepted', async () => (await fetch(`${n1.api!}/v1/dag/entries/${valid!.id}`)).status === 200)
+    await waitFor(
+      'valid gossip entry to be accepted',
+      async () => (await fetch(`${n1.api!}/v1/dag/entries/${valid!.id}`)).status === 200
+    )
     await waitFor('gossip rejections to be counted', async () => {
       const m = await mesh.metrics(n1)
       return rejections(m, 'entry.malformed', 'gossip') >= 1 && rejections(m, 'entry.too-large', 'gossip') >= 1 &&
@@ -111,19 +114,25 @@ describe('hostile input is rejected, counted, and the node keeps serving', () =>
 
   it('sync: malformed frames end the stream with a reason; non-members get no data', async () => {
     const p = peers[0] ?? await peerAs(member.keys)
-    const conn = p.getConnections().find(c => c.remotePeer.toString() === n1.peerId) ?? await p.dial(multiaddr(n1.addrs[0]))
+    const conn = p.getConnections().find(
+      c => c.remotePeer.toString() === n1.peerId
+    ) ?? await p.dial(multiaddr(n1.addrs[0]))
     const before = rejections(await mesh.metrics(n1), 'sync.protocol')
     const stream = await conn.newStream(SYNC_PROTOCOL)
     const framed = new FramedStream(stream, { readTimeoutMs: 5000 })
     await framed.write(dagCbor.encode({ t: 'nonsense', x: 1 }))
     await expect(framed.read()).rejects.toThrow()
-    await waitFor('malformed sync to be counted', async () => rejections(await mesh.metrics(n1), 'sync.protocol') > before)
+    await waitFor(
+      'malformed sync to be counted', async () => rejections(await mesh.metrics(n1), 'sync.protocol') > before
+    )
 
     // A non-member gets nothing: the node ends the stream before or after the frontier arrives.
     const stranger = peers[1]!
     let got: Uint8Array | undefined
     try {
-      const sconn = stranger.getConnections().find(c => c.remotePeer.toString() === n1.peerId) ?? await stranger.dial(multiaddr(n1.addrs[0]))
+      const sconn = stranger.getConnections().find(
+        c => c.remotePeer.toString() === n1.peerId
+      ) ?? await stranger.dial(multiaddr(n1.addrs[0]))
       const sframed = new FramedStream(await sconn.newStream(SYNC_PROTOCOL), { readTimeoutMs: 5000 })
       await sframed.write(dagCbor.encode({ t: 'frontier', mesh: mesh.meshId, frontier: {} }))
       got = await sframed.read()
@@ -143,7 +152,9 @@ function createEntryOfSize (writer: MemberWriter, size: number): Uint8Array {
   const mesh = CID.parse(writer.meshId())
   const unsigned = {
     v: 1 as const, mesh, author: writer.keys.publicKey, seq: 999_999, prev: mesh, parents: [],
-    type: 'exec.request' as const, body: execRequestBody({ action: 'echo', resource: 'r', target: 'zone:a', payload: { pad: new Uint8Array(size) } }), time: Date.now()
+    type: 'exec.request' as const, body: execRequestBody(
+      { action: 'echo', resource: 'r', target: 'zone:a', payload: { pad: new Uint8Array(size) } }
+    ), time: Date.now()
   }
   const sig = nobleCrypto.sign(signingBytes(unsigned), writer.keys.secretKey)
   return encodeEntry({ ...unsigned, sig })

@@ -18,11 +18,15 @@ describe.skipIf(!root)('govmesh testnet up --netns: nodes on separate network ho
     if (r.code !== 0) throw new Error(r.stderr)
     return (JSON.parse(r.stdout) as { nodes: Row[] }).nodes
   }
-  const layout = (): { tag: string, bridge: string, namespaces: Record<string, string> } => JSON.parse(readFileSync(join(dir, 'netns.json'), 'utf8'))
+  const layout = (): {
+    tag: string, bridge: string, namespaces: Record<string, string>
+  } => JSON.parse(readFileSync(join(dir, 'netns.json'), 'utf8'))
   const leftovers = (): string[] => {
     const { tag, bridge } = layout()
     const ns = execFileSync('ip', ['netns', 'list']).toString().split('\n').filter(l => l.includes(`gm${tag}-`))
-    const links = execFileSync('ip', ['-o', 'link', 'show']).toString().split('\n').filter(l => l.includes(bridge) || l.includes(`gm${tag}v`))
+    const links = execFileSync('ip', ['-o', 'link', 'show']).toString().split('\n').filter(
+      l => l.includes(bridge) || l.includes(`gm${tag}v`)
+    )
     return [...ns, ...links]
   }
   afterAll(async () => {
@@ -32,7 +36,9 @@ describe.skipIf(!root)('govmesh testnet up --netns: nodes on separate network ho
   })
 
   it('up --netns --nodes 5: every node in its own namespace and address, all trusted', async () => {
-    const r = await govmesh(['testnet', 'up', '--netns', '--nodes', '5', '--dir', dir, '--detach', '--json', '--timeout', '240'])
+    const r = await govmesh(
+      ['testnet', 'up', '--netns', '--nodes', '5', '--dir', dir, '--detach', '--json', '--timeout', '240']
+    )
     expect(r.code, r.stderr).toBe(0)
     const rows = await status()
     expect(rows.every(x => x.status === 'trusted')).toBe(true)
@@ -51,18 +57,32 @@ describe.skipIf(!root)('govmesh testnet up --netns: nodes on separate network ho
     expect(p.code, p.stderr).toBe(0)
     // Over the real links, node1 loses its heartbeats from the other side: it sees them stale.
     await waitFor('node1 sees node3 stale', async () => {
-      const t = await (await fetch(`${(await status())[0]!.api}/v1/trust`)).json() as { peers: Array<{ key: string, status: string, peerId: string }> }
+      const t = await (await fetch(`${(await status())[0]!.api}/v1/trust`)).json() as {
+        peers: Array<{ key: string, status: string, peerId: string }>
+      }
       const node3 = JSON.parse(readFileSync(join(dir, 'node3', 'node.key'), 'utf8')) as { peerId: string }
       return t.peers.find(x => x.peerId === node3.peerId)?.status === 'stale'
     }, 60_000, 500)
-    const a = await govmesh(['exec', '--action', 'echo', '--resource', 'side-a', '--target', 'zone:a', '--data-dir', join(dir, 'node1'), '--json'])
-    const b = await govmesh(['exec', '--action', 'echo', '--resource', 'side-b', '--target', 'zone:c', '--data-dir', join(dir, 'node3'), '--json'])
+    const a = await govmesh(
+      [
+        'exec', '--action', 'echo', '--resource', 'side-a', '--target', 'zone:a', '--data-dir', join(dir, 'node1'),
+        '--json'
+      ]
+    )
+    const b = await govmesh(
+      [
+        'exec', '--action', 'echo', '--resource', 'side-b', '--target', 'zone:c', '--data-dir', join(dir, 'node3'),
+        '--json'
+      ]
+    )
     const ids = [a, b].map(x => (JSON.parse(x.stdout) as { lineage: string[] }).lineage.at(-1)!)
     const h = await govmesh(['testnet', 'heal', '--dir', dir])
     expect(h.code, h.stderr).toBe(0)
     await waitFor('every node holds both sides\' entries and trusts every other', async () => {
       const rows = await status()
-      const seen = await Promise.all(rows.flatMap(x => ids.map(async id => (await fetch(`${x.api}/v1/dag/entries/${id}`)).status)))
+      const seen = await Promise.all(
+        rows.flatMap(x => ids.map(async id => (await fetch(`${x.api}/v1/dag/entries/${id}`)).status))
+      )
       return seen.every(s => s === 200) && rows.every(x => x.status === 'trusted')
     }, 90_000, 500)
   }, 200_000)
@@ -79,7 +99,9 @@ describe.skipIf(!root)('govmesh testnet up --netns: nodes on separate network ho
 
 describe('govmesh testnet up --netns without its tools', () => {
   it('says what is missing and how to install it', async () => {
-    const r = await govmesh(['testnet', 'up', '--netns', '--dir', join(tmpdir(), 'govmesh-netns-none'), '--json'], { PATH: '/nonexistent' })
+    const r = await govmesh(
+      ['testnet', 'up', '--netns', '--dir', join(tmpdir(), 'govmesh-netns-none'), '--json'], { PATH: '/nonexistent' }
+    )
     expect(r.code).toBe(1)
     const { error } = JSON.parse(r.stderr) as { error: { code: string, message: string } }
     expect(error.code).toBe('cli.netns')

@@ -42,7 +42,10 @@ describe('a node never signs what its peers would reject (one verdict)', () => {
   const refused: Array<[string, string, string, string]> = [
     ['an array nested 70 levels deep', JSON.stringify(nested(70)), 'depth', 'payload'],
     ['2^64', '{"big":18446744073709551616}', 'integer-range', 'payload.big'],
-    ['2^60, an integral number the encoder would write as a float', '[1152921504606846976]', 'integer-range', 'payload[0]'],
+    [
+      '2^60, an integral number the encoder would write as a float', '[1152921504606846976]', 'integer-range',
+      'payload[0]'
+    ],
     ['-2^53', '-9007199254740992', 'integer-range', 'payload'],
     ['1e300', '{"x":[0.5,1e300]}', 'integer-range', 'payload.x[1]'],
     ['a lone surrogate', '{"s":"\\ud800"}', 'unicode', 'payload.s']
@@ -59,7 +62,9 @@ describe('a node never signs what its peers would reject (one verdict)', () => {
   }
 
   it('values at the limits are accepted, replicate, and peers reject nothing', async () => {
-    const accepted = [JSON.stringify(nested(62)), '9007199254740991', '-9007199254740991', '[0.5,-0,1e-300,"😀",""]', '{"":{"é":null}}']
+    const accepted = [
+      JSON.stringify(nested(62)), '9007199254740991', '-9007199254740991', '[0.5,-0,1e-300,"😀",""]', '{"":{"é":null}}'
+    ]
     for (const payload of accepted) {
       const res = await mesh.post(n1, '/v1/exec', exec(payload))
       expect(res.status, `${payload}: ${JSON.stringify(res.body)}`).toBe(200)
@@ -125,7 +130,9 @@ describe('a node never signs what its peers would reject (one verdict)', () => {
       { id: 'echo-local', effect: 'allow', principals: ['local'], actions: ['echo'] },
       { id: 'ping-local', effect: 'allow', principals: ['local'], actions: ['ping'] }
     ] }))
-    const applied = await govmesh(['policy', 'apply', policy, '--governor', mesh.governorKeyPath(), '--data-dir', n1.dir, '--json'])
+    const applied = await govmesh(
+      ['policy', 'apply', policy, '--governor', mesh.governorKeyPath(), '--data-dir', n1.dir, '--json']
+    )
     expect(applied.code, applied.stderr).toBe(0)
     const update = JSON.parse(applied.stdout) as { cid: string }
     for (const cid of [update.cid, mesh.meshId]) {
@@ -136,7 +143,12 @@ describe('a node never signs what its peers would reject (one verdict)', () => {
       const verified = await govmesh(['proof', 'verify', car, '--genesis', mesh.genesisPath, '--expect', cid, '--json'])
       expect(verified.code, verified.stdout + verified.stderr).toBe(0)
       expect(JSON.parse(verified.stdout)).toMatchObject({ valid: true, root: cid })
-      const wrong = await govmesh(['proof', 'verify', car, '--genesis', mesh.genesisPath, '--expect', cid === mesh.meshId ? update.cid : mesh.meshId, '--json'])
+      const wrong = await govmesh(
+        [
+          'proof', 'verify', car, '--genesis', mesh.genesisPath, '--expect',
+          cid === mesh.meshId ? update.cid : mesh.meshId, '--json'
+        ]
+      )
       expect(wrong.code).toBe(1)
       expect(JSON.parse(wrong.stdout).reason).toBe('proof.unexpected-root')
     }

@@ -52,7 +52,11 @@ describe('operator errors: one clear line, a non-zero exit code, JSON with --jso
     const args = ['start', '--data-dir', n.dir, '--genesis', mesh.genesisPath, '--api', '127.0.0.1:0']
     const r = await govmesh(args)
     expect(r.code).toBe(1)
-    expect(oneLine(r)).toMatch(new RegExp(`^govmesh: data dir ${n.dir} is in use by another process \\(pid ${n.proc!.pid}, API http://127\\.0\\.0\\.1:\\d+\\)`))
+    expect(oneLine(r)).toMatch(
+      new RegExp(
+        `^govmesh: data dir ${n.dir} is in use by another process \\(pid ${n.proc!.pid}, API http://127\\.0\\.0\\.1:\\d+\\)`
+      )
+    )
     // Without node.json only the store's lock tells: the same error.
     renameSync(join(n.dir, 'node.json'), join(n.dir, 'node.json.hidden'))
     try {
@@ -71,7 +75,9 @@ describe('operator errors: one clear line, a non-zero exit code, JSON with --jso
     const r = await govmesh(['status', '--data-dir', missing])
     expect(r.code).toBe(1)
     expect(r.stdout).toBe('')
-    expect(oneLine(r)).toBe(`govmesh: no node data dir at ${missing}: create one with \`govmesh init --data-dir ${missing}\``)
+    expect(oneLine(r)).toBe(
+      `govmesh: no node data dir at ${missing}: create one with \`govmesh init --data-dir ${missing}\``
+    )
     expect(jsonError(await govmesh(['status', '--data-dir', missing, '--json'])).code).toBe('cli.no-data-dir')
   })
 
@@ -103,7 +109,9 @@ describe('operator errors: one clear line, a non-zero exit code, JSON with --jso
 
   it('the API closes a connection whose client is too slow to send its headers, and idle keep-alives', async () => {
     const url = new URL(mesh.nodes[0]!.api!)
-    const closedAfter = async (send: string): Promise<{ ms: number, reply: string }> => new Promise((resolve, reject) => {
+    const closedAfter = async (send: string): Promise<{
+      ms: number, reply: string
+    }> => new Promise((resolve, reject) => {
       const t0 = Date.now()
       let reply = ''
       const socket = connect(Number(url.port), url.hostname, () => { socket.write(send) })

@@ -19,12 +19,19 @@ describe('partition and heal', () => {
     await mesh.start(n1)
     await mesh.start(n3)
     await Promise.all([mesh.start(n2, { bootstrap: [n1] }), mesh.start(n4, { bootstrap: [n3] })])
-    await waitFor('groups to form', async () => (await mesh.status(n2)).peers >= 1 && (await mesh.status(n4)).peers >= 1)
+    await waitFor(
+      'groups to form', async () => (await mesh.status(n2)).peers >= 1 && (await mesh.status(n4)).peers >= 1
+    )
 
     // Group A: a policy change. Group B: a member writes entries.
     const policy = join(mesh.root, 'policy-a.json')
-    writeFileSync(policy, JSON.stringify({ rules: [{ id: 'group-a', effect: 'allow', principals: ['local'], actions: ['echo', 'sleep'] }] }))
-    const applied = await govmesh(['policy', 'apply', policy, '--governor', mesh.governorKeyPath(), '--data-dir', n2.dir, '--json'])
+    writeFileSync(
+      policy,
+      JSON.stringify({ rules: [{ id: 'group-a', effect: 'allow', principals: ['local'], actions: ['echo', 'sleep'] }] })
+    )
+    const applied = await govmesh(
+      ['policy', 'apply', policy, '--governor', mesh.governorKeyPath(), '--data-dir', n2.dir, '--json']
+    )
     expect(applied.code, applied.stderr).toBe(0)
     const policyCid = (JSON.parse(applied.stdout) as { cid: string }).cid
 
@@ -43,7 +50,9 @@ describe('partition and heal', () => {
     const healed = await mesh.waitConverged([n1, n2, n3, n4])
     expect(healed.policyDigest).toBe(a.policyDigest)
     for (const n of [n1, n2, n3, n4]) {
-      const has = await Promise.all([policyCid, ...written.map(e => e.id)].map(async cid => (await fetch(`${n.api!}/v1/dag/entries/${cid}`)).status))
+      const has = await Promise.all(
+        [policyCid, ...written.map(e => e.id)].map(async cid => (await fetch(`${n.api!}/v1/dag/entries/${cid}`)).status)
+      )
       expect(has.every(s => s === 200), n.name).toBe(true)
     }
   })
@@ -89,7 +98,9 @@ describe('crash safety', () => {
     // The replayed store is consistent: the author's chain is contiguous up to the frontier.
     const seq = status.frontier[Buffer.from(writer.keys.publicKey).toString('hex')]!
     expect(seq).toBeGreaterThanOrEqual(acknowledged.length - 1)
-    const log = await mesh.get<{ entries: Array<{ seq: number }> }>(n1, `/v1/dag/log?author=${Buffer.from(writer.keys.publicKey).toString('hex')}&limit=10000`)
+    const log = await mesh.get<{ entries: Array<{ seq: number }> }>(
+      n1, `/v1/dag/log?author=${Buffer.from(writer.keys.publicKey).toString('hex')}&limit=10000`
+    )
     expect(log.entries.map(e => e.seq).sort((x, y) => x - y)).toEqual(Array.from({ length: seq }, (_, i) => i + 1))
     // Offline check of the whole store (signatures, chains, writers, indexes) once stopped.
     await mesh.stop(n1)

@@ -3,9 +3,14 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { govmesh, TestMesh, waitFor, type NodeHandle } from './helpers/cluster.js'
 
-interface ExecJson { ok: boolean, reason: string | null, lineage: string[], policy: { digest: string, rules: string[] } | null }
+interface ExecJson {
+  ok: boolean, reason: string | null, lineage: string[], policy: { digest: string, rules: string[] } | null
+}
 interface Verdict { allow: boolean, reason: string, rules: string[], zone: string }
-interface ReplayJson { replayed: number, changes: Array<{ cid: string, request: { action: string, resource: string }, before: Verdict, after: Verdict }> }
+interface ReplayJson {
+  replayed: number,
+  changes: Array<{ cid: string, request: { action: string, resource: string }, before: Verdict, after: Verdict }>
+}
 
 const LIVE = {
   rules: [{ id: 'echo-all', effect: 'allow', principals: ['local'], actions: ['echo'], zones: ['a', 'b'] }],
@@ -29,7 +34,9 @@ describe('policy dry runs: test, diff and replay against a mesh with recorded ex
   const recorded: Record<string, string> = {}
 
   async function exec (action: string, resource: string, target: string): Promise<ExecJson> {
-    const r = await govmesh(['exec', '--action', action, '--resource', resource, '--target', target, '--data-dir', n1.dir, '--json'])
+    const r = await govmesh(
+      ['exec', '--action', action, '--resource', resource, '--target', target, '--data-dir', n1.dir, '--json']
+    )
     if (r.code !== 0 && r.code !== 3) throw new Error(`exec exited ${r.code}: ${r.stderr}`)
     return JSON.parse(r.stdout) as ExecJson
   }
@@ -61,7 +68,9 @@ describe('policy dry runs: test, diff and replay against a mesh with recorded ex
   afterAll(async () => { await mesh.cleanup() })
 
   it('records the executions as the live policy decides them', () => {
-    expect(['local-jobs', 'remote-jobs', 'local-secret', 'remote-secret'].map(n => recorded[`${n}:ok`])).toEqual(['true', 'true', 'true', 'true'])
+    expect(
+      ['local-jobs', 'remote-jobs', 'local-secret', 'remote-secret'].map(n => recorded[`${n}:ok`])
+    ).toEqual(['true', 'true', 'true', 'true'])
     expect(recorded['sleep:ok']).toBe('false')
   })
 
@@ -70,7 +79,9 @@ describe('policy dry runs: test, diff and replay against a mesh with recorded ex
     const remote = await exec('echo', 'jobs/9', 'zone:b')
     expect(remote.ok).toBe(true)
     expect(remote.policy).toEqual({ digest, rules: ['echo-all'] })
-    const hop = await mesh.get<{ type: string, body: { policy?: unknown } }>(n1, `/v1/dag/entries/${remote.lineage[1]!}`)
+    const hop = await mesh.get<{ type: string, body: { policy?: unknown } }>(
+      n1, `/v1/dag/entries/${remote.lineage[1]!}`
+    )
     expect(hop.type).toBe('exec.hop')
     expect(hop.body.policy).toEqual({ digest, rules: ['echo-all'] })
     const shown = await govmesh(['dag', 'get', remote.lineage[1]!, '--data-dir', n1.dir, '--json'])
@@ -80,7 +91,9 @@ describe('policy dry runs: test, diff and replay against a mesh with recorded ex
     recorded.sleep2 = refused.lineage[0]!
     expect(refused.ok).toBe(false)
     expect(refused.policy).toEqual({ digest, rules: [] })
-    const refusal = await mesh.get<{ type: string, body: { reason: string, policy?: unknown } }>(n1, `/v1/dag/entries/${refused.lineage.at(-1)!}`)
+    const refusal = await mesh.get<{
+      type: string, body: { reason: string, policy?: unknown }
+    }>(n1, `/v1/dag/entries/${refused.lineage.at(-1)!}`)
     expect(refusal.type).toBe('exec.refuse')
     expect(refusal.body.policy).toEqual({ digest, rules: [] })
   })
@@ -96,7 +109,9 @@ describe('policy dry runs: test, diff and replay against a mesh with recorded ex
     ]))
     const r = await govmesh(['policy', 'test', proposedPath, '--requests', reqs, '--json'])
     expect(r.code).toBe(0)
-    const out = JSON.parse(r.stdout) as { decisions: Array<{ request: unknown, allow: boolean, reason: string, rules: string[] }> }
+    const out = JSON.parse(r.stdout) as {
+      decisions: Array<{ request: unknown, allow: boolean, reason: string, rules: string[] }>
+    }
     expect(out.decisions.map(d => [d.allow, d.reason, d.rules])).toEqual([
       [true, 'policy.allowed', ['echo-all']],
       [false, 'policy.denied', ['no-secret']],
@@ -105,12 +120,17 @@ describe('policy dry runs: test, diff and replay against a mesh with recorded ex
       [false, 'policy.denied', []]
     ])
     expect(Object.keys(out.decisions[0]!).sort()).toEqual(['allow', 'reason', 'request', 'rules'])
-    const one = await govmesh(['policy', 'test', proposedPath, '--request', '{"principal":"local","action":"sleep","resource":"x","zone":"b"}'])
+    const one = await govmesh(
+      ['policy', 'test', proposedPath, '--request', '{"principal":"local","action":"sleep","resource":"x","zone":"b"}']
+    )
     expect(one.stdout).toMatch(/allow\s+policy\.allowed\s+echo-all/)
     const bad = await govmesh(['policy', 'test', proposedPath, '--request', '{"principal":"local","action":"echo"}'])
     expect(bad.code).toBe(2)
     expect(bad.stderr).toMatch(/request\.resource/)
-    const api = await mesh.post(n2, '/v1/policy/test', { policy: PROPOSED, requests: [{ principal: 'local', action: 'echo', resource: 'secret/x', zone: 'b' }] })
+    const api = await mesh.post(
+      n2, '/v1/policy/test',
+      { policy: PROPOSED, requests: [{ principal: 'local', action: 'echo', resource: 'secret/x', zone: 'b' }] }
+    )
     expect(api.status).toBe(200)
     expect(api.body).toMatchObject({ decisions: [{ allow: false, reason: 'policy.denied', rules: ['no-secret'] }] })
   })
@@ -118,7 +138,9 @@ describe('policy dry runs: test, diff and replay against a mesh with recorded ex
   it('policy diff shows, rule by rule, what changes against the live policy', async () => {
     const r = await govmesh(['policy', 'diff', proposedPath, '--data-dir', n1.dir, '--json'])
     expect(r.code).toBe(0)
-    const d = JSON.parse(r.stdout) as { changed: boolean, rules: { added: Array<{ id: string }>, removed: unknown[], changed: Array<{ id: string }> } }
+    const d = JSON.parse(r.stdout) as {
+      changed: boolean, rules: { added: Array<{ id: string }>, removed: unknown[], changed: Array<{ id: string }> }
+    }
     expect(d.changed).toBe(true)
     expect(d.rules.added.map(x => x.id)).toEqual(['no-secret'])
     expect(d.rules.removed).toEqual([])
@@ -146,7 +168,12 @@ describe('policy dry runs: test, diff and replay against a mesh with recorded ex
       expect(remote.before).toMatchObject({ allow: true, rules: ['echo-all'] })
       expect(remote.after).toMatchObject({ allow: false, reason: 'policy.denied', rules: ['no-secret'] })
     }
-    const future = await govmesh(['policy', 'replay', proposedPath, '--since', new Date(Date.now() + 60_000).toISOString(), '--data-dir', n1.dir, '--json'])
+    const future = await govmesh(
+      [
+        'policy', 'replay', proposedPath, '--since', new Date(Date.now() + 60_000).toISOString(), '--data-dir', n1.dir,
+        '--json'
+      ]
+    )
     expect(JSON.parse(future.stdout)).toMatchObject({ replayed: 0, changes: [] })
     const api = await mesh.post(n1, '/v1/policy/replay', { policy: PROPOSED })
     expect((api.body as ReplayJson).changes.length).toBe(4)

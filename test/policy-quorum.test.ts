@@ -9,7 +9,9 @@ import { govmesh, TestMesh, waitFor, type NodeHandle } from './helpers/cluster.j
 interface Outcome { applied: boolean, approvals: number, quorum: number, cid?: string, digest: string }
 
 // Real processes on a shared 2-core machine: budgets for load, not for speed.
-describe('policy quorum 2: a policy.update takes effect only with two governors\' approvals of its exact bytes', { timeout: 120_000 }, () => {
+describe('policy quorum 2: a policy.update takes effect only with two governors\' approvals of its exact bytes', {
+  timeout: 120_000
+}, () => {
   const mesh = new TestMesh()
   let nodes: NodeHandle[] = []
   let original = ''
@@ -20,7 +22,9 @@ describe('policy quorum 2: a policy.update takes effect only with two governors\
   }
 
   async function apply (file: string, governor: number, at: NodeHandle): Promise<Outcome> {
-    const r = await govmesh(['policy', 'apply', file, '--governor', mesh.governorKeyPath(governor), '--data-dir', at.dir, '--json'])
+    const r = await govmesh(
+      ['policy', 'apply', file, '--governor', mesh.governorKeyPath(governor), '--data-dir', at.dir, '--json']
+    )
     expect(r.code, r.stderr).toBe(0)
     return JSON.parse(r.stdout) as Outcome
   }
@@ -66,11 +70,17 @@ describe('policy quorum 2: a policy.update takes effect only with two governors\
     const update = policyUpdateFor(fromBase64((await mesh.get<{ state: string }>(nodes[0]!, '/v1/policy')).state),
       parsePolicyDocument(docs.q))!
     const otherBytes = policyUpdateFor(null, parsePolicyDocument(docs.p))!
-    const approval = approveGovernance({ mesh: CID.parse(mesh.meshId), type: 'policy.update', body: { update: otherBytes } }, g1)
-    const pos = await mesh.get<{ seq: number, prev: string | null, parents: string[] }>(nodes[0]!, `/v1/dag/next?author=${toHex(g2.publicKey)}`)
+    const approval = approveGovernance(
+      { mesh: CID.parse(mesh.meshId), type: 'policy.update', body: { update: otherBytes } }, g1
+    )
+    const pos = await mesh.get<{ seq: number, prev: string | null, parents: string[] }>(
+      nodes[0]!, `/v1/dag/next?author=${toHex(g2.publicKey)}`
+    )
     const entry = createEntry({
       mesh: CID.parse(mesh.meshId), seq: pos.seq, prev: pos.prev === null ? null : CID.parse(pos.prev),
-      parents: pos.parents.map(p => CID.parse(p)), type: 'policy.update', body: { update, approvals: [approval] }, time: Date.now()
+      parents: pos.parents.map(p => CID.parse(p)), type: 'policy.update', body: {
+        update, approvals: [approval]
+      }, time: Date.now()
     }, g2)
     for (const n of nodes) {
       const r = await mesh.post(n, '/v1/entries', { entry: toBase64(entry.bytes) })
@@ -93,7 +103,9 @@ describe('policy quorum 2: a policy.update takes effect only with two governors\
       return all.every(d => d === all[0] && d !== original) ? all[0] : undefined
     })
     expect(converged).toBe(second.digest)
-    const entry = await mesh.get<{ body: { approvals: Array<{ governor: string }> } }>(nodes[2]!, `/v1/dag/entries/${second.cid!}`)
+    const entry = await mesh.get<{
+      body: { approvals: Array<{ governor: string }> }
+    }>(nodes[2]!, `/v1/dag/entries/${second.cid!}`)
     expect(entry.body.approvals.length).toBe(2)
     const diff = await govmesh(['policy', 'diff', files.p!, '--data-dir', nodes[2]!.dir, '--json'])
     expect(JSON.parse(diff.stdout)).toMatchObject({ changed: false })

@@ -26,7 +26,9 @@ describe('replication across real node processes', () => {
       ],
       transitions: [['a', 'b'], ['b', 'c']]
     }))
-    const applied = await govmesh(['policy', 'apply', policy, '--governor', mesh.governorKeyPath(), '--data-dir', n3.dir, '--json'])
+    const applied = await govmesh(
+      ['policy', 'apply', policy, '--governor', mesh.governorKeyPath(), '--data-dir', n3.dir, '--json']
+    )
     expect(applied.code, applied.stderr).toBe(0)
     const { cid, digest } = JSON.parse(applied.stdout) as { cid: string, digest: string }
     expect(digest).not.toBe(before.policyDigest)
@@ -42,18 +44,27 @@ describe('replication across real node processes', () => {
     // status --json carries the documented fields.
     const st = await govmesh(['status', '--data-dir', n2.dir, '--json'])
     const s = JSON.parse(st.stdout) as Record<string, unknown>
-    for (const k of ['peerId', 'addrs', 'meshId', 'policyDigest', 'heads', 'entries', 'peers', 'frontier']) expect(s).toHaveProperty(k)
+    for (
+      const k of ['peerId', 'addrs', 'meshId', 'policyDigest', 'heads', 'entries', 'peers', 'frontier']
+    ) expect(s).toHaveProperty(k)
     expect((s.addrs as string[]).every(a => a.includes('/p2p/'))).toBe(true)
   })
 
   it('a stopped node catches up through sync after the mesh moved on', async () => {
     await mesh.stop(n2)
     const policy = join(mesh.root, 'policy-v3.json')
-    writeFileSync(policy, JSON.stringify({ rules: [{ id: 'echo-any', effect: 'allow', principals: ['*'], actions: ['echo'] }] }))
+    writeFileSync(
+      policy, JSON.stringify({ rules: [{ id: 'echo-any', effect: 'allow', principals: ['*'], actions: ['echo'] }] })
+    )
     const r = await govmesh(['policy', 'apply', policy, '--governor', mesh.governorKeyPath(), '--data-dir', n1.dir])
     expect(r.code, r.stderr).toBe(0)
     const newcomer = await mesh.initNode()
-    const admitted = await govmesh(['member', 'admit', newcomer.peerId, '--zone', 'b', '--governor', mesh.governorKeyPath(), '--data-dir', n3.dir, '--json'])
+    const admitted = await govmesh(
+      [
+        'member', 'admit', newcomer.peerId, '--zone', 'b', '--governor', mesh.governorKeyPath(), '--data-dir', n3.dir,
+        '--json'
+      ]
+    )
     expect(admitted.code, admitted.stderr).toBe(0)
     const moved = await mesh.waitConverged([n1, n3])
     await mesh.start(n2, { bootstrap: [n1] })
@@ -74,7 +85,9 @@ describe('replication across real node processes', () => {
       expect(res.status).toBe(200)
     }
     const late = await mesh.initNode()
-    const admitted = await govmesh(['member', 'admit', late.peerId, '--zone', 'a', '--governor', mesh.governorKeyPath(), '--data-dir', n1.dir])
+    const admitted = await govmesh(
+      ['member', 'admit', late.peerId, '--zone', 'a', '--governor', mesh.governorKeyPath(), '--data-dir', n1.dir]
+    )
     expect(admitted.code, admitted.stderr).toBe(0)
     await mesh.waitConverged([n1, n2, n3])
     await mesh.start(late, { bootstrap: [n2] })

@@ -4,7 +4,10 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { govmesh, waitFor } from './helpers/cluster.js'
 
-interface Row { name: string, peerId: string, zone: string, api: string, token: string, status: string, policyDigest: string | null, pid: number | null }
+interface Row {
+  name: string, peerId: string, zone: string, api: string, token: string, status: string, policyDigest: string | null,
+  pid: number | null
+}
 
 const alive = (pid: number | null): boolean => {
   if (pid === null) return false
@@ -40,11 +43,19 @@ describe('govmesh testnet', () => {
   it('tamper: every other node quarantines the node and refuses executions to it', async () => {
     const r = await govmesh(['testnet', 'tamper', '--dir', dir, 'node2'])
     expect(r.code, r.stderr).toBe(0)
-    await waitFor('node2 quarantined', async () => (await status()).find(x => x.name === 'node2')!.status === 'quarantined', 30_000, 200)
+    await waitFor(
+      'node2 quarantined', async () => (await status()).find(x => x.name === 'node2')!.status === 'quarantined', 30_000,
+      200
+    )
     const rows = await status()
     const node2 = rows.find(x => x.name === 'node2')!
     for (const from of ['node1', 'node3']) {
-      const e = await govmesh(['exec', '--action', 'echo', '--resource', 'x', '--target', node2.peerId, '--data-dir', join(dir, from), '--json'])
+      const e = await govmesh(
+        [
+          'exec', '--action', 'echo', '--resource', 'x', '--target', node2.peerId, '--data-dir', join(dir, from),
+          '--json'
+        ]
+      )
       expect(e.code).toBe(3)
       expect((JSON.parse(e.stdout) as { reason: string }).reason).toBe('trust.quarantined')
     }
@@ -53,20 +64,37 @@ describe('govmesh testnet', () => {
   it('partition + heal: both sides advance, then converge', async () => {
     const p = await govmesh(['testnet', 'partition', '--dir', dir, 'node1', 'node4'])
     expect(p.code, p.stderr).toBe(0)
-    const a = await govmesh(['exec', '--action', 'echo', '--resource', 'side-a', '--target', 'zone:a', '--data-dir', join(dir, 'node1'), '--json'])
-    const b = await govmesh(['exec', '--action', 'echo', '--resource', 'side-b', '--target', 'zone:c', '--data-dir', join(dir, 'node3'), '--json'])
+    const a = await govmesh(
+      [
+        'exec', '--action', 'echo', '--resource', 'side-a', '--target', 'zone:a', '--data-dir', join(dir, 'node1'),
+        '--json'
+      ]
+    )
+    const b = await govmesh(
+      [
+        'exec', '--action', 'echo', '--resource', 'side-b', '--target', 'zone:c', '--data-dir', join(dir, 'node3'),
+        '--json'
+      ]
+    )
     const ids = [a, b].map(x => (JSON.parse(x.stdout) as { lineage: string[] }).lineage.at(-1)!)
     const h = await govmesh(['testnet', 'heal', '--dir', dir])
     expect(h.code, h.stderr).toBe(0)
     await waitFor('every running node holds both sides\' entries', async () => {
       const rows = (await status()).filter(x => x.pid !== null)
-      const seen = await Promise.all(rows.flatMap(x => ids.map(async id => (await fetch(`${x.api}/v1/dag/entries/${id}`)).status)))
+      const seen = await Promise.all(
+        rows.flatMap(x => ids.map(async id => (await fetch(`${x.api}/v1/dag/entries/${id}`)).status))
+      )
       return seen.every(s => s === 200)
     }, 30_000, 200)
   })
 
   it('kill + up: the killed node resumes with every acknowledged entry', async () => {
-    const e = await govmesh(['exec', '--action', 'echo', '--resource', 'before-kill', '--target', 'zone:c', '--data-dir', join(dir, 'node3'), '--json'])
+    const e = await govmesh(
+      [
+        'exec', '--action', 'echo', '--resource', 'before-kill', '--target', 'zone:c', '--data-dir', join(dir, 'node3'),
+        '--json'
+      ]
+    )
     const acked = (JSON.parse(e.stdout) as { lineage: string[] }).lineage
     expect(acked.length).toBeGreaterThan(1)
     const k = await govmesh(['testnet', 'kill', '--dir', dir, 'node3'])
@@ -84,7 +112,9 @@ describe('govmesh testnet', () => {
     expect(up.stderr).toMatch(/the nodes are left running/)
     await waitFor('node3 back', async () => (await status()).find(x => x.name === 'node3')!.pid !== null, 30_000, 200)
     const node3 = (await status()).find(x => x.name === 'node3')!
-    for (const cid of acked) await waitFor(`entry ${cid}`, async () => (await fetch(`${node3.api}/v1/dag/entries/${cid}`)).status === 200, 30_000, 100)
+    for (const cid of acked) await waitFor(
+      `entry ${cid}`, async () => (await fetch(`${node3.api}/v1/dag/entries/${cid}`)).status === 200, 30_000, 100
+    )
     pids = (await status()).map(x => x.pid!).filter(Boolean)
   })
 
@@ -93,9 +123,13 @@ describe('govmesh testnet', () => {
     expect(u.code, u.stderr).toBe(0)
     expect(JSON.parse(u.stdout)).toEqual({ node: 'node2', tampered: false })
     const node2 = (await status()).find(x => x.name === 'node2')!
-    const r = await govmesh(['trust', 'restore', node2.peerId, '--governor', join(dir, 'governor.key'), '--data-dir', join(dir, 'node1')])
+    const r = await govmesh(
+      ['trust', 'restore', node2.peerId, '--governor', join(dir, 'governor.key'), '--data-dir', join(dir, 'node1')]
+    )
     expect(r.code, r.stderr).toBe(0)
-    await waitFor('node2 trusted', async () => (await status()).find(x => x.name === 'node2')!.status === 'trusted', 30_000, 200)
+    await waitFor(
+      'node2 trusted', async () => (await status()).find(x => x.name === 'node2')!.status === 'trusted', 30_000, 200
+    )
     // Its peers do not report it again: a resumed `up` finds every node trusted.
     const up = await govmesh(['testnet', 'up', '--dir', dir, '--detach', '--timeout', '30'])
     expect(up.code, up.stderr).toBe(0)

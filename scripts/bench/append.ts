@@ -37,7 +37,9 @@ class Writer {
   bodies (count: number): Array<{ id: string, body: string }> {
     const out: Array<{ id: string, body: string }> = []
     for (let i = 0; i < count; i++) {
-      const body = execRequestBody({ action: 'echo', resource: `bench/${i}`, target: 'zone:a', payload: { i }, nonce: `n${i}` })
+      const body = execRequestBody(
+        { action: 'echo', resource: `bench/${i}`, target: 'zone:a', payload: { i }, nonce: `n${i}` }
+      )
       const e = nextEntry(this.dag, this.keys, { type: 'exec.request', body }, nodeCrypto)
       this.dag.add(e, { verified: true })
       out.push({ id: e.id, body: JSON.stringify({ entry: toBase64(e.bytes) }) })
@@ -51,7 +53,9 @@ async function post (agent: Agent, api: URL, token: string, body: string): Promi
   return await new Promise<number>((resolve, reject) => {
     const req = request({
       agent, host: api.hostname, port: api.port, path: '/v1/entries', method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': Buffer.byteLength(body) }
+      headers: {
+        'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': Buffer.byteLength(body)
+      }
     }, (res) => {
       res.resume()
       res.on('end', () => { resolve(res.statusCode ?? 0) })
@@ -63,7 +67,9 @@ async function post (agent: Agent, api: URL, token: string, body: string): Promi
   })
 }
 
-async function postAll (agent: Agent, node: NodeHandle, bodies: Array<{ id: string, body: string }>, acked?: Map<string, number>): Promise<void> {
+async function postAll (
+  agent: Agent, node: NodeHandle, bodies: Array<{ id: string, body: string }>, acked?: Map<string, number>
+): Promise<void> {
   const api = new URL(node.api!)
   for (const b of bodies) {
     // The server closes keep-alive connections idle for 5 s; a post that meets one is sent again
@@ -107,7 +113,9 @@ export async function benchAppend (sequential = 3000, perConcurrentWriter = 500)
     const t0 = performance.now()
     await postAll(agent, a, seqBodies, acked)
     const sequentialSeconds = (performance.now() - t0) / 1000
-    await waitFor('sequential entries at B', () => seqBodies.every(s => watcher.seen.has(s.id)) ? true : undefined, 60_000, 5)
+    await waitFor(
+      'sequential entries at B', () => seqBodies.every(s => watcher.seen.has(s.id)) ? true : undefined, 60_000, 5
+    )
     const lastAtB = Math.max(...seqBodies.map(s => watcher.seen.get(s.id)!))
     const lags = seqBodies.map(s => Math.max(0, watcher.seen.get(s.id)! - acked.get(s.id)!)).sort((x, y) => x - y)
 

@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto'
 import {
-  compilePolicy, createDag, createEntry, execRequestBody, createGenesis, decide, keyPairFromSecret, nextEntry, nextPosition,
+  compilePolicy, createDag, createEntry, execRequestBody, createGenesis, decide, keyPairFromSecret, nextEntry,
+  nextPosition,
   parsePolicyDocument, policyDigest, signingBytes, toHex, type Dag, type DecisionRequest, type SignedEntry
 } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
@@ -25,12 +26,17 @@ const seed = (n: number): Uint8Array => new Uint8Array(32).fill(n)
 export async function benchCore (): Promise<CoreFigures> {
   const governor = keyPairFromSecret(seed(1), nodeCrypto)
   const members = [2, 3, 4, 5].map(n => keyPairFromSecret(seed(n), nodeCrypto))
-  const genesis = createGenesis({ governors: [governor.publicKey], members: members.map((m, i) => ({ key: m.publicKey, zone: `z${i}` })) }, governor, nodeCrypto)
+  const genesis = createGenesis(
+    { governors: [governor.publicKey], members: members.map((m, i) => ({ key: m.publicKey, zone: `z${i}` })) },
+    governor, nodeCrypto
+  )
 
   // A realistic stream: members take turns, each entry cites the others' heads. Best of
   // three rounds, like the verify path, so the figure is not the JIT's warm-up; a raw sign
   // round (same signer, a message of the same size) precedes each, so both see the same load.
-  const payload = execRequestBody({ action: 'echo', resource: 'jobs/123', target: 'zone:b', payload: { text: 'hello world' }, nonce: 'bench' })
+  const payload = execRequestBody(
+    { action: 'echo', resource: 'jobs/123', target: 'zone:b', payload: { text: 'hello world' }, nonce: 'bench' }
+  )
   const ENTRIES = 6000
   const signer = members[0]!
   const secret = createPrivateKey({
@@ -40,7 +46,10 @@ export async function benchCore (): Promise<CoreFigures> {
     },
     format: 'jwk'
   })
-  const sample = nextEntry(createDag({ genesis: genesis.bytes, crypto: nodeCrypto }), signer, { type: 'exec.request', body: payload, time: 1_767_225_600_000 }, nodeCrypto)
+  const sample = nextEntry(
+    createDag({ genesis: genesis.bytes, crypto: nodeCrypto }), signer,
+    { type: 'exec.request', body: payload, time: 1_767_225_600_000 }, nodeCrypto
+  )
   const signMessage = signingBytes(sample.entry)
   let entries: SignedEntry[] = []
   let last: Dag | undefined
@@ -52,7 +61,10 @@ export async function benchCore (): Promise<CoreFigures> {
     entries = []
     const signStart = performance.now()
     for (let i = 0; i < ENTRIES; i++) {
-      const e = nextEntry(source, members[i % members.length]!, { type: 'exec.request', body: payload, time: 1_767_225_600_000 + i }, nodeCrypto)
+      const e = nextEntry(
+        source, members[i % members.length]!, { type: 'exec.request', body: payload, time: 1_767_225_600_000 + i },
+        nodeCrypto
+      )
       source.add(e, { verified: true })
       entries.push(e)
     }
@@ -64,13 +76,17 @@ export async function benchCore (): Promise<CoreFigures> {
   for (let round = 0; round < 3; round++) {
     let i = 0
     createEntryPerSec = Math.max(createEntryPerSec, measure(() => {
-      createEntry({ ...position, type: 'exec.request', body: payload, time: 1_767_225_600_000 + i++ }, signer, nodeCrypto)
+      createEntry(
+        { ...position, type: 'exec.request', body: payload, time: 1_767_225_600_000 + i++ }, signer, nodeCrypto
+      )
     }, 300))
   }
 
   const raw = entries[0]!
   const message = signingBytes(raw.entry)
-  const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(raw.entry.author).toString('base64url') }, format: 'jwk' })
+  const key = createPublicKey(
+    { key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(raw.entry.author).toString('base64url') }, format: 'jwk' }
+  )
   const rawVerify = (): void => { if (!verify(null, message, key, raw.entry.sig)) throw new Error('verify failed') }
 
   // Raw and entry rounds alternate, each the best of three, so both see the same load on a shared machine.
@@ -101,7 +117,12 @@ export async function benchCore (): Promise<CoreFigures> {
   const compiled = compilePolicy(doc, policyDigest(doc, nodeCrypto))
   const requests: DecisionRequest[] = []
   for (let i = 0; i < 1024; i++) {
-    requests.push({ principal: 'local', signed: false, action: `svc${i % 100}.act${i % 7}`, resource: `res/${i % 20}/item${i}`, zone: i % 2 === 0 ? 'a' : 'b', fromZone: 'a', hops: 1, peers: ['p1', 'p2'] })
+    requests.push(
+      {
+        principal: 'local', signed: false, action: `svc${i % 100}.act${i % 7}`, resource: `res/${i % 20}/item${i}`,
+        zone: i % 2 === 0 ? 'a' : 'b', fromZone: 'a', hops: 1, peers: ['p1', 'p2']
+      }
+    )
   }
   const trust = { self: 'trusted' as const, peer: () => 'trusted' as const }
   let n = 0

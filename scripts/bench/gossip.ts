@@ -72,7 +72,10 @@ export async function benchGossip (nodes = 5, trials = 100): Promise<GossipFigur
     await mesh.start(first)
     await Promise.all(rest.map(n => mesh.start(n, { bootstrap: [first] })))
     // Let heartbeats introduce the members to each other and the gossip mesh form.
-    await waitFor('full mesh', async () => (await Promise.all(mesh.nodes.map(n => mesh.status(n)))).every(s => s.peers >= nodes - 1), 30_000)
+    await waitFor(
+      'full mesh',
+      async () => (await Promise.all(mesh.nodes.map(n => mesh.status(n)))).every(s => s.peers >= nodes - 1), 30_000
+    )
     await new Promise(resolve => setTimeout(resolve, 1500))
     const rss = mesh.nodes.map(n => rssMb(n.proc!.pid!))
 

@@ -44,7 +44,9 @@ const sleep = async (ms: number): Promise<void> => { await new Promise(resolve =
 
 async function cli (args: string[], timeoutMs: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, _stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], {
+      timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024
+    }, (err, _stdout, stderr) => {
       if (err === null) resolve()
       else if (err.killed) reject(new Error(`govmesh ${args.join(' ')}: did not finish within ${timeoutMs / 1000} s`))
       else reject(new Error(`govmesh ${args.join(' ')}: ${err.message}\n${stderr.split('\n').slice(-15).join('\n')}`))
@@ -64,7 +66,9 @@ export async function benchIdle (opts: { nodes?: number, sampleSeconds?: number 
   const loadAvgBefore = loadAvg()
   try {
     const t0 = performance.now()
-    await cli(['testnet', 'up', '--nodes', String(nodes), '--dir', dir, '--detach', '--json', '--timeout', '300'], 900_000)
+    await cli(
+      ['testnet', 'up', '--nodes', String(nodes), '--dir', dir, '--detach', '--json', '--timeout', '300'], 900_000
+    )
     const readyMs = Math.round(performance.now() - t0)
     const pids = listNodes(dir).map(n => n.pid).filter((p): p is number => p !== null)
     if (pids.length !== nodes) throw new Error(`expected ${nodes} running nodes, found ${pids.length}`)
@@ -92,7 +96,9 @@ export async function benchIdle (opts: { nodes?: number, sampleSeconds?: number 
       loadAvgAfter
     }
   } finally {
-    await cli(['testnet', 'down', '--dir', dir], 120_000).catch((err: unknown) => { console.error((err as Error).message) })
+    await cli(['testnet', 'down', '--dir', dir], 120_000).catch(
+      (err: unknown) => { console.error((err as Error).message) }
+    )
     rmSync(dir, { recursive: true, force: true })
   }
 }

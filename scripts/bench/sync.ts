@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  createDag, createGenesis, encodeKeyFile, execRequestBody, generateKeyPair, nextEntry, signingBytes, type KeyPair, type SignedEntry
+  createDag, createGenesis, encodeKeyFile, execRequestBody, generateKeyPair, nextEntry, signingBytes, type KeyPair,
+  type SignedEntry
 } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
 import { createGovmeshNode, silentLogger, type GovmeshNode } from '@govmesh/node'
@@ -37,11 +38,23 @@ export async function benchSync (count = 6_000): Promise<SyncFigures> {
   const b = generateKeyPair(nodeCrypto)
   const c = generateKeyPair(nodeCrypto)
   const writer = generateKeyPair(nodeCrypto)
-  const genesis = createGenesis({ governors: [governor.publicKey], members: [a, b, c, writer].map(k => ({ key: k.publicKey, zone: 'a' })) }, governor, nodeCrypto)
+  const genesis = createGenesis(
+    { governors: [governor.publicKey], members: [a, b, c, writer].map(k => ({ key: k.publicKey, zone: 'a' })) },
+    governor, nodeCrypto
+  )
   const mirror = createDag({ genesis: genesis.bytes, crypto: nodeCrypto })
   const entries: SignedEntry[] = []
   for (let i = 0; i < count; i++) {
-    const e = nextEntry(mirror, writer, { type: 'exec.request', body: execRequestBody({ action: 'echo', resource: `jobs/${i}`, target: 'zone:a', payload: { i }, nonce: String(i) }) }, nodeCrypto)
+    const e = nextEntry(
+      mirror, writer,
+      {
+        type: 'exec.request',
+        body: execRequestBody(
+          { action: 'echo', resource: `jobs/${i}`, target: 'zone:a', payload: { i }, nonce: String(i) }
+        )
+      },
+      nodeCrypto
+    )
     mirror.add(e, { verified: true })
     entries.push(e)
   }
@@ -49,12 +62,16 @@ export async function benchSync (count = 6_000): Promise<SyncFigures> {
   let fresh: GovmeshNode | undefined
   try {
     source = await createGovmeshNode({ dataDir: dataDir(root, 'a', a), genesis, logger: silentLogger })
-    for (let i = 0; i < entries.length; i += 500) await source.ingest(entries.slice(i, i + 500).map(e => e.bytes), 'api')
+    for (let i = 0; i < entries.length; i += 500) await source.ingest(
+      entries.slice(i, i + 500).map(e => e.bytes), 'api'
+    )
     if (source.dag.size !== count + 1) throw new Error(`source holds ${source.dag.size} entries`)
 
     const sample = entries[0]!
     const message = signingBytes(sample.entry)
-    const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(sample.entry.author).toString('base64url') }, format: 'jwk' })
+    const key = createPublicKey(
+      { key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(sample.entry.author).toString('base64url') }, format: 'jwk' }
+    )
     const rawVerifyPerSec = measure(() => { verify(null, message, key, sample.entry.sig) }, 800)
 
     const syncOnce = async (name: string, keys: KeyPair, verifyThreads: number | undefined): Promise<number> => {

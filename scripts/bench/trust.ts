@@ -23,8 +23,12 @@ export async function benchTrust (trials = 30): Promise<TrustFigures> {
   const writer = new MemberWriter()
   const watchers: EventWatcher[] = []
   try {
-    const policy = JSON.parse(readFileSync(new URL('../../testnet/policies/demo.json', import.meta.url), 'utf8')) as Record<string, unknown>
-    await mesh.create({ nodes: 5, zones: ['a', 'a', 'a', 'a', 'a'], policy, extraMembers: [{ keys: writer.keys, zone: 'a' }] })
+    const policy = JSON.parse(
+      readFileSync(new URL('../../testnet/policies/demo.json', import.meta.url), 'utf8')
+    ) as Record<string, unknown>
+    await mesh.create(
+      { nodes: 5, zones: ['a', 'a', 'a', 'a', 'a'], policy, extraMembers: [{ keys: writer.keys, zone: 'a' }] }
+    )
     writer.open(mesh.genesisPath)
     const [first, ...rest] = mesh.nodes as [NodeHandle, ...NodeHandle[]]
     await mesh.start(first)
@@ -45,7 +49,9 @@ export async function benchTrust (trials = 30): Promise<TrustFigures> {
       const o = i % 5
       await mesh.post(mesh.nodes[o]!, '/v1/entries', { entry: toBase64(e.bytes) })
       await waitFor('gossip everywhere', () => watchers.every(w => w.seen.has(e.id)) ? true : undefined, 10_000, 1)
-      gossip.push(Math.max(...watchers.filter((_, j) => j !== o).map(w => w.seen.get(e.id)!)) - watchers[o]!.seen.get(e.id)!)
+      gossip.push(
+        Math.max(...watchers.filter((_, j) => j !== o).map(w => w.seen.get(e.id)!)) - watchers[o]!.seen.get(e.id)!
+      )
     }
 
     // Fail closed: report acknowledged at one node → every other node's trust view refuses the subject.
@@ -58,12 +64,24 @@ export async function benchTrust (trials = 30): Promise<TrustFigures> {
       const acked = performance.now()
       if (res.status !== 200) throw new Error(`report failed: ${res.status}`)
       const others = watchers.filter((_, j) => j !== 0)
-      await waitFor('quarantine everywhere', () => others.every(w => w.trustAt(subject.peerId, 'quarantined', acked - 50) !== undefined) ? true : undefined, 10_000, 1)
-      failClosed.push(Math.max(0, Math.max(...others.map(w => w.trustAt(subject.peerId, 'quarantined', acked - 50)!)) - acked))
+      await waitFor(
+        'quarantine everywhere',
+        () => others.every(w => w.trustAt(subject.peerId, 'quarantined', acked - 50) !== undefined) ? true : undefined,
+        10_000, 1
+      )
+      failClosed.push(
+        Math.max(0, Math.max(...others.map(w => w.trustAt(subject.peerId, 'quarantined', acked - 50)!)) - acked)
+      )
       // Lift it with the governor (restore quorum 1) before the next trial.
       const cleared = performance.now()
       await restore(mesh, reporter, gov, subject.peerId, (res.body as { cid: string }).cid)
-      await waitFor('restored everywhere', () => watchers.every((w, j) => j === 4 || w.trustAt(subject.peerId, 'restored', cleared) !== undefined) ? true : undefined, 10_000, 1)
+      await waitFor(
+        'restored everywhere',
+        () => watchers.every(
+          (w, j) => j === 4 || w.trustAt(subject.peerId, 'restored', cleared) !== undefined
+        ) ? true : undefined,
+        10_000, 1
+      )
     }
 
     // One-hop governed exec round trips (node 1 → node 2, both zone a).
@@ -72,7 +90,9 @@ export async function benchTrust (trials = 30): Promise<TrustFigures> {
     for (let i = 0; i < trials * 2; i++) {
       const t0 = performance.now()
       const r = await mesh.post(reporter, '/v1/exec', { action: 'echo', resource: `bench/${i}`, target: target.peerId })
-      if (r.status !== 200 || (r.body as { ok: boolean }).ok !== true) throw new Error(`exec failed: ${JSON.stringify(r.body)}`)
+      if (
+        r.status !== 200 || (r.body as { ok: boolean }).ok !== true
+      ) throw new Error(`exec failed: ${JSON.stringify(r.body)}`)
       rtt.push(performance.now() - t0)
     }
 
@@ -106,14 +126,23 @@ export async function benchTrust (trials = 30): Promise<TrustFigures> {
   }
 }
 
-async function restore (mesh: TestMesh, via: NodeHandle, gov: { secretKey: Uint8Array, publicKey: Uint8Array }, subjectPeerId: string, failCid: string): Promise<void> {
+async function restore (
+  mesh: TestMesh, via: NodeHandle, gov: { secretKey: Uint8Array, publicKey: Uint8Array }, subjectPeerId: string,
+  failCid: string
+): Promise<void> {
   const status = await mesh.get<{ meshId: string }>(via, '/v1/status')
   const subject = publicKeyFromPeerId(subjectPeerId)
   const clears = [CID.parse(failCid)]
   const approval = approveRestore({ mesh: CID.parse(status.meshId), subject, clears }, gov)
-  const pos = await mesh.get<{ mesh: string, seq: number, prev: string | null, parents: string[] }>(via, `/v1/dag/next?author=${toHex(gov.publicKey)}&parents=${failCid}`)
+  const pos = await mesh.get<{ mesh: string, seq: number, prev: string | null, parents: string[] }>(
+    via, `/v1/dag/next?author=${toHex(gov.publicKey)}&parents=${failCid}`
+  )
   const entry = createEntry({
-    mesh: CID.parse(pos.mesh), seq: pos.seq, prev: pos.prev === null ? null : CID.parse(pos.prev), parents: pos.parents.map(x => CID.parse(x)),
+    mesh: CID.parse(
+      pos.mesh
+    ), seq: pos.seq, prev: pos.prev === null ? null : CID.parse(pos.prev), parents: pos.parents.map(
+      x => CID.parse(x)
+    ),
     type: 'trust.restore', body: { subject, clears, approvals: [approval] }, time: Date.now()
   }, gov)
   const res = await mesh.post(via, '/v1/entries', { entry: toBase64(entry.bytes) })

@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  CID, createDag, createEntry, decodeGenesisFile, execRequestBody, decodeKeyFile, generateKeyPair, keyPairFromSecret, nextEntry,
+  CID, createDag, createEntry, decodeGenesisFile, execRequestBody, decodeKeyFile, generateKeyPair, keyPairFromSecret,
+  nextEntry,
   peerIdFromPublicKey, toBase64, type Dag, type KeyPair, type SignedEntry
 } from '@govmesh/core'
 
@@ -13,7 +14,9 @@ type AnyJson = any
 export const BIN = new URL('../../packages/cli/bin/govmesh.js', import.meta.url).pathname
 
 /** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
-export async function waitFor<T> (what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+export async function waitFor<T> (
+  what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 50
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   let lastError: unknown
   for (;;) {
@@ -23,7 +26,9 @@ export async function waitFor<T> (what: string, check: () => Promise<T | undefin
     } catch (err) {
       lastError = err
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`)
+    if (Date.now() > deadline) throw new Error(
+      `timed out after ${timeoutMs} ms waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`
+    )
     await new Promise(resolve => setTimeout(resolve, everyMs))
   }
 }
@@ -33,8 +38,12 @@ export interface CliResult { code: number, stdout: string, stderr: string }
 /** Runs the govmesh CLI as a child process. */
 export async function govmesh (args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1
+    execFile(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024
+    }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof (
+        err as { code?: unknown }
+      ).code === 'number' ? (err as { code: number }).code : 1
       resolve({ code, stdout, stderr })
     })
   })
@@ -96,7 +105,12 @@ export class TestMesh {
     }
     for (let i = 0; i < init.nodes; i++) await this.initNode()
     const policyPath = join(this.root, 'policy.json')
-    writeFileSync(policyPath, JSON.stringify(init.policy ?? { rules: [{ id: 'echo-local', effect: 'allow', principals: ['local'], actions: ['echo'] }] }))
+    writeFileSync(
+      policyPath,
+      JSON.stringify(
+        init.policy ?? { rules: [{ id: 'echo-local', effect: 'allow', principals: ['local'], actions: ['echo'] }] }
+      )
+    )
     const zones = init.zones ?? this.nodes.map(() => 'a')
     this.genesisPath = join(this.root, 'genesis.json')
     const args = ['genesis', '--out', this.genesisPath, '--policy', policyPath,
@@ -123,20 +137,28 @@ export class TestMesh {
   }
 
   /** Starts `govmesh start` for a node and waits until its API answers. */
-  async start (node: NodeHandle, opts: { bootstrap?: NodeHandle[], extraArgs?: string[], nodeArgs?: string[] } = {}): Promise<NodeHandle> {
+  async start (
+    node: NodeHandle, opts: { bootstrap?: NodeHandle[], extraArgs?: string[], nodeArgs?: string[] } = {}
+  ): Promise<NodeHandle> {
     rmSync(join(node.dir, 'node.json'), { force: true })
-    const args = [...(opts.nodeArgs ?? []), BIN, 'start', '--data-dir', node.dir, '--genesis', this.genesisPath, '--api', '127.0.0.1:0',
+    const args = [...(
+      opts.nodeArgs ?? []
+    ), BIN, 'start', '--data-dir', node.dir, '--genesis', this.genesisPath, '--api', '127.0.0.1:0',
       '--listen', '/ip4/127.0.0.1/tcp/0', ...(opts.extraArgs ?? [])]
     for (const b of opts.bootstrap ?? []) for (const a of b.addrs) args.push('--bootstrap', a)
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
     node.proc = proc
     node.log = []
-    const collect = (chunk: Buffer): void => { for (const line of chunk.toString().split('\n')) if (line.length > 0) node.log.push(line) }
+    const collect = (chunk: Buffer): void => {
+      for (const line of chunk.toString().split('\n')) if (line.length > 0) node.log.push(line)
+    }
     proc.stdout.on('data', collect)
     proc.stderr.on('data', collect)
     node.exited = new Promise(resolve => proc.once('exit', (code) => { resolve(code) }))
     await waitFor(`${node.name} to start`, () => {
-      if (proc.exitCode !== null) throw new Error(`${node.name} exited ${proc.exitCode}: ${node.log.slice(-5).join('\n')}`)
+      if (proc.exitCode !== null) throw new Error(
+        `${node.name} exited ${proc.exitCode}: ${node.log.slice(-5).join('\n')}`
+      )
       return existsSync(join(node.dir, 'node.json'))
     }, 30_000)
     const info = JSON.parse(readFileSync(join(node.dir, 'node.json'), 'utf8')) as { api: string, addrs: string[] }
@@ -162,7 +184,9 @@ export class TestMesh {
     return await res.json() as T
   }
 
-  async post (node: NodeHandle, path: string, body: unknown, token: string | null = node.token ?? null): Promise<{ status: number, body: AnyJson }> {
+  async post (
+    node: NodeHandle, path: string, body: unknown, token: string | null = node.token ?? null
+  ): Promise<{ status: number, body: AnyJson }> {
     const res = await fetch(node.api! + path, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(token !== null ? { authorization: `Bearer ${token}` } : {}) },
@@ -174,7 +198,10 @@ export class TestMesh {
     return { status: res.status, body: parsed }
   }
 
-  async status (node: NodeHandle): Promise<{ peerId: string, policyDigest: string, heads: string[], entries: number, peers: number, frontier: Record<string, number>, meshId: string, addrs: string[] }> {
+  async status (node: NodeHandle): Promise<{
+    peerId: string, policyDigest: string, heads: string[], entries: number, peers: number, frontier: Record<string,
+    number>, meshId: string, addrs: string[]
+  }> {
     return this.get(node, '/v1/status')
   }
 
@@ -184,11 +211,15 @@ export class TestMesh {
   }
 
   /** Waits until every given node reports the same heads and policy digest. */
-  async waitConverged (nodes: NodeHandle[], timeoutMs = 30_000): Promise<{ heads: string[], policyDigest: string, entries: number }> {
+  async waitConverged (nodes: NodeHandle[], timeoutMs = 30_000): Promise<{
+    heads: string[], policyDigest: string, entries: number
+  }> {
     return waitFor('nodes to converge', async () => {
       const all = await Promise.all(nodes.map(n => this.status(n)))
       const first = all[0]!
-      const same = all.every(s => s.policyDigest === first.policyDigest && JSON.stringify(s.heads) === JSON.stringify(first.heads))
+      const same = all.every(
+        s => s.policyDigest === first.policyDigest && JSON.stringify(s.heads) === JSON.stringify(first.heads)
+      )
       return same ? { heads: first.heads, policyDigest: first.policyDigest, entries: first.entries } : undefined
     }, timeoutMs, 100)
   }
@@ -240,7 +271,13 @@ export class MemberWriter {
   next (count: number): SignedEntry[] {
     const out: SignedEntry[] = []
     for (let i = 0; i < count; i++) {
-      const e = nextEntry(this.dag, this.keys, { type: 'exec.request', body: execRequestBody({ action: 'echo', resource: `test/${i}`, target: 'zone:a', payload: { i } }) })
+      const e = nextEntry(
+        this.dag, this.keys,
+        {
+          type: 'exec.request',
+          body: execRequestBody({ action: 'echo', resource: `test/${i}`, target: 'zone:a', payload: { i } })
+        }
+      )
       this.dag.add(e, { verified: true })
       out.push(e)
     }
@@ -251,10 +288,14 @@ export class MemberWriter {
 /** Admits a key as a member through a node's API, signed by the governor; returns the admit entry. */
 export async function admitMember (mesh: TestMesh, via: NodeHandle, key: KeyPair, zone = 'a'): Promise<SignedEntry> {
   const gov = mesh.governors[0]!
-  const pos = await mesh.get<{ mesh: string, seq: number, prev: string | null, parents: string[] }>(via, `/v1/dag/next?author=${Buffer.from(gov.publicKey).toString('hex')}`)
+  const pos = await mesh.get<{ mesh: string, seq: number, prev: string | null, parents: string[] }>(
+    via, `/v1/dag/next?author=${Buffer.from(gov.publicKey).toString('hex')}`
+  )
   const entry = createEntry({
     mesh: CID.parse(pos.mesh), seq: pos.seq, prev: pos.prev === null ? null : CID.parse(pos.prev),
-    parents: pos.parents.map(p => CID.parse(p)), type: 'member.admit', body: { member: key.publicKey, zone }, time: Date.now()
+    parents: pos.parents.map(p => CID.parse(p)), type: 'member.admit', body: {
+      member: key.publicKey, zone
+    }, time: Date.now()
   }, gov)
   const res = await mesh.post(via, '/v1/entries', { entry: toBase64(entry.bytes) })
   if (res.status !== 200) throw new Error(`admit failed: ${res.status} ${JSON.stringify(res.body)}`)

@@ -21,7 +21,9 @@ export function killMentioning (text: string): void {
 }
 
 /** Runs a bash script with extra environment; resolves with its exit code and combined output. */
-export async function runScript (script: string, env: Record<string, string | undefined>, cwd: string, timeoutMs: number): Promise<{ code: number | null, text: string }> {
+export async function runScript (
+  script: string, env: Record<string, string | undefined>, cwd: string, timeoutMs: number
+): Promise<{ code: number | null, text: string }> {
   return new Promise((resolve) => {
     const child = spawn('bash', [script], { env: { ...process.env, ...env }, cwd })
     let text = ''

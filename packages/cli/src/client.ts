@@ -48,7 +48,9 @@ export class ApiClient {
       this.dataDir = dataDir
     }
     this.url = (url ?? 'http://127.0.0.1:7700').replace(/\/+$/, '')
-    this.token = opts.token ?? process.env.GOVMESH_TOKEN ?? (dataDir !== undefined ? readOptional(join(dataDir, 'api-token')) : undefined)
+    this.token = opts.token ?? process.env.GOVMESH_TOKEN ?? (
+      dataDir !== undefined ? readOptional(join(dataDir, 'api-token')) : undefined
+    )
   }
 
   /** An unreachable API: "not running" when a data dir named the node and its process is gone. */
@@ -62,8 +64,12 @@ export class ApiClient {
     return this.request<T>('GET', path)
   }
 
-  async post<T> (path: string, body: unknown, opts: { okStatuses?: number[] } = {}): Promise<{ status: number, body: T }> {
-    if (this.token === undefined) throw new CliError('this command needs the API token: pass --token, set GOVMESH_TOKEN, or pass --data-dir of the node')
+  async post<T> (
+    path: string, body: unknown, opts: { okStatuses?: number[] } = {}
+  ): Promise<{ status: number, body: T }> {
+    if (this.token === undefined) throw new CliError(
+      'this command needs the API token: pass --token, set GOVMESH_TOKEN, or pass --data-dir of the node'
+    )
     return this.requestFull<T>('POST', path, body, opts.okStatuses)
   }
 
@@ -88,7 +94,9 @@ export class ApiClient {
     return (await this.requestFull<T>(method, path)).body
   }
 
-  private async requestFull<T> (method: string, path: string, body?: unknown, okStatuses: number[] = []): Promise<{ status: number, body: T }> {
+  private async requestFull<T> (
+    method: string, path: string, body?: unknown, okStatuses: number[] = []
+  ): Promise<{ status: number, body: T }> {
     let res: HttpResponse
     try {
       res = await httpRequest(this.url + path, {

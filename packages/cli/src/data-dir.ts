@@ -14,7 +14,9 @@ export function resolveDataDir (flag: string | undefined): string | undefined {
 /** Like `resolveDataDir`, for commands that cannot run without one. */
 export function requireDataDir (flag: string | undefined): string {
   const dir = resolveDataDir(flag)
-  if (dir === undefined) throw new CliError('required option \'--data-dir <dir>\' not specified (or set GOVMESH_HOME)', EXIT.usage)
+  if (dir === undefined) throw new CliError(
+    'required option \'--data-dir <dir>\' not specified (or set GOVMESH_HOME)', EXIT.usage
+  )
   return dir
 }
 
@@ -51,15 +53,21 @@ function reusedPid (pid: number): boolean {
 /** Refuses a data dir that does not exist or holds no node key, naming the command that makes one. */
 export function checkDataDir (dir: string): void {
   if (!existsSync(dir)) {
-    throw new CliError(`no node data dir at ${dir}: create one with \`govmesh init --data-dir ${dir}\``, EXIT.error, 'cli.no-data-dir')
+    throw new CliError(
+      `no node data dir at ${dir}: create one with \`govmesh init --data-dir ${dir}\``, EXIT.error, 'cli.no-data-dir'
+    )
   }
   if (!existsSync(join(dir, 'node.key'))) {
-    throw new CliError(`${dir} is not a node data dir (no node.key): create one with \`govmesh init --data-dir ${dir}\``, EXIT.error, 'cli.no-data-dir')
+    throw new CliError(
+      `${dir} is not a node data dir (no node.key): create one with \`govmesh init --data-dir ${dir}\``, EXIT.error,
+      'cli.no-data-dir'
+    )
   }
 }
 
 /** The error for a data dir whose node is not running. */
 export function notRunning (dir: string): CliError {
-  return new CliError(`the node of ${dir} is not running: start it with \`govmesh start --data-dir ${dir} --genesis GENESIS.json\``,
+  return new CliError(`the node of ${dir} is not running: start it with \`govmesh start --data-dir ${dir} ` +
+    `--genesis GENESIS.json\``,
     EXIT.error, 'cli.not-running')
 }

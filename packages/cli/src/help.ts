@@ -12,7 +12,8 @@ export const EXAMPLES: Record<string, string> = {
   policy: 'govmesh policy show --data-dir /var/lib/govmesh',
   'policy show': 'govmesh policy show --data-dir /var/lib/govmesh --json',
   'policy apply': 'govmesh policy apply policy.json --governor gov.key --data-dir /var/lib/govmesh',
-  'policy test': 'govmesh policy test policy.json --request \'{"principal":"local","action":"echo","resource":"jobs/1","zone":"a"}\'',
+  'policy test': 'govmesh policy test policy.json --request ' +
+    '\'{"principal":"local","action":"echo","resource":"jobs/1","zone":"a"}\'',
   'policy diff': 'govmesh policy diff policy.json --data-dir /var/lib/govmesh',
   'policy replay': 'govmesh policy replay policy.json --since 2026-12-01T00:00:00Z --data-dir /var/lib/govmesh',
   governor: 'govmesh governor add 12D3KooW… --governor gov.key --data-dir /var/lib/govmesh',
@@ -22,7 +23,8 @@ export const EXAMPLES: Record<string, string> = {
   'governor journal': 'govmesh governor journal --governor gov.key',
   member: 'govmesh member admit 12D3KooW… --zone c --governor gov.key --data-dir /var/lib/govmesh',
   'member admit': 'govmesh member admit 12D3KooW… --zone c --governor gov.key --data-dir /var/lib/govmesh',
-  'member remove': 'govmesh member remove 12D3KooW… --governor gov.key --reason "decommissioned" --data-dir /var/lib/govmesh',
+  'member remove': 'govmesh member remove 12D3KooW… --governor gov.key --reason "decommissioned" --data-dir ' +
+    '/var/lib/govmesh',
   dag: 'govmesh dag log --limit 20 --data-dir /var/lib/govmesh',
   'dag heads': 'govmesh dag heads --data-dir /var/lib/govmesh',
   'dag get': 'govmesh dag get bafyrei… --data-dir /var/lib/govmesh',
@@ -32,7 +34,8 @@ export const EXAMPLES: Record<string, string> = {
   'dag verify': 'govmesh dag verify --data-dir /var/lib/govmesh',
   proof: 'govmesh proof verify proof.car --genesis genesis.json',
   'proof verify': 'govmesh proof verify proof.car --genesis genesis.json --json',
-  exec: 'govmesh exec --action echo --resource demo --payload \'{"hello":"mesh"}\' --target zone:c --data-dir /var/lib/govmesh',
+  exec: 'govmesh exec --action echo --resource demo --payload \'{"hello":"mesh"}\' --target zone:c --data-dir ' +
+    '/var/lib/govmesh',
   trust: 'govmesh trust status --data-dir /var/lib/govmesh',
   'trust status': 'govmesh trust status --data-dir /var/lib/govmesh -o wide',
   'trust report': 'govmesh trust report 12D3KooW… --reason "unexpected outbound traffic" --data-dir /var/lib/govmesh',
@@ -71,7 +74,11 @@ export function decorateHelp (program: Command): void {
     optionDescription: (option: Option): string => {
       const extra: string[] = []
       if (option.mandatory) extra.push('required')
-      if (option.defaultValue !== undefined && option.defaultValue !== false && !(Array.isArray(option.defaultValue) && option.defaultValue.length === 0)) {
+      if (
+        option.defaultValue !== undefined && option.defaultValue !== false && !(
+          Array.isArray(option.defaultValue) && option.defaultValue.length === 0
+        )
+      ) {
         extra.push(`default: ${JSON.stringify(option.defaultValue)}`)
       }
       return extra.length > 0 ? `${option.description} (${extra.join(', ')})` : option.description

@@ -27,7 +27,9 @@ export interface HttpRequest {
 export async function httpRequest (url: string, req: HttpRequest): Promise<HttpResponse> {
   const target = new URL(url)
   const { request } = target.protocol === 'https:' ? await import('node:https') : await import('node:http')
-  const headers = { ...req.headers, ...(req.body !== undefined ? { 'content-length': String(Buffer.byteLength(req.body)) } : {}) }
+  const headers = {
+    ...req.headers, ...(req.body !== undefined ? { 'content-length': String(Buffer.byteLength(req.body)) } : {})
+  }
   const options: RequestOptions = { method: req.method, headers, signal: AbortSignal.timeout(req.timeoutMs) }
   return await new Promise<HttpResponse>((resolve, reject) => {
     const onResponse = (res: IncomingMessage): void => {

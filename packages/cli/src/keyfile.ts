@@ -3,7 +3,10 @@ import { dirname } from 'node:path'
 import { decodeKeyFile, encodeKeyFile, type KeyPair } from '@govmesh/core'
 import { CliError } from './output.js'
 
-/** Writes a key file readable only by its owner (creating missing directories, mode 0700); refuses to replace one unless `force`. */
+/**
+ * Writes a key file readable only by its owner (creating missing directories, mode 0700); refuses to replace one unless
+ * `force`.
+ */
 export function writeKeyFile (path: string, keys: KeyPair, force: boolean): void {
   if (!force && existsSync(path)) throw new CliError(`${path} exists; pass --force to overwrite it`)
   let fd: number

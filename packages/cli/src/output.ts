@@ -13,7 +13,9 @@ export const EXIT = {
 export class CliError extends Error {
   readonly exitCode: number
   readonly code: string
-  constructor (message: string, exitCode: number = EXIT.error, code: string = exitCode === EXIT.usage ? 'cli.usage' : 'cli.error') {
+  constructor (
+    message: string, exitCode: number = EXIT.error, code: string = exitCode === EXIT.usage ? 'cli.usage' : 'cli.error'
+  ) {
     super(message)
     this.name = 'CliError'
     this.exitCode = exitCode

@@ -77,10 +77,15 @@ interface ErrorReport { name: string, code: string, message: string, exitCode: n
 /** What an error becomes for the user: one line of text, or one JSON object with `--json`. */
 function reportOf (err: unknown): ErrorReport {
   if (err instanceof CliError) return { name: err.name, code: err.code, message: err.message, exitCode: err.exitCode }
-  if (err instanceof GovmeshError) return { name: err.name, code: err.code, message: `${err.name} (${err.code}): ${err.message}`, exitCode: EXIT.error }
+  if (err instanceof GovmeshError) return {
+    name: err.name, code: err.code, message: `${err.name} (${err.code}): ${err.message}`, exitCode: EXIT.error
+  }
   const e = err instanceof Error ? err : new Error(String(err))
   const hint = process.env.GOVMESH_DEBUG === undefined ? ' (GOVMESH_DEBUG=1 prints the stack)' : `\n${e.stack ?? ''}`
-  return { name: e.name, code: 'cli.internal', message: `${e.name}: ${e.message.split('\n')[0] ?? ''}${hint}`, exitCode: EXIT.error }
+  return {
+    name: e.name, code: 'cli.internal', message: `${e.name}: ${e.message.split('\n')[0] ?? ''}${hint}`,
+    exitCode: EXIT.error
+  }
 }
 
 function writeError (json: boolean, report: ErrorReport): void {
@@ -95,7 +100,9 @@ export async function run (argv: string[]): Promise<number> {
   if (json) {
     // Usage errors are reported below as JSON; keep commander's own text off stderr.
     program.configureOutput({ writeErr: () => {} })
-    for (const cmd of [program, ...allCommands(program)]) cmd.configureOutput({ writeErr: () => {} }).showHelpAfterError(false)
+    for (
+      const cmd of [program, ...allCommands(program)]
+    ) cmd.configureOutput({ writeErr: () => {} }).showHelpAfterError(false)
   }
   try {
     await program.parseAsync(argv)
@@ -105,7 +112,9 @@ export async function run (argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       // --help and --version also arrive here, with exit code 0.
       if (err.exitCode === 0) return EXIT.ok
-      if (json) writeError(true, { name: 'UsageError', code: err.code, message: err.message.replace(/^error: /, ''), exitCode: EXIT.usage })
+      if (json) writeError(
+        true, { name: 'UsageError', code: err.code, message: err.message.replace(/^error: /, ''), exitCode: EXIT.usage }
+      )
       return EXIT.usage
     }
     const report = reportOf(err)

@@ -9,7 +9,8 @@ const FAILED_LISTEN = /^\s*(\/\S+): \w*Error: listen (\w+)/m
 export function dataDirInUse (dir: string): CliError {
   const other = runningNode(dir)
   const who = other !== undefined ? ` (pid ${other.pid}, API ${other.api})` : ''
-  return new CliError(`data dir ${dir} is in use by another process${who}: stop that node first, or use another --data-dir`,
+  return new CliError(`data dir ${dir} is in use by another process${who}: stop that node first, or use another ` +
+    `--data-dir`,
     EXIT.error, 'cli.data-dir-in-use')
 }
 
@@ -20,7 +21,11 @@ export function dataDirInUse (dir: string): CliError {
 export function explainStartError (err: unknown, dataDir: string): CliError | undefined {
   if (!(err instanceof Error)) return undefined
   const codes = [(err as { code?: unknown }).code, (err.cause as { code?: unknown } | undefined)?.code]
-  if (err.name === 'StoreLockedError' || codes.includes('LEVEL_LOCKED') || codes.includes('store.locked') || /lock/i.test(String((err.cause as Error | undefined)?.message ?? ''))) {
+  if (
+    err.name === 'StoreLockedError' || codes.includes('LEVEL_LOCKED') || codes.includes('store.locked') || /lock/i.test(
+      String((err.cause as Error | undefined)?.message ?? '')
+    )
+  ) {
     return dataDirInUse(dataDir)
   }
   if (err.name === 'UnsupportedListenAddressesError' || /EADDRINUSE|EADDRNOTAVAIL|EACCES/.test(err.message)) {
@@ -34,7 +39,8 @@ export function explainStartError (err: unknown, dataDir: string): CliError | un
     return new CliError(`cannot listen on ${addr}: ${why}`, EXIT.error, 'cli.listen-failed')
   }
   if ((err as { code?: unknown }).code === 'EADDRINUSE') {
-    return new CliError(`cannot start the API: address already in use; pick another --api port (see ${join(dataDir, 'node.json')} of other nodes)`,
+    return new CliError(`cannot start the API: address already in use; pick another --api port (see ` +
+      `${join(dataDir, 'node.json')} of other nodes)`,
       EXIT.error, 'cli.listen-failed')
   }
   return undefined

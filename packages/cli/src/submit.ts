@@ -1,4 +1,6 @@
-import { CID, createEntry, toBase64, toHex, type EntryBody, type EntryType, type KeyPair, type SignedEntry } from '@govmesh/core'
+import {
+  CID, createEntry, toBase64, toHex, type EntryBody, type EntryType, type KeyPair, type SignedEntry
+} from '@govmesh/core'
 import type { ApiClient } from './client.js'
 import { checkAgainstJournal, recordSigned } from './journal.js'
 import { CliError } from './output.js'
@@ -57,9 +59,13 @@ export async function signAndSubmit<T extends EntryType> (
     body,
     time: Date.now()
   }, keys)
-  const res = await client.post<{ results: Outcome[] }>('/v1/entries', { entry: toBase64(signed.bytes) }, { okStatuses: [422] })
+  const res = await client.post<{ results: Outcome[] }>(
+    '/v1/entries', { entry: toBase64(signed.bytes) }, { okStatuses: [422] }
+  )
   const outcome = res.body.results[0]
-  if (outcome?.status === 'rejected') throw new CliError(`the node rejected the ${type} entry: ${outcome.reason ?? ''}: ${outcome.message ?? ''}`)
+  if (outcome?.status === 'rejected') throw new CliError(
+    `the node rejected the ${type} entry: ${outcome.reason ?? ''}: ${outcome.message ?? ''}`
+  )
   if (opts.journal !== undefined) recordSigned(opts.journal, author, pos.mesh, pos.seq, signed.id)
   return signed
 }

@@ -41,6 +41,8 @@ export function table (header: string[], rows: string[][], opts: TableOptions = 
       widths[widest] = Math.max(MIN_COLUMN, header[widest]!.length, widths[widest]! - (total() - limit))
     }
   }
-  const line = (cells: string[]): string => cells.map((c, i) => cut(c, widths[i]!).padEnd(widths[i]!)).join('  ').trimEnd()
+  const line = (cells: string[]): string => cells.map(
+    (c, i) => cut(c, widths[i]!).padEnd(widths[i]!)
+  ).join('  ').trimEnd()
   return [line(header), ...rows.map(line)].join('\n')
 }

@@ -12,7 +12,9 @@ const BIN = new URL('../bin/govmesh.js', import.meta.url).pathname
 const home = mkdtempSync(join(tmpdir(), 'govmesh-home-'))
 afterAll(() => { rmSync(home, { recursive: true, force: true }) })
 
-async function govmesh (args: string[], env: Record<string, string> = {}): Promise<{ code: number, stdout: string, stderr: string }> {
+async function govmesh (
+  args: string[], env: Record<string, string> = {}
+): Promise<{ code: number, stdout: string, stderr: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } })
     return { code: 0, stdout, stderr }

@@ -6,7 +6,9 @@ import { peerLabel, shortPeerId } from '../src/names.js'
 const PEER = '12D3KooWCyG28fCN2HvfPEfiFd3BCNCUmmYFVhqCDhtoraPiyMmr'
 
 describe('tables fit the terminal', () => {
-  const rows = [[PEER, 'quarantined', 'runtime measurement badbad0000000000… is not in the policy allowlist (4 reports)']]
+  const rows = [
+    [PEER, 'quarantined', 'runtime measurement badbad0000000000… is not in the policy allowlist (4 reports)']
+  ]
   it('truncates the widest columns with an ellipsis to fit the width', () => {
     const out = table(['PEER', 'STATUS', 'REASON'], rows, { width: 80 })
     for (const line of out.split('\n')) expect(line.length).toBeLessThanOrEqual(80)
@@ -37,7 +39,14 @@ describe('names beside PeerIds', () => {
 
 describe('text log lines', () => {
   it('time, level, node name, message, then the fields', () => {
-    const line = textLine(JSON.stringify({ level: 'info', time: '2026-12-01T12:00:01.234Z', name: 'node1', msg: 'peer connected', peer: PEER, member: true, note: 'two words' }))
+    const line = textLine(
+      JSON.stringify(
+        {
+          level: 'info', time: '2026-12-01T12:00:01.234Z', name: 'node1', msg: 'peer connected', peer: PEER,
+          member: true, note: 'two words'
+        }
+      )
+    )
     expect(line).toBe(`12:00:01.234 INFO  node1  peer connected peer=${PEER} member=true note="two words"`)
   })
 })

@@ -23,11 +23,15 @@ export interface NextEntryInit<T extends EntryType> {
  *
  * @example
  * ```ts
- * const next = nextEntry(dag, nodeKeys, { type: 'trust.fail', body: { subject, reason, detector: 'manual', evidence: null } })
+ * const next = nextEntry(dag, nodeKeys, {
+ *   type: 'trust.fail', body: { subject, reason, detector: 'manual', evidence: null }
+ * })
  * dag.add(next)
  * ```
  */
-export function nextEntry<T extends EntryType> (dag: Dag, keys: KeyPair, init: NextEntryInit<T>, crypto: CryptoProvider = nobleCrypto): SignedEntry<T> {
+export function nextEntry<T extends EntryType> (
+  dag: Dag, keys: KeyPair, init: NextEntryInit<T>, crypto: CryptoProvider = nobleCrypto
+): SignedEntry<T> {
   const position = nextPosition(dag, toHex(keys.publicKey), init.parents)
   return createEntry({ ...position, type: init.type, body: init.body, time: init.time ?? Date.now() }, keys, crypto)
 }

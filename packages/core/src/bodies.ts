@@ -25,7 +25,9 @@ export const MEMBERSHIP_TYPES: ReadonlySet<EntryType> = new Set([
   'mesh.genesis', 'member.admit', 'member.remove', 'governor.add', 'governor.remove', 'governor.quorum'
 ])
 /** Types valid only with the approvals of the governance (policy) quorum of governors. */
-export const QUORUM_TYPES: ReadonlySet<EntryType> = new Set(['policy.update', 'governor.add', 'governor.remove', 'governor.quorum'])
+export const QUORUM_TYPES: ReadonlySet<EntryType> = new Set(
+  ['policy.update', 'governor.add', 'governor.remove', 'governor.quorum']
+)
 
 export function isEntryType (t: unknown): t is EntryType {
   return typeof t === 'string' && (ENTRY_TYPES as readonly string[]).includes(t)
@@ -58,7 +60,9 @@ export interface GovernorAddBody { governor: Uint8Array, base: CID[], approvals:
 /** `cut`: the removed governor's highest seq in the proposer's view; its later entries are invalid everywhere. */
 export interface GovernorRemoveBody { governor: Uint8Array, cut: number, base: CID[], approvals: GovernanceApproval[] }
 export interface GovernorQuorumBody { policy: number, restore: number, base: CID[], approvals: GovernanceApproval[] }
-export interface TrustFailBody { subject: Uint8Array, reason: string, detector: string, evidence: Record<string, unknown> | null }
+export interface TrustFailBody {
+  subject: Uint8Array, reason: string, detector: string, evidence: Record<string, unknown> | null
+}
 export type RestoreApproval = GovernanceApproval
 export interface TrustRestoreBody { subject: Uint8Array, clears: CID[], approvals: RestoreApproval[] }
 
@@ -89,9 +93,13 @@ function isMap (v: unknown): v is Record<string, unknown> {
 }
 
 /** Checks a map has exactly the named keys; reports the first unknown or missing one. */
-function fields (v: unknown, where: string, names: string[], fail: Fail, optional: string[] = []): Record<string, unknown> {
+function fields (
+  v: unknown, where: string, names: string[], fail: Fail, optional: string[] = []
+): Record<string, unknown> {
   if (!isMap(v)) throw fail(`${where}: expected a map`)
-  for (const k of Object.keys(v)) if (!names.includes(k) && !optional.includes(k)) throw fail(`${where}: unknown field "${k}"`)
+  for (const k of Object.keys(v)) if (
+    !names.includes(k) && !optional.includes(k)
+  ) throw fail(`${where}: unknown field "${k}"`)
   for (const k of names) if (!(k in v)) throw fail(`${where}: missing field "${k}"`)
   return v
 }
@@ -119,11 +127,15 @@ function text (v: unknown, where: string, fail: Fail, max = MAX_TEXT): void {
 }
 
 function zone (v: unknown, where: string, fail: Fail): void {
-  if (typeof v !== 'string' || !ZONE_PATTERN.test(v)) throw fail(`${where}: expected a zone name matching ${ZONE_PATTERN.source}`)
+  if (typeof v !== 'string' || !ZONE_PATTERN.test(v)) throw fail(
+    `${where}: expected a zone name matching ${ZONE_PATTERN.source}`
+  )
 }
 
 function uint (v: unknown, where: string, fail: Fail, min = 0): void {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw fail(`${where}: expected an integer >= ${min}`)
+  if (
+    typeof v !== 'number' || !Number.isSafeInteger(v) || v < min
+  ) throw fail(`${where}: expected an integer >= ${min}`)
 }
 
 function peerIds (v: unknown, where: string, max: number, fail: Fail): void {
@@ -151,7 +163,9 @@ function governanceBase (v: unknown, where: string, fail: Fail): void {
 /** `{ digest, rules }` of a hop or refusal: a policy digest and at most 64 rule ids. */
 function policyEvidence (v: unknown, where: string, fail: Fail): void {
   const p = fields(v, where, ['digest', 'rules'], fail)
-  if (typeof p.digest !== 'string' || !/^[0-9a-f]{64}$/.test(p.digest)) throw fail(`${where}.digest: expected a hex SHA-256 digest`)
+  if (
+    typeof p.digest !== 'string' || !/^[0-9a-f]{64}$/.test(p.digest)
+  ) throw fail(`${where}.digest: expected a hex SHA-256 digest`)
   if (!Array.isArray(p.rules) || p.rules.length > 64) throw fail(`${where}.rules: expected at most 64 rule ids`)
   p.rules.forEach((r, i) => { text(r, `${where}.rules[${i}]`, fail, 128) })
 }
@@ -173,7 +187,9 @@ export function validateBody (type: unknown, body: unknown, unknownType: Fail, m
     case 'mesh.genesis': {
       const b = fields(body, where, ['name', 'governors', 'members', 'quorums', 'policy'], malformed)
       text(b.name, `${where}.name`, malformed, 128)
-      if (!Array.isArray(b.governors) || b.governors.length === 0) throw malformed(`${where}.governors: expected a non-empty array`)
+      if (
+        !Array.isArray(b.governors) || b.governors.length === 0
+      ) throw malformed(`${where}.governors: expected a non-empty array`)
       b.governors.forEach((g, i) => { writerKey(g, `${where}.governors[${i}]`, malformed) })
       sortedUnique(b.governors as Uint8Array[], `${where}.governors`, malformed)
       if (!Array.isArray(b.members)) throw malformed(`${where}.members: expected an array`)
@@ -189,10 +205,14 @@ export function validateBody (type: unknown, body: unknown, unknownType: Fail, m
       const q = fields(b.quorums, `${where}.quorums`, ['fail', 'restore'], malformed, ['policy'])
       uint(q.fail, `${where}.quorums.fail`, malformed, 1)
       uint(q.restore, `${where}.quorums.restore`, malformed, 1)
-      if ((q.restore as number) > b.governors.length) throw malformed(`${where}.quorums.restore: exceeds the number of governors`)
+      if ((q.restore as number) > b.governors.length) throw malformed(
+        `${where}.quorums.restore: exceeds the number of governors`
+      )
       if ('policy' in q) {
         uint(q.policy, `${where}.quorums.policy`, malformed, 1)
-        if ((q.policy as number) > b.governors.length) throw malformed(`${where}.quorums.policy: exceeds the number of governors`)
+        if ((q.policy as number) > b.governors.length) throw malformed(
+          `${where}.quorums.policy: exceeds the number of governors`
+        )
       }
       if (!(b.policy instanceof Uint8Array)) throw malformed(`${where}.policy: expected bytes (a Yjs update)`)
       if (b.policy.length > 0) {
@@ -220,7 +240,9 @@ export function validateBody (type: unknown, body: unknown, unknownType: Fail, m
     case 'policy.update': {
       const b = fields(body, where, ['update'], malformed, ['approvals'])
       if ('approvals' in b) approvals(b.approvals, `${where}.approvals`, malformed)
-      if (!(b.update instanceof Uint8Array) || b.update.length === 0) throw malformed(`${where}.update: expected non-empty bytes`)
+      if (
+        !(b.update instanceof Uint8Array) || b.update.length === 0
+      ) throw malformed(`${where}.update: expected non-empty bytes`)
       try {
         Y.decodeUpdate(b.update)
       } catch {
@@ -239,8 +261,12 @@ export function validateBody (type: unknown, body: unknown, unknownType: Fail, m
     case 'trust.restore': {
       const b = fields(body, where, ['subject', 'clears', 'approvals'], malformed)
       key32(b.subject, `${where}.subject`, malformed)
-      if (!Array.isArray(b.clears) || b.clears.length === 0) throw malformed(`${where}.clears: expected a non-empty array of CIDs`)
-      b.clears.forEach((c, i) => { if (CID.asCID(c) === null) throw malformed(`${where}.clears[${i}]: expected a CID`) })
+      if (!Array.isArray(b.clears) || b.clears.length === 0) throw malformed(
+        `${where}.clears: expected a non-empty array of CIDs`
+      )
+      b.clears.forEach(
+        (c, i) => { if (CID.asCID(c) === null) throw malformed(`${where}.clears[${i}]: expected a CID`) }
+      )
       sortedUnique((b.clears as CID[]).map(c => c.bytes), `${where}.clears`, malformed)
       approvals(b.approvals, `${where}.approvals`, malformed)
       return
@@ -272,7 +298,9 @@ export function validateBody (type: unknown, body: unknown, unknownType: Fail, m
       // `path` is optional: requests recorded before route planning, or refused before a path was found, lack it.
       const names = ['principal', 'action', 'resource', 'target', 'route', 'payload', 'parent', 'nonce', 'agent']
       const b = fields(body, where, isMap(body) && 'path' in body ? [...names, 'path'] : names, malformed)
-      if (typeof b.principal !== 'string' || !(b.principal === 'local' || /^[0-9a-f]{64}$/.test(b.principal))) throw malformed(`${where}.principal: expected "local" or a hex key`)
+      if (
+        typeof b.principal !== 'string' || !(b.principal === 'local' || /^[0-9a-f]{64}$/.test(b.principal))
+      ) throw malformed(`${where}.principal: expected "local" or a hex key`)
       text(b.action, `${where}.action`, malformed, 128)
       text(b.resource, `${where}.resource`, malformed)
       text(b.target, `${where}.target`, malformed, 128)
@@ -283,7 +311,9 @@ export function validateBody (type: unknown, body: unknown, unknownType: Fail, m
       if (b.agent !== null) {
         const a = fields(b.agent, `${where}.agent`, ['key', 'sig'], malformed)
         writerKey(a.key, `${where}.agent.key`, malformed)
-        if (!(a.sig instanceof Uint8Array) || a.sig.length !== 64) throw malformed(`${where}.agent.sig: expected 64 bytes`)
+        if (
+          !(a.sig instanceof Uint8Array) || a.sig.length !== 64
+        ) throw malformed(`${where}.agent.sig: expected 64 bytes`)
       } else if (b.principal !== 'local') {
         throw malformed(`${where}.principal: an unsigned request must be "local"`)
       }
@@ -304,7 +334,9 @@ export function validateBody (type: unknown, body: unknown, unknownType: Fail, m
       if ('policy' in b) policyEvidence(b.policy, `${where}.policy`, malformed)
       if (CID.asCID(b.request) === null) throw malformed(`${where}.request: expected a CID`)
       uint(b.hop, `${where}.hop`, malformed)
-      if (typeof b.reason !== 'string' || !(REFUSAL_REASONS as readonly string[]).includes(b.reason)) throw malformed(`${where}.reason: expected one of ${REFUSAL_REASONS.join(', ')}`)
+      if (
+        typeof b.reason !== 'string' || !(REFUSAL_REASONS as readonly string[]).includes(b.reason)
+      ) throw malformed(`${where}.reason: expected one of ${REFUSAL_REASONS.join(', ')}`)
       text(b.detail, `${where}.detail`, malformed)
       return
     }

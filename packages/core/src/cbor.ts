@@ -87,8 +87,12 @@ class Reader {
     let v: number
     switch (info) {
       case 24: this.need(1); v = this.bytes[this.pos]!; this.pos += 1; if (v < 24) throw nonMinimal(); return v
-      case 25: this.need(2); v = this.view.getUint16(this.pos); this.pos += 2; if (v < 0x100) throw nonMinimal(); return v
-      case 26: this.need(4); v = this.view.getUint32(this.pos); this.pos += 4; if (v < 0x10000) throw nonMinimal(); return v
+      case 25: this.need(2); v = this.view.getUint16(this.pos); this.pos += 2; if (
+        v < 0x100
+      ) throw nonMinimal(); return v
+      case 26: this.need(4); v = this.view.getUint32(this.pos); this.pos += 4; if (
+        v < 0x10000
+      ) throw nonMinimal(); return v
       case 27: {
         this.need(8)
         const hi = this.view.getUint32(this.pos)
@@ -98,7 +102,9 @@ class Reader {
         if (hi >= 0x200000) throw new CborError('malformed', 'integer beyond 2^53')
         return hi * 0x100000000 + lo
       }
-      default: throw new CborError('malformed', info === 31 ? 'indefinite lengths are not allowed' : `reserved additional info ${info}`)
+      default: throw new CborError(
+        'malformed', info === 31 ? 'indefinite lengths are not allowed' : `reserved additional info ${info}`
+      )
     }
   }
 
@@ -151,10 +157,14 @@ class Reader {
           const key = this.text(klen)
           if (prevStart >= 0) {
             const order = compareKeys(this.bytes, prevStart, prevEnd, start, this.pos)
-            if (order === 0) throw new CborError('malformed', `map key "${utf8.decode(this.bytes.subarray(start, this.pos))}" repeats`)
+            if (order === 0) throw new CborError(
+              'malformed', `map key "${utf8.decode(this.bytes.subarray(start, this.pos))}" repeats`
+            )
             if (order > 0) throw new CborError('non-canonical', 'map keys are not in canonical order')
           }
-          if (isProtoKey(this.bytes, start, this.pos)) throw new CborError('malformed', 'map key "__proto__" is not allowed')
+          if (isProtoKey(this.bytes, start, this.pos)) throw new CborError(
+            'malformed', 'map key "__proto__" is not allowed'
+          )
           prevStart = start
           prevEnd = this.pos
           const item = this.value(depth + 1)

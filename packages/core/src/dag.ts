@@ -2,7 +2,8 @@ import type { CID } from 'multiformats/cid'
 import { toHex } from './bytes.js'
 import { nobleCrypto, type CryptoProvider } from './crypto.js'
 import {
-  GOVERNANCE_TYPES, MEMBERSHIP_TYPES, QUORUM_TYPES, type EntryBody, type EntryType, type GenesisBody, type GovernorRemoveBody,
+  GOVERNANCE_TYPES, MEMBERSHIP_TYPES, QUORUM_TYPES, type EntryBody, type EntryType, type GenesisBody,
+  type GovernorRemoveBody,
   type TrustFailBody, type TrustRestoreBody
 } from './bodies.js'
 import { decodeEntry, verifyEntrySignature, type SignedEntry } from './entry.js'
@@ -123,7 +124,9 @@ export class Dag {
     this.crypto = init.crypto ?? nobleCrypto
     this.maxPending = init.maxPending ?? 10_000
     this.deferCuts = init.deferCuts === true
-    const genesis = init.genesis instanceof Uint8Array ? decodeEntry(init.genesis, { crypto: this.crypto }) : init.genesis
+    const genesis = init.genesis instanceof Uint8Array ? decodeEntry(
+      init.genesis, { crypto: this.crypto }
+    ) : init.genesis
     const e = genesis.entry
     if (e.type !== 'mesh.genesis') throw new GenesisError(`genesis: type is ${e.type}`)
     if (e.mesh !== null || e.seq !== 1 || e.prev !== null || e.parents.length !== 0) {
@@ -134,7 +137,9 @@ export class Dag {
     }
     const author = toHex(e.author)
     const body = e.body as GenesisBody
-    if (!body.governors.some(g => toHex(g) === author)) throw new GenesisError('genesis: author is not a founding governor')
+    if (
+      !body.governors.some(g => toHex(g) === author)
+    ) throw new GenesisError('genesis: author is not a founding governor')
     this.genesis = genesis
     this.meshId = genesis.cid
     this.meshIdString = genesis.id
@@ -174,7 +179,9 @@ export class Dag {
   heads (): string[] { return [...this.headSet].sort() }
 
   /** Author (hex key) → highest contiguous accepted seq. */
-  frontier (): Record<string, number> { return Object.fromEntries([...this.frontierMap].sort(([a], [b]) => a < b ? -1 : 1)) }
+  frontier (): Record<string, number> {
+    return Object.fromEntries([...this.frontierMap].sort(([a], [b]) => a < b ? -1 : 1))
+  }
 
   /** Accepted entry ids in the order they were accepted (always a causal order). */
   ids (): readonly string[] { return this.order }
@@ -283,7 +290,9 @@ export class Dag {
     if (!(input instanceof Uint8Array) && opts.verified !== true && !verifyEntrySignature(signed.entry, this.crypto)) {
       throw new BadSignatureError('signature does not verify for the author key')
     }
-    const result: AddResult = { status: 'accepted', id: signed.id, accepted: [], rejected: [], equivocations: [], missing: [] }
+    const result: AddResult = {
+      status: 'accepted', id: signed.id, accepted: [], rejected: [], equivocations: [], missing: []
+    }
     if (this.metas.has(signed.id)) return { ...result, status: 'duplicate' }
     const pending = this.pendingMap.get(signed.id)
     if (pending !== undefined) return { ...result, status: 'pending', missing: [...pending.missing] }
@@ -297,7 +306,9 @@ export class Dag {
       throw err
     }
     if (missing.length > 0) {
-      if (this.pendingMap.size >= this.maxPending) throw new PendingFullError(`pending area full (${this.maxPending} entries)`)
+      if (this.pendingMap.size >= this.maxPending) throw new PendingFullError(
+        `pending area full (${this.maxPending} entries)`
+      )
       this.pendingMap.set(signed.id, { signed, missing: new Set(missing) })
       for (const m of missing) {
         let set = this.waiting.get(m)
@@ -340,10 +351,14 @@ export class Dag {
       throw new WrongMeshError(`entry belongs to mesh ${e.mesh?.toString() ?? 'null'}, not ${this.meshIdString}`)
     }
     if (e.seq === 1 && e.prev !== null) throw new WrongPrevError('seq 1 must have prev null')
-    if (e.seq > 1 && e.prev === null) throw new WrongPrevError(`seq ${e.seq} must name the author's entry at seq ${e.seq - 1} as prev`)
+    if (e.seq > 1 && e.prev === null) throw new WrongPrevError(
+      `seq ${e.seq} must name the author's entry at seq ${e.seq - 1} as prev`
+    )
     const author = toHex(e.author)
     const cut = this.cutMap.get(author)
-    if (!this.deferCuts && cut !== undefined && e.seq > cut) throw new CutExceededError(`author ${author.slice(0, 16)}… is cut at seq ${cut}`)
+    if (!this.deferCuts && cut !== undefined && e.seq > cut) throw new CutExceededError(
+      `author ${author.slice(0, 16)}… is cut at seq ${cut}`
+    )
 
     const missing: string[] = []
     const deps = e.prev === null ? e.parents : [e.prev, ...e.parents]
@@ -365,12 +380,16 @@ export class Dag {
     }
     for (let i = e.prev === null ? 0 : 1; i < depIds.length; i++) {
       const pm = this.metas.get(depIds[i]!)
-      if (pm !== undefined && pm.author === author) throw new MalformedEntryError('parents: must be entries of other authors (use prev for your own)')
+      if (pm !== undefined && pm.author === author) throw new MalformedEntryError(
+        'parents: must be entries of other authors (use prev for your own)'
+      )
     }
     if (e.type === 'trust.restore') {
       const body = e.body as TrustRestoreBody
       for (const c of body.clears) {
-        if (!deps.some(d => d.equals(c))) throw new MalformedEntryError('trust.restore: every cleared failure must also be a parent')
+        if (!deps.some(d => d.equals(c))) throw new MalformedEntryError(
+          'trust.restore: every cleared failure must also be a parent'
+        )
       }
     }
     const base = e.type.startsWith('governor.') ? (e.body as { base: CID[] }).base.map(b => b.toString()) : []
@@ -379,7 +398,9 @@ export class Dag {
 
     const ctx = this.contextFor(depIds)
     for (const b of base) {
-      if (!this.inGovernancePast(b, ctx)) throw new MalformedEntryError(`${e.type}: base ${b} is not in its governance past`)
+      if (!this.inGovernancePast(b, ctx)) throw new MalformedEntryError(
+        `${e.type}: base ${b} is not in its governance past`
+      )
     }
     this.checked = { id: signed.id, ctx, author, depIds }
     const gov = this.stateOf(ctx)
@@ -390,7 +411,9 @@ export class Dag {
     }
     if (e.type === 'trust.restore') this.checkRestore(signed, gov)
     if (QUORUM_TYPES.has(e.type)) {
-      checkQuorumEntry(this.meshId, e.type as QuorumEntryType, e.body as EntryBody<QuorumEntryType>, author, gov, this.crypto)
+      checkQuorumEntry(
+        this.meshId, e.type as QuorumEntryType, e.body as EntryBody<QuorumEntryType>, author, gov, this.crypto
+      )
     }
     return []
   }
@@ -400,8 +423,14 @@ export class Dag {
     const subject = toHex(body.subject)
     for (const c of body.clears) {
       const fail = this.kept.get(c.toString())
-      if (fail === undefined || fail.entry.type !== 'trust.fail' || toHex((fail.entry.body as TrustFailBody).subject) !== subject) {
-        throw new UnknownFailureError(`trust.restore clears ${c.toString()}, which is not a trust.fail about this subject`)
+      if (
+        fail === undefined || fail.entry.type !== 'trust.fail' || toHex(
+          (fail.entry.body as TrustFailBody).subject
+        ) !== subject
+      ) {
+        throw new UnknownFailureError(
+          `trust.restore clears ${c.toString()}, which is not a trust.fail about this subject`
+        )
       }
     }
     const approvers = new Set<string>()

@@ -252,11 +252,15 @@ export function decide (request: DecisionRequest, policy: CompiledPolicy, trust:
     }
   }
   if (hopLimited !== undefined) {
-    return refuse('hops.exceeded', `rule "${hopLimited.id}" allows at most ${hopLimited.maxHops} hops`, digest, [hopLimited.id])
+    return refuse(
+      'hops.exceeded', `rule "${hopLimited.id}" allows at most ${hopLimited.maxHops} hops`, digest, [hopLimited.id]
+    )
   }
   if (needsSignature !== undefined) {
     return refuse('policy.denied', `rule "${needsSignature.id}" requires a request signed by an agent key`, digest,
       [needsSignature.id])
   }
-  return refuse('policy.denied', `no rule allows ${request.action} on ${request.resource} for ${request.principal}`, digest)
+  return refuse(
+    'policy.denied', `no rule allows ${request.action} on ${request.resource} for ${request.principal}`, digest
+  )
 }

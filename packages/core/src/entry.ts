@@ -13,7 +13,10 @@ import { MAX_ENTRY_BYTES, MAX_PARENTS } from './limits.js'
 
 /** Protocol version carried in every entry's `v` field. */
 export const ENTRY_VERSION = 1
-/** Bytes prepended to the unsigned encoding before signing, so an entry signature can never be replayed as another message. */
+/**
+ * Bytes prepended to the unsigned encoding before signing, so an entry signature can never be replayed as another
+ * message.
+ */
 export const ENTRY_SIGNATURE_DOMAIN = utf8('govmesh/entry/v1\0')
 export { DAG_CBOR_CODE, SHA2_256_CODE }
 
@@ -105,7 +108,9 @@ function assertDecodable (bytes: Uint8Array): void {
  *   body: { subject, reason: 'tampered', evidence: null }, time: Date.now() }, keys)
  * ```
  */
-export function createEntry<T extends EntryType> (init: EntryInit<T>, keys: { secretKey: Uint8Array, publicKey: Uint8Array }, crypto: CryptoProvider = nobleCrypto): SignedEntry<T> {
+export function createEntry<T extends EntryType> (
+  init: EntryInit<T>, keys: { secretKey: Uint8Array, publicKey: Uint8Array }, crypto: CryptoProvider = nobleCrypto
+): SignedEntry<T> {
   const unsigned = {
     v: ENTRY_VERSION as 1,
     mesh: init.mesh,
@@ -121,7 +126,9 @@ export function createEntry<T extends EntryType> (init: EntryInit<T>, keys: { se
   // A node never signs what a peer would refuse: the exact bytes pass the peer's decoder first.
   const unsignedBytes = encodeCanonical(unsignedMap(unsigned))
   if (unsignedBytes.length + SIG_PAIR_BYTES > MAX_ENTRY_BYTES) {
-    throw new EntryTooLargeError(`entry would be ${unsignedBytes.length + SIG_PAIR_BYTES} bytes, limit ${MAX_ENTRY_BYTES}`)
+    throw new EntryTooLargeError(
+      `entry would be ${unsignedBytes.length + SIG_PAIR_BYTES} bytes, limit ${MAX_ENTRY_BYTES}`
+    )
   }
   assertDecodable(unsignedBytes)
   const sig = crypto.sign(withDomain(unsignedBytes), keys.secretKey)
@@ -146,7 +153,9 @@ export function encodeEntry (entry: Entry): Uint8Array {
  * const signed = decodeEntry(bytes, { crypto: nodeCrypto })
  * ```
  */
-export function decodeEntry (bytes: Uint8Array, opts: { crypto?: CryptoProvider, verify?: boolean, maxBytes?: number } = {}): SignedEntry {
+export function decodeEntry (
+  bytes: Uint8Array, opts: { crypto?: CryptoProvider, verify?: boolean, maxBytes?: number } = {}
+): SignedEntry {
   if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('bytes: expected Uint8Array')
   const max = opts.maxBytes ?? MAX_ENTRY_BYTES
   if (bytes.length > max) throw new EntryTooLargeError(`entry is ${bytes.length} bytes, limit ${max}`)
@@ -158,12 +167,20 @@ export function decodeEntry (bytes: Uint8Array, opts: { crypto?: CryptoProvider,
     if (err instanceof CborError && err.kind === 'non-canonical') throw new NonCanonicalError(err.message)
     throw new MalformedEntryError(`not dag-cbor: ${(err as Error).message}`)
   }
-  if (decoded === null || typeof decoded !== 'object' || Array.isArray(decoded) || decoded instanceof Uint8Array || CID.asCID(decoded) !== null) {
+  if (
+    decoded === null || typeof decoded !== 'object' || Array.isArray(
+      decoded
+    ) || decoded instanceof Uint8Array || CID.asCID(decoded) !== null
+  ) {
     throw new MalformedEntryError('entry is not a map')
   }
   const entry = decoded as Entry
   checkShape(entry, true)
-  if (opts.verify !== false && !crypto.verify(entry.sig, signingBytesFromCanonical(bytes) ?? signingBytes(entry), entry.author)) {
+  if (
+    opts.verify !== false && !crypto.verify(
+      entry.sig, signingBytesFromCanonical(bytes) ?? signingBytes(entry), entry.author
+    )
+  ) {
     throw new BadSignatureError('signature does not verify for the author key')
   }
   const cid = cidOfBytes(bytes, crypto)
@@ -215,7 +232,8 @@ function withSignature (unsigned: Uint8Array, sig: Uint8Array): Uint8Array | und
 function sigOffset (bytes: Uint8Array, mapHead: number): number | undefined {
   if (bytes[0] !== mapHead || bytes[1] !== 0x61 || bytes[2] !== 0x76 || bytes[4] !== 0x63) return undefined
   const seqHead = bytes[8]!
-  const seqLen = seqHead < 0x18 ? 1 : seqHead === 0x18 ? 2 : seqHead === 0x19 ? 3 : seqHead === 0x1a ? 5 : seqHead === 0x1b ? 9 : 0
+  const seqLen = seqHead < 0x18 ? 1 : seqHead === 0x18 ? 2 : seqHead === 0x19 ? 3 : seqHead === 0x1a ? 5 :
+    seqHead === 0x1b ? 9 : 0
   return seqLen === 0 ? undefined : 8 + seqLen
 }
 
@@ -233,7 +251,8 @@ function isCid (c: unknown): c is CID {
 }
 
 function isEntryCid (c: CID): boolean {
-  return c.version === 1 && c.code === DAG_CBOR_CODE && c.multihash.code === SHA2_256_CODE && c.multihash.digest.length === 32 && c.bytes.length === 36
+  return c.version === 1 && c.code === DAG_CBOR_CODE && c.multihash.code === SHA2_256_CODE &&
+    c.multihash.digest.length === 32 && c.bytes.length === 36
 }
 
 function checkShape (e: Partial<Entry>, withSig: boolean): void {
@@ -241,10 +260,16 @@ function checkShape (e: Partial<Entry>, withSig: boolean): void {
     if (!(FIELDS as readonly string[]).includes(key)) throw new MalformedEntryError(`unknown field "${key}"`)
   }
   if (e.v !== ENTRY_VERSION) throw new MalformedEntryError(`v: expected ${ENTRY_VERSION}, got ${String(e.v)}`)
-  if (e.mesh !== null && !(isCid(e.mesh) && isEntryCid(e.mesh))) throw new MalformedEntryError('mesh: expected an entry CID or null')
-  if (!(e.author instanceof Uint8Array) || e.author.length !== 32) throw new MalformedEntryError('author: expected 32 bytes')
+  if (
+    e.mesh !== null && !(isCid(e.mesh) && isEntryCid(e.mesh))
+  ) throw new MalformedEntryError('mesh: expected an entry CID or null')
+  if (
+    !(e.author instanceof Uint8Array) || e.author.length !== 32
+  ) throw new MalformedEntryError('author: expected 32 bytes')
   if (!isUint(e.seq) || e.seq < 1) throw new MalformedEntryError('seq: expected an integer >= 1')
-  if (e.prev !== null && !(isCid(e.prev) && isEntryCid(e.prev))) throw new MalformedEntryError('prev: expected an entry CID or null')
+  if (
+    e.prev !== null && !(isCid(e.prev) && isEntryCid(e.prev))
+  ) throw new MalformedEntryError('prev: expected an entry CID or null')
   if (!Array.isArray(e.parents)) throw new MalformedEntryError('parents: expected an array')
   if (e.parents.length > MAX_PARENTS) throw new MalformedEntryError(`parents: at most ${MAX_PARENTS}`)
   for (const p of e.parents) {
@@ -260,7 +285,9 @@ function checkShape (e: Partial<Entry>, withSig: boolean): void {
   }
   if (typeof e.type !== 'string') throw new MalformedEntryError('type: expected a string')
   if (!isUint(e.time)) throw new MalformedEntryError('time: expected unix milliseconds')
-  if (withSig && (!(e.sig instanceof Uint8Array) || e.sig.length !== 64)) throw new MalformedEntryError('sig: expected 64 bytes')
+  if (
+    withSig && (!(e.sig instanceof Uint8Array) || e.sig.length !== 64)
+  ) throw new MalformedEntryError('sig: expected 64 bytes')
   if (!withSig && e.sig !== undefined) throw new MalformedEntryError('sig: unexpected before signing')
   validateBody(e.type, e.body, (msg) => new UnknownTypeError(msg), (msg) => new MalformedEntryError(msg))
 }

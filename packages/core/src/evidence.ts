@@ -35,7 +35,9 @@ export function equivocationEvidence (x: Uint8Array, y: Uint8Array): Equivocatio
  * console.log(proof.author, proof.seq)
  * ```
  */
-export function verifyEquivocationEvidence (ev: EquivocationEvidence, crypto: CryptoProvider = nobleCrypto): EquivocationProof {
+export function verifyEquivocationEvidence (
+  ev: EquivocationEvidence, crypto: CryptoProvider = nobleCrypto
+): EquivocationProof {
   if (ev === null || typeof ev !== 'object' || !(ev.a instanceof Uint8Array) || !(ev.b instanceof Uint8Array)) {
     throw new InvalidEvidenceError('evidence: expected { a: bytes, b: bytes }')
   }
@@ -43,15 +45,21 @@ export function verifyEquivocationEvidence (ev: EquivocationEvidence, crypto: Cr
     try {
       return decodeEntry(bytes, { crypto })
     } catch (err) {
-      throw new InvalidEvidenceError(`evidence.${label}: ${err instanceof GovmeshError ? err.code : 'invalid'}: ${(err as Error).message}`)
+      throw new InvalidEvidenceError(
+        `evidence.${label}: ${err instanceof GovmeshError ? err.code : 'invalid'}: ${(err as Error).message}`
+      )
     }
   }
   const a = decode(ev.a, 'a')
   const b = decode(ev.b, 'b')
   if (a.cid.equals(b.cid)) throw new InvalidEvidenceError('evidence: both entries are the same entry')
-  if (!equalBytes(a.entry.author, b.entry.author)) throw new InvalidEvidenceError('evidence: entries have different authors')
+  if (
+    !equalBytes(a.entry.author, b.entry.author)
+  ) throw new InvalidEvidenceError('evidence: entries have different authors')
   if (a.entry.seq !== b.entry.seq) throw new InvalidEvidenceError('evidence: entries have different seq')
   const meshA = a.entry.mesh?.toString() ?? null
-  if (meshA !== (b.entry.mesh?.toString() ?? null)) throw new InvalidEvidenceError('evidence: entries belong to different meshes')
+  if (meshA !== (b.entry.mesh?.toString() ?? null)) throw new InvalidEvidenceError(
+    'evidence: entries belong to different meshes'
+  )
   return { author: toHex(a.entry.author), seq: a.entry.seq, mesh: a.entry.mesh, cids: [a.id, b.id] }
 }

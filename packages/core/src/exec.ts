@@ -85,15 +85,24 @@ export function agentStatementBytes (s: AgentStatement): Uint8Array {
  *
  * @example
  * ```ts
- * const agent = signAgentRequest({ mesh, action: 'echo', resource: 'r', target: 'zone:b', route: [], payload: {}, parent: null, nonce }, agentKeys)
+ * const agent = signAgentRequest({
+ *   mesh, action: 'echo', resource: 'r', target: 'zone:b', route: [], payload: {}, parent: null, nonce
+ * }, agentKeys)
  * ```
  */
-export function signAgentRequest (s: AgentStatement, keys: { secretKey: Uint8Array, publicKey: Uint8Array }, crypto: CryptoProvider = nobleCrypto): { key: Uint8Array, sig: Uint8Array } {
+export function signAgentRequest (
+  s: AgentStatement, keys: { secretKey: Uint8Array, publicKey: Uint8Array }, crypto: CryptoProvider = nobleCrypto
+): { key: Uint8Array, sig: Uint8Array } {
   return { key: keys.publicKey, sig: crypto.sign(agentStatementBytes(s), keys.secretKey) }
 }
 
-/** The principal of a request body, after checking an agent signature if there is one; undefined if the signature is bad. */
-export function requestPrincipal (mesh: CID, body: ExecRequestBody, crypto: CryptoProvider = nobleCrypto): string | undefined {
+/**
+ * The principal of a request body, after checking an agent signature if there is one; undefined if the signature is
+ * bad.
+ */
+export function requestPrincipal (
+  mesh: CID, body: ExecRequestBody, crypto: CryptoProvider = nobleCrypto
+): string | undefined {
   if (body.agent === null) return body.principal === 'local' ? 'local' : undefined
   const ok = crypto.verify(body.agent.sig, agentStatementBytes({ ...body, mesh }), body.agent.key)
   return ok && body.principal === toHex(body.agent.key) ? body.principal : undefined
@@ -108,7 +117,9 @@ export function requestPrincipal (mesh: CID, body: ExecRequestBody, crypto: Cryp
  * node.append('exec.request', execRequestBody({ action: 'echo', resource: 'r', target: 'zone:b', payload: { hi: 1 } }))
  * ```
  */
-export function execRequestBody (init: Partial<ExecRequestBody> & { action: string, resource: string, target: string }): ExecRequestBody {
+export function execRequestBody (
+  init: Partial<ExecRequestBody> & { action: string, resource: string, target: string }
+): ExecRequestBody {
   return {
     principal: init.principal ?? 'local',
     action: init.action,

@@ -27,7 +27,9 @@ export interface GenesisInit {
  * console.log('mesh id', genesis.id)
  * ```
  */
-export function createGenesis (init: GenesisInit, signer: KeyPair, crypto: CryptoProvider = nobleCrypto): SignedEntry<'mesh.genesis'> {
+export function createGenesis (
+  init: GenesisInit, signer: KeyPair, crypto: CryptoProvider = nobleCrypto
+): SignedEntry<'mesh.genesis'> {
   const governors = [...init.governors].sort(compareBytes)
   if (!governors.some(g => compareBytes(g, signer.publicKey) === 0)) {
     throw new InvalidArgumentError('genesis: the signer must be one of the governors')
@@ -85,7 +87,9 @@ export function encodeGenesisFile (genesis: SignedEntry<'mesh.genesis'>): Genesi
     entry: toBase64(genesis.bytes),
     name: body.name,
     governors: body.governors.map(peerIdFromPublicKey),
-    members: body.members.map(m => ({ peerId: peerIdFromPublicKey(m.key), zone: m.zone, ...(m.name !== undefined ? { name: m.name } : {}) })),
+    members: body.members.map(
+      m => ({ peerId: peerIdFromPublicKey(m.key), zone: m.zone, ...(m.name !== undefined ? { name: m.name } : {}) })
+    ),
     quorums: body.quorums
   }
 }
@@ -98,7 +102,10 @@ export function decodeGenesisFile (text: string, crypto: CryptoProvider = nobleC
   } catch {
     throw new GenesisError('genesis file: not JSON')
   }
-  if (json === null || typeof json !== 'object' || json.version !== 1 || typeof json.entry !== 'string' || typeof json.meshId !== 'string') {
+  if (
+    json === null || typeof json !== 'object' || json.version !== 1 || typeof json.entry !== 'string' ||
+      typeof json.meshId !== 'string'
+  ) {
     throw new GenesisError('genesis file: expected { version: 1, meshId, entry }')
   }
   let bytes: Uint8Array
@@ -109,6 +116,8 @@ export function decodeGenesisFile (text: string, crypto: CryptoProvider = nobleC
   }
   const signed = decodeEntry(bytes, { crypto })
   if (signed.entry.type !== 'mesh.genesis') throw new GenesisError(`genesis file: entry type is ${signed.entry.type}`)
-  if (signed.id !== json.meshId) throw new GenesisError(`genesis file: entry CID ${signed.id} does not match meshId ${json.meshId}`)
+  if (signed.id !== json.meshId) throw new GenesisError(
+    `genesis file: entry CID ${signed.id} does not match meshId ${json.meshId}`
+  )
   return signed as SignedEntry<'mesh.genesis'>
 }

@@ -23,7 +23,9 @@ export function removalCut (frontier: Readonly<Record<string, number>>, member: 
  * if (restoreQuorum(approvals, gov.quorums.restore).reached) submit()
  * ```
  */
-export function restoreQuorum (approvals: ReadonlyArray<Pick<RestoreApproval, 'governor'> | { governor: string }>, quorum: number):
+export function restoreQuorum (
+  approvals: ReadonlyArray<Pick<RestoreApproval, 'governor'> | { governor: string }>, quorum: number
+):
 { approvers: number, reached: boolean } {
   const distinct = new Set(approvals.map(a => typeof a.governor === 'string' ? a.governor : toHex(a.governor)))
   return { approvers: distinct.size, reached: distinct.size >= quorum }

@@ -47,7 +47,9 @@ export type HeartbeatOutcome =
  *
  * @example
  * ```ts
- * const out = observeHeartbeat(hb, { now: Date.now(), isMember: true, prior, policyDigest, measurements, entries, headsHash })
+ * const out = observeHeartbeat(hb, {
+ *   now: Date.now(), isMember: true, prior, policyDigest, measurements, entries, headsHash
+ * })
  * if (out.verdict === 'accept' && out.report !== undefined) report(hb.nodeHex, out.report)
  * ```
  */
@@ -61,7 +63,12 @@ export function observeHeartbeat (hb: VerifiedHeartbeat, ctx: HeartbeatContext):
     driftSince,
     ...(allowed
       ? {}
-      : { report: { reason: `runtime measurement ${hb.measurement.slice(0, 16)}… is not in the policy allowlist`, detector: 'measurement' as const } }),
+      : {
+        report: {
+          reason: `runtime measurement ${hb.measurement.slice(0, 16)}… is not in the policy allowlist`,
+          detector: 'measurement' as const
+        }
+      }),
     sync: hb.entries > ctx.entries && hb.headsHash !== ctx.headsHash
   }
 }
@@ -111,7 +118,10 @@ ManualReportRefusal | undefined {
   return undefined
 }
 
-/** How a gossip topic validator answers an ingest outcome: accepted forwards, rejected penalizes, anything else is dropped quietly. */
+/**
+ * How a gossip topic validator answers an ingest outcome: accepted forwards, rejected penalizes, anything else is
+ * dropped quietly.
+ */
 export function gossipVerdict (status: string | undefined): 'accept' | 'reject' | 'ignore' {
   return status === 'accepted' ? 'accept' : status === 'rejected' ? 'reject' : 'ignore'
 }
@@ -185,6 +195,8 @@ export function driftAfterOwnDigestChange (
  * if (antiEntropyNeeded(ownHeadsHash, connected.map(p => records.get(p)))) void sync.withRandomPeer()
  * ```
  */
-export function antiEntropyNeeded (ownHeadsHash: string, peers: ReadonlyArray<{ headsHash: string } | undefined>): boolean {
+export function antiEntropyNeeded (
+  ownHeadsHash: string, peers: ReadonlyArray<{ headsHash: string } | undefined>
+): boolean {
   return peers.some(p => p === undefined || p.headsHash !== ownHeadsHash)
 }

@@ -40,10 +40,15 @@ function unsigned (h: Omit<Heartbeat, 'sig'>): Uint8Array {
  *
  * @example
  * ```ts
- * const bytes = encodeHeartbeat({ measurement, policyDigest, entries: dag.size, headsHash, addrs, time: Date.now() }, nodeKeys)
+ * const bytes = encodeHeartbeat({
+ *   measurement, policyDigest, entries: dag.size, headsHash, addrs, time: Date.now()
+ * }, nodeKeys)
  * ```
  */
-export function encodeHeartbeat (h: Omit<Heartbeat, 'sig' | 'node' | 'v'>, keys: { secretKey: Uint8Array, publicKey: Uint8Array }, crypto: CryptoProvider = nobleCrypto): Uint8Array {
+export function encodeHeartbeat (
+  h: Omit<Heartbeat, 'sig' | 'node' | 'v'>, keys: { secretKey: Uint8Array, publicKey: Uint8Array },
+  crypto: CryptoProvider = nobleCrypto
+): Uint8Array {
   const body = { v: 1 as const, node: keys.publicKey, ...h }
   const sig = crypto.sign(unsigned(body), keys.secretKey)
   return dagCbor.encode({ ...body, sig })
@@ -51,7 +56,9 @@ export function encodeHeartbeat (h: Omit<Heartbeat, 'sig' | 'node' | 'v'>, keys:
 
 /** Decodes and verifies a heartbeat; throws MalformedEntryError or BadSignatureError. */
 export function decodeHeartbeat (bytes: Uint8Array, crypto: CryptoProvider = nobleCrypto): VerifiedHeartbeat {
-  if (bytes.length > MAX_HEARTBEAT_BYTES) throw new MalformedEntryError(`heartbeat is ${bytes.length} bytes, limit ${MAX_HEARTBEAT_BYTES}`)
+  if (bytes.length > MAX_HEARTBEAT_BYTES) throw new MalformedEntryError(
+    `heartbeat is ${bytes.length} bytes, limit ${MAX_HEARTBEAT_BYTES}`
+  )
   let h: Heartbeat
   try {
     h = dagCbor.decode(bytes)

@@ -130,7 +130,9 @@ export interface HopVerdict {
  */
 export function checkHopVerdict (input: HopCheckInput): HopVerdict {
   const { body, principal, self, sender } = input
-  if (principal === undefined) return { refusal: { reason: 'ancestry.invalid', detail: 'the request signature does not verify' } }
+  if (principal === undefined) return {
+    refusal: { reason: 'ancestry.invalid', detail: 'the request signature does not verify' }
+  }
   if (sender !== undefined) {
     const refused = senderRefusal(sender) ?? pathRefusal(body.path, self.peerId, input.hop, input.rest)
     if (refused !== undefined) return { refusal: refused }
@@ -149,7 +151,12 @@ export function checkHopVerdict (input: HopCheckInput): HopVerdict {
   }, input.policy, { self: self.status, peer: input.peerStatus })
   const policy = { digest: decision.policyDigest, rules: decision.rules }
   if (decision.allow) return { policy }
-  return { refusal: { reason: decision.reason!, detail: decision.reasons[0]?.detail ?? decision.reason!, rules: decision.rules }, policy }
+  return {
+    refusal: {
+      reason: decision.reason!, detail: decision.reasons[0]?.detail ?? decision.reason!, rules: decision.rules
+    },
+    policy
+  }
 }
 
 /**

@@ -73,7 +73,9 @@ function checkNumber (n: number, path: string): void {
 const LONE_SURROGATE = /\p{Cs}/u
 
 function checkText (s: string, path: string, rule: InputRule): void {
-  if (LONE_SURROGATE.test(s)) throw new InputRejectedError(path, rule, 'text holds a lone UTF-16 surrogate (not valid Unicode)')
+  if (LONE_SURROGATE.test(s)) throw new InputRejectedError(
+    path, rule, 'text holds a lone UTF-16 surrogate (not valid Unicode)'
+  )
 }
 
 function isPlainObject (v: object): boolean {

@@ -1,10 +1,14 @@
 import * as nodeCryptoModule from 'node:crypto'
-import { createHash, createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto'
+import {
+  createHash, createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject
+} from 'node:crypto'
 import type { CryptoProvider } from './crypto.js'
 
 // DER prefixes for raw Ed25519 keys (RFC 8410): SPKI for public, PKCS#8 for private.
 const SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00])
-const PKCS8_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20])
+const PKCS8_PREFIX = Uint8Array.from(
+  [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]
+)
 
 function withPrefix (prefix: Uint8Array, key: Uint8Array): Buffer {
   const out = Buffer.alloc(prefix.length + key.length)
@@ -20,7 +24,9 @@ function asUint8Array (buf: Buffer): Uint8Array {
 
 // crypto.hash (Node 20.12+) skips the Hash object; fall back where it is missing.
 const hashFn = (nodeCryptoModule as { hash?: (alg: string, data: Uint8Array, enc: 'buffer') => Buffer }).hash
-const oneShotSha256 = hashFn === undefined ? undefined : (data: Uint8Array): Uint8Array => asUint8Array(hashFn('sha256', data, 'buffer'))
+const oneShotSha256 = hashFn === undefined ? undefined : (data: Uint8Array): Uint8Array => asUint8Array(
+  hashFn('sha256', data, 'buffer')
+)
 
 /** Cache key of raw key bytes: one char per byte, built in one call. */
 function keyId (key: Uint8Array): string {

@@ -61,7 +61,9 @@ function onlyFields (v: Record<string, unknown>, allowed: string[], path: string
   for (const k of Object.keys(v)) if (!allowed.includes(k)) fail(`${path}.${k}`, 'unknown field')
 }
 
-function stringList (v: unknown, path: string, check: (s: string) => boolean, what: string, required: boolean): string[] {
+function stringList (
+  v: unknown, path: string, check: (s: string) => boolean, what: string, required: boolean
+): string[] {
   if (v === undefined && !required) return ['*']
   if (!Array.isArray(v) || v.length === 0) fail(path, 'expected a non-empty array of strings')
   return [...new Set(v.map((s, i) => {
@@ -71,7 +73,9 @@ function stringList (v: unknown, path: string, check: (s: string) => boolean, wh
 }
 
 function positiveInt (v: unknown, path: string, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) fail(path, `expected an integer from 1 to ${max}`)
+  if (
+    typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max
+  ) fail(path, `expected an integer from 1 to ${max}`)
   return v
 }
 
@@ -108,7 +112,10 @@ export function parsePolicyDocument (json: unknown): PolicyDocument {
       resources: stringList(r.resources, `${path}.resources`, anyString, 'a resource pattern', false),
       zones: stringList(r.zones, `${path}.zones`, s => s === '*' || ZONE_PATTERN.test(s), 'a zone name or *', false),
       maxHops: r.maxHops === undefined || r.maxHops === null ? null : positiveInt(r.maxHops, `${path}.maxHops`, 64),
-      requireSigned: r.requireSigned === undefined ? false : typeof r.requireSigned === 'boolean' ? r.requireSigned : fail(`${path}.requireSigned`, 'expected a boolean')
+      requireSigned: r.requireSigned === undefined ? false : typeof r.requireSigned === 'boolean' ? r.requireSigned :
+        fail(
+        `${path}.requireSigned`, 'expected a boolean'
+      )
     }
   }).sort((a, b) => a.id < b.id ? -1 : 1)
 
@@ -117,7 +124,10 @@ export function parsePolicyDocument (json: unknown): PolicyDocument {
   const roles: Record<string, string[]> = {}
   for (const name of Object.keys(rolesIn).sort()) {
     if (!NAME.test(name)) fail(`policy.roles.${name}`, 'invalid role name')
-    roles[name] = stringList(rolesIn[name], `policy.roles.${name}`, s => s === 'local' || /^[0-9a-f]{64}$/.test(s), 'a hex key or "local"', true)
+    roles[name] = stringList(
+      rolesIn[name], `policy.roles.${name}`, s => s === 'local' || /^[0-9a-f]{64}$/.test(s), 'a hex key or "local"',
+      true
+    )
   }
 
   const transIn = json.transitions ?? []
@@ -143,9 +153,15 @@ export function parsePolicyDocument (json: unknown): PolicyDocument {
   if (!isObject(timingIn)) fail('policy.timing', 'expected an object')
   onlyFields(timingIn, ['heartbeatMs', 'staleMs', 'driftGraceMs'], 'policy.timing')
   const timing: PolicyTiming = {
-    heartbeatMs: timingIn.heartbeatMs === undefined ? DEFAULT_TIMING.heartbeatMs : positiveInt(timingIn.heartbeatMs, 'policy.timing.heartbeatMs', 3_600_000),
-    staleMs: timingIn.staleMs === undefined ? DEFAULT_TIMING.staleMs : positiveInt(timingIn.staleMs, 'policy.timing.staleMs', 86_400_000),
-    driftGraceMs: timingIn.driftGraceMs === undefined ? DEFAULT_TIMING.driftGraceMs : positiveInt(timingIn.driftGraceMs, 'policy.timing.driftGraceMs', 86_400_000)
+    heartbeatMs: timingIn.heartbeatMs === undefined ? DEFAULT_TIMING.heartbeatMs : positiveInt(
+      timingIn.heartbeatMs, 'policy.timing.heartbeatMs', 3_600_000
+    ),
+    staleMs: timingIn.staleMs === undefined ? DEFAULT_TIMING.staleMs : positiveInt(
+      timingIn.staleMs, 'policy.timing.staleMs', 86_400_000
+    ),
+    driftGraceMs: timingIn.driftGraceMs === undefined ? DEFAULT_TIMING.driftGraceMs : positiveInt(
+      timingIn.driftGraceMs, 'policy.timing.driftGraceMs', 86_400_000
+    )
   }
   const maxHops = json.maxHops === undefined ? DEFAULT_MAX_HOPS : positiveInt(json.maxHops, 'policy.maxHops', 64)
   return { rules, roles, transitions, measurements, timing, maxHops }

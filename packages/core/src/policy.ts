@@ -3,7 +3,9 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { equalBytes, toHex } from './bytes.js'
 import { nobleCrypto, type CryptoProvider } from './crypto.js'
 import { PolicySchemaError } from './errors.js'
-import { parsePolicyDocument, DEFAULT_MAX_HOPS, DEFAULT_TIMING, type PolicyDocument, type PolicyRule } from './policy-schema.js'
+import {
+  parsePolicyDocument, DEFAULT_MAX_HOPS, DEFAULT_TIMING, type PolicyDocument, type PolicyRule
+} from './policy-schema.js'
 
 // Y.Doc layout: one Y.Map per concern, one key per item, so concurrent edits by
 // different governors to different rules, roles or allowlist items all survive the merge.
@@ -72,7 +74,9 @@ export class PolicyState {
   }
 }
 
-export function createPolicyState (init: { updates?: Iterable<Uint8Array>, crypto?: CryptoProvider } = {}): PolicyState {
+export function createPolicyState (
+  init: { updates?: Iterable<Uint8Array>, crypto?: CryptoProvider } = {}
+): PolicyState {
   const p = new PolicyState(init.crypto)
   for (const u of init.updates ?? []) p.apply(u)
   return p

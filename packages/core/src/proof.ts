@@ -56,7 +56,8 @@ export const EXECUTION_HOP_TYPES: ReadonlySet<EntryType> = new Set(['exec.reques
  * block hashes to its CID and decodes and verifies as an entry; the blocks hold the
  * root's whole ancestry (the genesis may come from the file alone); replayed in a
  * canonical causal order with cuts judged over the whole set, every block passes the
- * stage-2 rules (extra blocks, such as the removal that revokes an entry, count too); the root is not revoked; and every execution hop of the root's
+ * stage-2 rules (extra blocks, such as the removal that revokes an entry, count too); the root is not revoked; and
+ * every execution hop of the root's
  * execution was authored by a member trusted in its causal past.
  *
  * @example
@@ -68,9 +69,13 @@ export const EXECUTION_HOP_TYPES: ReadonlySet<EntryType> = new Set(['exec.reques
 export function verifyProof (init: VerifyProofInit): ProofVerdict {
   const crypto = init.crypto ?? nobleCrypto
   const root = init.root.toString()
-  const verdict = (valid: boolean, entries: number, hops: ProofHop[], reason?: string, message?: string): ProofVerdict =>
+  const verdict = (
+    valid: boolean, entries: number, hops: ProofHop[], reason?: string, message?: string
+  ): ProofVerdict =>
     ({ valid, ...(reason !== undefined ? { reason, message } : {}), root, meshId: init.genesis.id, entries, hops })
-  const fail = (reason: string, message: string, entries = 0): ProofVerdict => verdict(false, entries, [], reason, message)
+  const fail = (
+    reason: string, message: string, entries = 0
+  ): ProofVerdict => verdict(false, entries, [], reason, message)
 
   if (init.expect !== undefined && !init.expect.equals(init.root)) {
     return fail('proof.unexpected-root', `the proof is of ${root}, not of the expected ${init.expect.toString()}`)
@@ -78,7 +83,9 @@ export function verifyProof (init: VerifyProofInit): ProofVerdict {
   const decoded = decodeBlocks(init, crypto)
   if ('reason' in decoded) return fail(decoded.reason, decoded.message)
   const entries = decoded.entries
-  if (!entries.has(root) && root !== init.genesis.id) return fail('proof.missing-root', `the proof does not hold its root ${root}`)
+  if (!entries.has(root) && root !== init.genesis.id) return fail(
+    'proof.missing-root', `the proof does not hold its root ${root}`
+  )
 
   const order = causalOrder(entries, init.genesis.id)
   if (!Array.isArray(order)) return fail(order.reason, order.message)
@@ -118,7 +125,9 @@ function decodeBlocks (init: VerifyProofInit, crypto: CryptoProvider): { entries
     const claimed = b.cid.toString()
     const actual = cidOfBytes(b.bytes, crypto).toString()
     if (actual !== claimed) {
-      return { reason: 'proof.cid-mismatch', message: `block ${claimed} does not hash to its CID (it hashes to ${actual})` }
+      return {
+        reason: 'proof.cid-mismatch', message: `block ${claimed} does not hash to its CID (it hashes to ${actual})`
+      }
     }
     if (entries.has(claimed) || claimed === init.genesis.id) continue
     try {
@@ -156,7 +165,9 @@ function causalOrder (entries: Map<string, SignedEntry>, genesisId: string): str
         const dep = top.deps[top.next++]!
         if (done.has(dep) || visiting.has(dep)) continue
         if (!entries.has(dep)) {
-          return { reason: 'proof.incomplete', message: `entry ${top.id} references ${dep}, which the proof does not hold` }
+          return {
+            reason: 'proof.incomplete', message: `entry ${top.id} references ${dep}, which the proof does not hold`
+          }
         }
         visiting.add(dep)
         stack.push({ id: dep, next: 0, deps: deps(dep) })
@@ -202,7 +213,9 @@ function hopOf (dag: Dag, id: string): ProofHop {
   }
 }
 
-function standing (dag: Dag, id: string, author: string, type: EntryType, member: boolean, governor: boolean): ProofHop['trust'] {
+function standing (
+  dag: Dag, id: string, author: string, type: EntryType, member: boolean, governor: boolean
+): ProofHop['trust'] {
   if (dag.isRevoked(id)) return 'revoked'
   if (GOVERNANCE_TYPES.has(type) && governor) return 'governor'
   if (!member) return 'unknown'

@@ -17,7 +17,9 @@ export interface RestoreStatement {
 
 /** The bytes a restore approval signature covers. */
 export function restoreApprovalBytes (s: RestoreStatement): Uint8Array {
-  return concatBytes(RESTORE_APPROVAL_DOMAIN, dagCbor.encode({ mesh: s.mesh, subject: s.subject, clears: sortCids(s.clears) }))
+  return concatBytes(
+    RESTORE_APPROVAL_DOMAIN, dagCbor.encode({ mesh: s.mesh, subject: s.subject, clears: sortCids(s.clears) })
+  )
 }
 
 /**
@@ -30,10 +32,14 @@ export function restoreApprovalBytes (s: RestoreStatement): Uint8Array {
  * const approval = approveRestore({ mesh, subject, clears: [failCid] }, governorKeys)
  * ```
  */
-export function approveRestore (s: RestoreStatement, keys: { secretKey: Uint8Array, publicKey: Uint8Array }, crypto: CryptoProvider = nobleCrypto): RestoreApproval {
+export function approveRestore (
+  s: RestoreStatement, keys: { secretKey: Uint8Array, publicKey: Uint8Array }, crypto: CryptoProvider = nobleCrypto
+): RestoreApproval {
   return { governor: keys.publicKey, sig: crypto.sign(restoreApprovalBytes(s), keys.secretKey) }
 }
 
-export function verifyRestoreApproval (s: RestoreStatement, approval: RestoreApproval, crypto: CryptoProvider = nobleCrypto): boolean {
+export function verifyRestoreApproval (
+  s: RestoreStatement, approval: RestoreApproval, crypto: CryptoProvider = nobleCrypto
+): boolean {
   return crypto.verify(approval.sig, restoreApprovalBytes(s), approval.governor)
 }

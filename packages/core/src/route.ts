@@ -95,7 +95,8 @@ export function planRoute (request: RouteRequest, view: RouteView): RoutePlan {
   for (const [i, p] of explicit.entries()) {
     const to = zoneOf.get(p)!
     if (!allowed(from, to)) {
-      return refuse('zone.transition', `zone transition ${from} → ${to} is not allowed (route element ${i + 1}, ${p})`)
+      return refuse('zone.transition', `zone transition ${from} → ${to} is not allowed (route element ${i + 1}, ` +
+        `${p})`)
     }
     from = to
   }

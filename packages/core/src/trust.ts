@@ -49,7 +49,9 @@ export interface DeriveTrustInit {
  *
  * @example
  * ```ts
- * const view = deriveTrust({ fails: dag.entriesOfType('trust.fail'), restores: dag.entriesOfType('trust.restore'), failQuorum: 1 })
+ * const view = deriveTrust({
+ *   fails: dag.entriesOfType('trust.fail'), restores: dag.entriesOfType('trust.restore'), failQuorum: 1
+ * })
  * view.quarantined.has(peerKeyHex)
  * ```
  */
@@ -138,22 +140,32 @@ export interface PeerStatus {
 export function peerStatus (input: PeerStatusInput): PeerStatus {
   const { peer, governance, trust, heartbeat, timing, now } = input
   if (!governance.members.has(peer)) {
-    return { status: 'unknown', since: null, reasons: [governance.removed.has(peer) ? 'removed from the mesh' : 'not a member'], entries: [] }
+    return {
+      status: 'unknown', since: null,
+      reasons: [governance.removed.has(peer) ? 'removed from the mesh' : 'not a member'], entries: []
+    }
   }
   const q = trust.quarantined.get(peer)
   if (q !== undefined) {
-    return { status: 'quarantined', since: q.since, reasons: q.failures.map(f => f.reason), entries: q.failures.map(f => f.id) }
+    return {
+      status: 'quarantined', since: q.since, reasons: q.failures.map(f => f.reason), entries: q.failures.map(f => f.id)
+    }
   }
   if (heartbeat.lastSeen === null || now - heartbeat.lastSeen > timing.staleMs) {
     return {
       status: 'stale',
       since: heartbeat.lastSeen === null ? null : heartbeat.lastSeen + timing.staleMs,
-      reasons: [heartbeat.lastSeen === null ? 'no heartbeat received' : `no heartbeat for ${now - heartbeat.lastSeen} ms`],
+      reasons: [
+        heartbeat.lastSeen === null ? 'no heartbeat received' : `no heartbeat for ${now - heartbeat.lastSeen} ms`
+      ],
       entries: []
     }
   }
   if (heartbeat.driftSince !== null && now - heartbeat.driftSince > timing.driftGraceMs) {
-    return { status: 'drifted', since: heartbeat.driftSince + timing.driftGraceMs, reasons: ['advertises a different policy digest'], entries: [] }
+    return {
+      status: 'drifted', since: heartbeat.driftSince + timing.driftGraceMs,
+      reasons: ['advertises a different policy digest'], entries: []
+    }
   }
   return { status: 'trusted', since: null, reasons: [], entries: [] }
 }

@@ -21,7 +21,9 @@ function normalize (v: unknown): unknown {
   if (c !== null) return { cid: c.toString() }
   if (v instanceof Uint8Array) return { bytes: Buffer.from(v).toString('hex') }
   if (Array.isArray(v)) return v.map(normalize)
-  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, normalize(x)]))
+  if (v !== null && typeof v === 'object') return Object.fromEntries(
+    Object.entries(v).map(([k, x]) => [k, normalize(x)])
+  )
   return v
 }
 

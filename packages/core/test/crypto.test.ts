@@ -110,7 +110,10 @@ describe('nobleCrypto and nodeCrypto agree', () => {
 
   it('entries created with either provider are byte-identical and decode with the other', () => {
     const mesh = buildMesh({ label: 'crypto', members: 1 })
-    const init = { mesh: mesh.meshId, seq: 1, prev: null, parents: [mesh.meshId], type: 'exec.request' as const, body: execBody(1), time: 1 }
+    const init = {
+      mesh: mesh.meshId, seq: 1, prev: null, parents: [mesh.meshId], type: 'exec.request' as const, body: execBody(1),
+      time: 1
+    }
     const a = createEntry(init, mesh.members[0]!, nobleCrypto)
     const b = createEntry(init, mesh.members[0]!, node)
     expect(b.bytes).toEqual(a.bytes)
@@ -176,7 +179,12 @@ describe('key files', () => {
     fc.assert(fc.property(key32, (seed) => {
       const keys = keyPairFromSecret(seed)
       const file = encodeKeyFile(keys)
-      expect(file).toEqual({ type: 'govmesh-ed25519', publicKey: toHex(keys.publicKey), secretKey: toHex(seed), peerId: peerIdFromPublicKey(keys.publicKey) })
+      expect(file).toEqual(
+        {
+          type: 'govmesh-ed25519', publicKey: toHex(keys.publicKey), secretKey: toHex(seed),
+          peerId: peerIdFromPublicKey(keys.publicKey)
+        }
+      )
       const back = decodeKeyFile(JSON.stringify(file, null, 2), node)
       expect(back.secretKey).toEqual(keys.secretKey)
       expect(back.publicKey).toEqual(keys.publicKey)
@@ -187,13 +195,26 @@ describe('key files', () => {
     const keys = keyPairFromSecret(new Uint8Array(32).fill(3))
     const other = keyPairFromSecret(new Uint8Array(32).fill(4))
     const file = encodeKeyFile(keys)
-    expectThrows(() => decodeKeyFile(JSON.stringify({ ...file, publicKey: toHex(other.publicKey) })), 'InvalidKeyError', 'key.invalid', /does not match/)
+    expectThrows(
+      () => decodeKeyFile(JSON.stringify({ ...file, publicKey: toHex(other.publicKey) })), 'InvalidKeyError',
+      'key.invalid', /does not match/
+    )
     expectThrows(() => decodeKeyFile('{'), 'InvalidKeyError', 'key.invalid', /not JSON/)
     expectThrows(() => decodeKeyFile('null'), 'InvalidKeyError', 'key.invalid', /type/)
-    expectThrows(() => decodeKeyFile(JSON.stringify({ ...file, type: 'rsa' })), 'InvalidKeyError', 'key.invalid', /type/)
-    expectThrows(() => decodeKeyFile(JSON.stringify({ ...file, secretKey: file.secretKey.slice(2) })), 'InvalidKeyError', 'key.invalid', /secretKey/)
-    expectThrows(() => decodeKeyFile(JSON.stringify({ ...file, secretKey: 'zz' + file.secretKey.slice(2) })), 'InvalidKeyError', 'key.invalid', /secretKey/)
+    expectThrows(
+      () => decodeKeyFile(JSON.stringify({ ...file, type: 'rsa' })), 'InvalidKeyError', 'key.invalid', /type/
+    )
+    expectThrows(
+      () => decodeKeyFile(JSON.stringify({ ...file, secretKey: file.secretKey.slice(2) })), 'InvalidKeyError',
+      'key.invalid', /secretKey/
+    )
+    expectThrows(
+      () => decodeKeyFile(JSON.stringify({ ...file, secretKey: 'zz' + file.secretKey.slice(2) })), 'InvalidKeyError',
+      'key.invalid', /secretKey/
+    )
     // An upper-case public key is the same key.
-    expect(decodeKeyFile(JSON.stringify({ ...file, publicKey: file.publicKey.toUpperCase() })).publicKey).toEqual(keys.publicKey)
+    expect(
+      decodeKeyFile(JSON.stringify({ ...file, publicKey: file.publicKey.toUpperCase() })).publicKey
+    ).toEqual(keys.publicKey)
   })
 })

@@ -41,7 +41,9 @@ interface World {
 
 /** Runs a script: every author writes on its own replica; every entry also goes to `master`. */
 function build (ops: Op[]): World {
-  const mesh = buildMesh({ label: 'order', governors: 2, members: 3, quorums: { fail: 1, restore: 2 }, zones: ['a', 'b'] })
+  const mesh = buildMesh(
+    { label: 'order', governors: 2, members: 3, quorums: { fail: 1, restore: 2 }, zones: ['a', 'b'] }
+  )
   const master = mesh.dag()
   const written: Uint8Array[] = [mesh.genesis.bytes]
   const publish = (_by: Author, s: { bytes: Uint8Array, id: string }): void => {
@@ -81,7 +83,10 @@ function build (ops: Op[]): World {
         const g = govs[op.gov]!
         const doc = ydocs[op.gov]!
         const sv = Y.encodeStateVector(doc)
-        doc.getMap('rules').set(`r${op.rule % 4}`, { effect: op.rule % 3 === 0 ? 'deny' : 'allow', principals: ['*'], actions: [`act${op.rule}`] })
+        doc.getMap('rules').set(
+          `r${op.rule % 4}`,
+          { effect: op.rule % 3 === 0 ? 'deny' : 'allow', principals: ['*'], actions: [`act${op.rule}`] }
+        )
         publish(g, g.write('policy.update', { update: Y.encodeStateAsUpdate(doc, sv) }))
         break
       }
@@ -293,7 +298,9 @@ describe('ancestry', () => {
       const pos = new Map(d.ids().map((id, i) => [id, i]))
       for (const id of d.ids()) {
         const m = d.meta(id)!
-        for (const dep of m.prev === null ? m.parents : [m.prev, ...m.parents]) expect(pos.get(dep)!).toBeLessThan(pos.get(id)!)
+        for (
+          const dep of m.prev === null ? m.parents : [m.prev, ...m.parents]
+        ) expect(pos.get(dep)!).toBeLessThan(pos.get(id)!)
       }
     }), { seed: 42, numRuns: 10 })
   })

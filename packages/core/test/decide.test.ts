@@ -31,7 +31,13 @@ const deny = (id: string, extra: Record<string, unknown> = {}): Record<string, u
 
 describe('rules', () => {
   it('deny overrides allow, whichever rule comes first and whether exact or patterned', () => {
-    const p = compiled({ rules: [allow('a-echo', { actions: ['echo'] }), deny('no-secrets', { actions: ['ec*'], resources: ['secret/*'] })] })
+    const p = compiled(
+      {
+        rules: [
+          allow('a-echo', { actions: ['echo'] }), deny('no-secrets', { actions: ['ec*'], resources: ['secret/*'] })
+        ]
+      }
+    )
     const d = decide(req({ resource: 'secret/x' }), p, TRUSTED)
     expect(d).toMatchObject({ allow: false, reason: 'policy.denied' })
     expect(d.reasons[0]!.detail).toContain('no-secrets')
@@ -95,7 +101,11 @@ describe('rules', () => {
     expect(decide(req({ principal: AGENT, action: 'write' }), p, TRUSTED).allow).toBe(true)
     expect(decide(req({ principal: OTHER, action: 'write' }), p, TRUSTED).allow).toBe(false)
     // A role deny applies to its holders only.
-    const q = compiled({ rules: [allow('all'), deny('no-ops-rm', { actions: ['rm'], principals: ['role:ops'] })], roles: { ops: [AGENT] } })
+    const q = compiled(
+      {
+        rules: [allow('all'), deny('no-ops-rm', { actions: ['rm'], principals: ['role:ops'] })], roles: { ops: [AGENT] }
+      }
+    )
     expect(decide(req({ principal: AGENT, action: 'rm' }), q, TRUSTED).reason).toBe('policy.denied')
     expect(decide(req({ principal: OTHER, action: 'rm' }), q, TRUSTED).allow).toBe(true)
   })
@@ -176,7 +186,10 @@ describe('fail closed', () => {
   })
 
   it('this node not trusted: self.quarantined, or its own status', () => {
-    const cases: Array<[TrustStatus, string]> = [['quarantined', 'self.quarantined'], ['stale', 'trust.stale'], ['drifted', 'trust.drifted'], ['unknown', 'trust.unknown']]
+    const cases: Array<[TrustStatus, string]> = [
+      ['quarantined', 'self.quarantined'], ['stale', 'trust.stale'], ['drifted', 'trust.drifted'],
+      ['unknown', 'trust.unknown']
+    ]
     for (const [self, reason] of cases) {
       const d = decide(req(), p, { self, peer: () => 'trusted' })
       expect(d).toMatchObject({ allow: false, reason })
@@ -192,7 +205,10 @@ describe('fail closed', () => {
       expect(decide(req({ peers: ['p1', 'p3'] }), p, trust).allow).toBe(true)
     }
     // Peer checks come before hop and rule checks.
-    const d = decide(req({ peers: ['x'], hops: 99, action: 'nothing-allows-this' }), compiled({}), { self: 'trusted', peer: () => 'stale' })
+    const d = decide(
+      req({ peers: ['x'], hops: 99, action: 'nothing-allows-this' }), compiled({}),
+      { self: 'trusted', peer: () => 'stale' }
+    )
     expect(d.reason).toBe('trust.stale')
   })
 
@@ -241,15 +257,21 @@ describe('properties', () => {
   /** A direct reading of the documented semantics, rule by rule. */
   function model (doc: PolicyDocument, r: DecisionRequest): boolean {
     if (r.hops > doc.maxHops) return false
-    const glob = (p: string, s: string): boolean => new RegExp('^' + p.split('*').map(x => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$').test(s)
+    const glob = (p: string, s: string): boolean => new RegExp(
+      '^' + p.split('*').map(x => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$'
+    ).test(s)
     const roles = Object.entries(doc.roles).filter(([, m]) => m.includes(r.principal)).map(([n]) => n)
     const matching = doc.rules.filter(rule =>
-      rule.principals.some(p => p === '*' || p === r.principal || (p.startsWith('role:') && roles.includes(p.slice(5)))) &&
+      rule.principals.some(
+        p => p === '*' || p === r.principal || (p.startsWith('role:') && roles.includes(p.slice(5)))
+      ) &&
       rule.actions.some(a => glob(a, r.action)) &&
       rule.resources.some(x => glob(x, r.resource)) &&
       (rule.zones.includes('*') || rule.zones.includes(r.zone)))
     if (matching.some(m => m.effect === 'deny')) return false
-    return matching.some(m => m.effect === 'allow' && (!m.requireSigned || r.signed) && (m.maxHops === null || r.hops <= m.maxHops))
+    return matching.some(
+      m => m.effect === 'allow' && (!m.requireSigned || r.signed) && (m.maxHops === null || r.hops <= m.maxHops)
+    )
   }
 
   it('decide agrees with a direct model of the rules', () => {
@@ -264,13 +286,27 @@ describe('properties', () => {
   it('adding a matching deny rule always denies; rule order never matters', () => {
     fc.assert(fc.property(fc.array(ruleArb, { maxLength: 6 }), reqArb, fc.integer(), (rules, r, seed) => {
       const doc = docOf(rules)
-      const withDeny: PolicyDocument = { ...doc, rules: [...doc.rules, { id: 'zz-deny', effect: 'deny', principals: ['*'], actions: [r.action], resources: ['*'], zones: ['*'], maxHops: null, requireSigned: false }] }
+      const withDeny: PolicyDocument = {
+        ...doc,
+        rules: [
+          ...doc.rules,
+          {
+            id: 'zz-deny', effect: 'deny', principals: ['*'], actions: [r.action], resources: ['*'], zones: ['*'],
+            maxHops: null, requireSigned: false
+          }
+        ]
+      }
       expect(decide(r, compilePolicy(withDeny, 'd'), TRUSTED).allow).toBe(false)
       const a = decide(r, compilePolicy(doc, 'd'), TRUSTED)
       const shuffled = { ...doc, rules: [...doc.rules].reverse() }
-      const rnd = fc.sample(fc.shuffledSubarray(doc.rules, { minLength: doc.rules.length, maxLength: doc.rules.length }), { seed, numRuns: 1 })[0]!
+      const rnd = fc.sample(
+        fc.shuffledSubarray(doc.rules, { minLength: doc.rules.length, maxLength: doc.rules.length }),
+        { seed, numRuns: 1 }
+      )[0]!
       expect(decide(r, compilePolicy(shuffled, 'd'), TRUSTED).allow).toBe(a.allow)
-      expect(decide(r, compilePolicy({ ...doc, rules: rnd }, 'd'), TRUSTED)).toMatchObject({ allow: a.allow, reason: a.reason })
+      expect(
+        decide(r, compilePolicy({ ...doc, rules: rnd }, 'd'), TRUSTED)
+      ).toMatchObject({ allow: a.allow, reason: a.reason })
     }), { seed: 42, numRuns: 300 })
   })
 })

@@ -56,7 +56,10 @@ describe('detection', () => {
   it('an equivocating entry released from the pending area is reported by the releasing call', () => {
     const { mesh, a1, b1 } = scene()
     // a1y cites b1, which the replica does not have yet.
-    const a1y = createEntry({ mesh: mesh.meshId, seq: 1, prev: null, parents: [b1.cid], type: 'exec.request', body: execBody(7), time: 5 }, mesh.members[0]!)
+    const a1y = createEntry(
+      { mesh: mesh.meshId, seq: 1, prev: null, parents: [b1.cid], type: 'exec.request', body: execBody(7), time: 5 },
+      mesh.members[0]!
+    )
     const fresh = mesh.dag()
     fresh.add(a1.bytes)
     expect(fresh.add(a1y.bytes).status).toBe('pending')
@@ -92,23 +95,35 @@ describe('verification', () => {
     const { mesh, dag, a1, a1x, b1 } = scene()
     const bad = (ev: unknown, msg: RegExp): void => {
       for (const crypto of [nobleCrypto, nodeCrypto]) {
-        expectThrows(() => verifyEquivocationEvidence(ev as EquivocationEvidence, crypto), 'InvalidEvidenceError', 'evidence.invalid', msg)
+        expectThrows(
+          () => verifyEquivocationEvidence(ev as EquivocationEvidence, crypto), 'InvalidEvidenceError',
+          'evidence.invalid', msg
+        )
       }
     }
     bad({ a: a1.bytes, b: a1.bytes }, /same entry/)
     bad({ a: a1.bytes, b: b1.bytes }, /different authors/)
-    const a2 = mesh.author(mesh.members[0]!, (() => { const d = mesh.dag(); d.add(a1.bytes); return d })()).next('exec.request', execBody(2))
+    const a2 = mesh.author(
+      mesh.members[0]!, (() => { const d = mesh.dag(); d.add(a1.bytes); return d })()
+    ).next('exec.request', execBody(2))
     bad({ a: a1.bytes, b: a2.bytes }, /different seq/)
     const sig = a1x.entry.sig.slice()
     sig[10]! ^= 0x80
     bad({ a: a1.bytes, b: encodeEntry({ ...a1x.entry, sig }) }, /evidence\.b: entry\.bad-signature/)
     bad({ a: encodeEntry({ ...a1x.entry, sig }), b: a1.bytes }, /evidence\.a: entry\.bad-signature/)
     // A second "entry" signed by someone else in the victim's name.
-    const framed = createEntry({ mesh: mesh.meshId, seq: 1, prev: null, parents: [mesh.meshId], type: 'exec.request', body: execBody(5), time: 1 }, mesh.members[2]!)
+    const framed = createEntry(
+      {
+        mesh: mesh.meshId, seq: 1, prev: null, parents: [mesh.meshId], type: 'exec.request', body: execBody(5), time: 1
+      },
+      mesh.members[2]!
+    )
     bad({ a: a1.bytes, b: encodeEntry({ ...framed.entry, author: a1.entry.author }) }, /bad-signature/)
     // The same entry, re-encoded non-canonically, is not a second entry.
     const fields = a1.entry as unknown as Record<string, unknown>
-    const reordered = cborMap(Object.keys(fields).sort((x, y) => y.length - x.length || (x < y ? 1 : -1)).map(k => cborPair(k, fields[k])))
+    const reordered = cborMap(
+      Object.keys(fields).sort((x, y) => y.length - x.length || (x < y ? 1 : -1)).map(k => cborPair(k, fields[k]))
+    )
     bad({ a: a1.bytes, b: reordered }, /entry\.non-canonical/)
     // Entries by the same key in two different meshes.
     const elsewhere = buildMesh({ label: 'eq', name: 'elsewhere', members: 3 })
@@ -166,14 +181,19 @@ describe('consequences', () => {
     const third = mesh.author(mesh.members[0]!, mesh.dag()).next('exec.request', execBody(1234))
     expectThrows(() => dag.add(third.bytes), 'CutExceededError', 'entry.cut-exceeded')
     expect(dag.equivocations()).toHaveLength(1)
-    mesh.author(mesh.governors[0]!, dag).write('member.remove', { member: mesh.members[0]!.publicKey, cut: 5, reason: 'equivocated' })
+    mesh.author(mesh.governors[0]!, dag).write(
+      'member.remove', { member: mesh.members[0]!.publicKey, cut: 5, reason: 'equivocated' }
+    )
     expect(dag.cuts().get(author)).toBe(0)
   })
 
   it('the evidence can be carried in a trust.fail and still verifies from the stored entry', () => {
     const { mesh, dag, ev } = scene()
     const reporter = mesh.author(mesh.members[2]!, dag)
-    const f = reporter.write('trust.fail', { ...failBody(mesh.members[0]!, 'equivocation'), detector: 'equivocation', evidence: { a: ev.a, b: ev.b } })
+    const f = reporter.write(
+      'trust.fail',
+      { ...failBody(mesh.members[0]!, 'equivocation'), detector: 'equivocation', evidence: { a: ev.a, b: ev.b } }
+    )
     const stored = dag.getEntry(f.id)!.entry.body as unknown as { evidence: { a: Uint8Array, b: Uint8Array } }
     expect(verifyEquivocationEvidence(stored.evidence, nodeCrypto).author).toBe(hex(mesh.members[0]!.publicKey))
   })

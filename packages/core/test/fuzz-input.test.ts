@@ -2,7 +2,8 @@ import * as dagCbor from '@ipld/dag-cbor'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
-  checkExecRequestInput, createDag, execRequestBody, GovmeshError, nextEntry, type InputRejectedError, verifyProof, type CryptoProvider
+  checkExecRequestInput, createDag, execRequestBody, GovmeshError, nextEntry, type InputRejectedError, verifyProof,
+  type CryptoProvider
 } from '../src/index.js'
 import { nodeCrypto } from '../src/node-crypto.js'
 import { buildMesh } from './helpers.js'

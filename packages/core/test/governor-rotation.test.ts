@@ -16,13 +16,17 @@ const updates = new Map<number, Uint8Array>()
 function update (n: number): Uint8Array {
   let u = updates.get(n)
   if (u === undefined) {
-    u = policyUpdateFor(null, parsePolicyDocument({ rules: [{ id: `r${n}`, effect: 'allow', principals: ['*'], actions: ['*'] }] }))!
+    u = policyUpdateFor(
+      null, parsePolicyDocument({ rules: [{ id: `r${n}`, effect: 'allow', principals: ['*'], actions: ['*'] }] })
+    )!
     updates.set(n, u)
   }
   return u
 }
 
-function approvals<T extends QuorumEntryType> (mesh: Mesh, type: T, body: Omit<EntryBody<T>, 'approvals'>, by: KeyPair[]): GovernanceApproval[] {
+function approvals<T extends QuorumEntryType> (
+  mesh: Mesh, type: T, body: Omit<EntryBody<T>, 'approvals'>, by: KeyPair[]
+): GovernanceApproval[] {
   return by.map(g => approveGovernance({ mesh: mesh.meshId, type, body }, g, mesh.crypto))
 }
 
@@ -36,14 +40,25 @@ describe('policy quorum', () => {
     const dag = mesh.dag()
     const a = mesh.author(g0, dag)
     expect(dag.currentGovernance().quorums.policy).toBe(2)
-    expectThrows(() => dag.add(a.next('policy.update', { update: update(1) }).bytes), 'GovernanceQuorumError', 'governance.quorum')
+    expectThrows(
+      () => dag.add(a.next('policy.update', { update: update(1) }).bytes), 'GovernanceQuorumError', 'governance.quorum'
+    )
     const other = approvals(mesh, 'policy.update', { update: update(2) }, [g1])
-    expectThrows(() => dag.add(a.next('policy.update', { update: update(1), approvals: other }).bytes), 'BadSignatureError', 'entry.bad-signature')
+    expectThrows(
+      () => dag.add(a.next('policy.update', { update: update(1), approvals: other }).bytes), 'BadSignatureError',
+      'entry.bad-signature'
+    )
     const outsider = approvals(mesh, 'policy.update', { update: update(1) }, [mesh.outsider(0)])
-    expectThrows(() => dag.add(a.next('policy.update', { update: update(1), approvals: outsider }).bytes), 'GovernanceQuorumError', 'governance.quorum')
+    expectThrows(
+      () => dag.add(a.next('policy.update', { update: update(1), approvals: outsider }).bytes), 'GovernanceQuorumError',
+      'governance.quorum'
+    )
     // The author's own approval listed again is still one governor.
     const self = approvals(mesh, 'policy.update', { update: update(1) }, [g0])
-    expectThrows(() => dag.add(a.next('policy.update', { update: update(1), approvals: self }).bytes), 'GovernanceQuorumError', 'governance.quorum')
+    expectThrows(
+      () => dag.add(a.next('policy.update', { update: update(1), approvals: self }).bytes), 'GovernanceQuorumError',
+      'governance.quorum'
+    )
     const ok = approvals(mesh, 'policy.update', { update: update(1) }, [g0, g2])
     expect(dag.add(a.next('policy.update', { update: update(1), approvals: ok }).bytes).status).toBe('accepted')
   })
@@ -52,7 +67,9 @@ describe('policy quorum', () => {
     const plain = buildMesh({ label: 'pq1' })
     const dag = plain.dag()
     expect(dag.currentGovernance().quorums.policy).toBe(1)
-    expect(dag.add(plain.author(plain.governors[0]!, dag).next('policy.update', { update: update(1) }).bytes).status).toBe('accepted')
+    expect(
+      dag.add(plain.author(plain.governors[0]!, dag).next('policy.update', { update: update(1) }).bytes).status
+    ).toBe('accepted')
   })
 })
 
@@ -71,10 +88,14 @@ describe('governor rotation', () => {
     expect(dag.currentGovernance().quorums).toMatchObject({ policy: 2, restore: 2 })
 
     // 2 of 2 now: the old governor alone can no longer change the policy.
-    expectThrows(() => dag.add(o.next('policy.update', { update: update(1) }).bytes), 'GovernanceQuorumError', 'governance.quorum')
+    expectThrows(
+      () => dag.add(o.next('policy.update', { update: update(1) }).bytes), 'GovernanceQuorumError', 'governance.quorum'
+    )
     const f = mesh.author(fresh, dag)
     const rBody = { governor: old.publicKey, cut: dag.frontier()[hex(old.publicKey)]!, base: base(dag) }
-    const removal = f.write('governor.remove', { ...rBody, approvals: approvals(mesh, 'governor.remove', rBody, [old, fresh]) })
+    const removal = f.write(
+      'governor.remove', { ...rBody, approvals: approvals(mesh, 'governor.remove', rBody, [old, fresh]) }
+    )
     const gov = dag.currentGovernance()
     expect([...gov.governors]).toEqual([hex(fresh.publicKey)])
     expect(gov.removedGovernors.get(hex(old.publicKey))).toBe(rBody.cut)
@@ -84,7 +105,10 @@ describe('governor rotation', () => {
     expectThrows(() => dag.add(late.bytes), 'CutExceededError', 'entry.cut-exceeded')
     // Its approval in the remaining governor's entry does not count: it is no governor there.
     const withOld = approvals(mesh, 'policy.update', { update: update(4) }, [old])
-    expectThrows(() => dag.add(f.next('policy.update', { update: update(4), approvals: withOld }).bytes), 'GovernanceQuorumError', 'governance.quorum')
+    expectThrows(
+      () => dag.add(f.next('policy.update', { update: update(4), approvals: withOld }).bytes), 'GovernanceQuorumError',
+      'governance.quorum'
+    )
     // One governor left: the quorum applies as 1, so governance goes on.
     expect(dag.add(f.next('policy.update', { update: update(5) }).bytes).status).toBe('accepted')
     expect(dag.isRevoked(removal.id)).toBe(false)
@@ -96,10 +120,14 @@ describe('governor rotation', () => {
     const dag = mesh.dag()
     const a = mesh.author(g, dag)
     const rBody = { governor: g.publicKey, cut: 1, base: base(dag) }
-    expectThrows(() => dag.add(a.next('governor.remove', { ...rBody, approvals: approvals(mesh, 'governor.remove', rBody, [g]) }).bytes),
+    expectThrows(() => dag.add(
+      a.next('governor.remove', { ...rBody, approvals: approvals(mesh, 'governor.remove', rBody, [g]) }).bytes
+    ),
       'MalformedEntryError', 'entry.malformed', /at least one governor/)
     const qBody = { policy: 2, restore: 1, base: base(dag) }
-    expectThrows(() => dag.add(a.next('governor.quorum', { ...qBody, approvals: approvals(mesh, 'governor.quorum', qBody, [g]) }).bytes),
+    expectThrows(() => dag.add(
+      a.next('governor.quorum', { ...qBody, approvals: approvals(mesh, 'governor.quorum', qBody, [g]) }).bytes
+    ),
       'MalformedEntryError', 'entry.malformed', /exceeds/)
   })
 })
@@ -141,17 +169,25 @@ function run (ops: Op[]): { mesh: Mesh, written: Uint8Array[] } {
     if (!gov.governors.has(hex(keys[i]!.publicKey))) continue
     const signers = keys.filter(k => gov.governors.has(hex(k.publicKey)))
     const write = <T extends QuorumEntryType>(type: T, body: Omit<EntryBody<T>, 'approvals'>): void => {
-      const s = mesh.author(keys[i]!, dag).next(type, { ...body, approvals: approvals(mesh, type, body, signers) } as EntryBody<T>)
+      const s = mesh.author(keys[i]!, dag).next(
+        type, { ...body, approvals: approvals(mesh, type, body, signers) } as EntryBody<T>
+      )
       try {
         if (dag.add(s.bytes).status === 'accepted') written.push(s.bytes)
       } catch { /* e.g. removing the last governor: refused like on any node */ }
     }
-    if (op.k === 'add' && added < keys.length) write('governor.add', { governor: keys[added++]!.publicKey, base: base(dag) })
+    if (op.k === 'add' && added < keys.length) write(
+      'governor.add', { governor: keys[added++]!.publicKey, base: base(dag) }
+    )
     if (op.k === 'remove') {
       const target = [...gov.governors].sort()[op.pick % gov.governors.size]!
-      write('governor.remove', { governor: Buffer.from(target, 'hex'), cut: dag.frontier()[target] ?? 0, base: base(dag) })
+      write(
+        'governor.remove', { governor: Buffer.from(target, 'hex'), cut: dag.frontier()[target] ?? 0, base: base(dag) }
+      )
     }
-    if (op.k === 'quorum') write('governor.quorum', { policy: Math.min(op.q, gov.governors.size), restore: 1, base: base(dag) })
+    if (op.k === 'quorum') write(
+      'governor.quorum', { policy: Math.min(op.q, gov.governors.size), restore: 1, base: base(dag) }
+    )
     if (op.k === 'policy') write('policy.update', { update: update(n++) })
   }
   // Whatever a replica wrote after its key was removed elsewhere is still offered: it must be judged alike.
@@ -165,7 +201,10 @@ function governanceOf (mesh: Mesh, order: Uint8Array[]): unknown {
     try { dag.add(b) } catch { /* rejected the same way in every order, or past a cut learned first */ }
   }
   const g = dag.currentGovernance()
-  return { governors: [...g.governors].sort(), removed: [...g.removedGovernors].sort(), quorums: g.quorums, pending: dag.pendingCount }
+  return {
+    governors: [...g.governors].sort(), removed: [...g.removedGovernors].sort(), quorums: g.quorums,
+    pending: dag.pendingCount
+  }
 }
 
 describe('order independence of the governance state with rotations', () => {
@@ -175,9 +214,13 @@ describe('order independence of the governance state with rotations', () => {
     const main = mesh.dag()
     const stale = mesh.dag()
     const rBody = { governor: g1.publicKey, cut: 0, base: base(main) }
-    const removal = mesh.author(g0, main).write('governor.remove', { ...rBody, approvals: approvals(mesh, 'governor.remove', rBody, [g0]) })
+    const removal = mesh.author(g0, main).write(
+      'governor.remove', { ...rBody, approvals: approvals(mesh, 'governor.remove', rBody, [g0]) }
+    )
     const aBody = { governor: mesh.outsider(3).publicKey, base: base(stale) }
-    const late = mesh.author(g1, stale).write('governor.add', { ...aBody, approvals: approvals(mesh, 'governor.add', aBody, [g1]) })
+    const late = mesh.author(g1, stale).write(
+      'governor.add', { ...aBody, approvals: approvals(mesh, 'governor.add', aBody, [g1]) }
+    )
     const before = mesh.dag()
     before.add(late.bytes)
     before.add(removal.bytes)
@@ -191,7 +234,9 @@ describe('order independence of the governance state with rotations', () => {
 
 
   it('every arrival order gives the same governors, removals and quorums', () => {
-    fc.assert(fc.property(fc.array(opArb, { minLength: 5, maxLength: 30 }), fc.integer({ min: 1, max: 1_000_000 }), (ops, seed) => {
+    fc.assert(fc.property(fc.array(
+      opArb, { minLength: 5, maxLength: 30 }
+    ), fc.integer({ min: 1, max: 1_000_000 }), (ops, seed) => {
       const { mesh, written } = run(ops)
       const reference = governanceOf(mesh, written)
       for (let k = 0; k < 2; k++) expect(governanceOf(mesh, shuffle(written, seed + k))).toEqual(reference)

@@ -35,7 +35,12 @@ describe('heartbeat timing', () => {
     }
     // And silent after its last arrival: stale once the window has passed.
     const last = arrivals[39]!
-    const silent = peerStatus({ peer: 'p', governance, trust, heartbeat: { lastSeen: last, driftSince: null }, timing, now: last + timing.staleMs + 1 })
+    const silent = peerStatus(
+      {
+        peer: 'p', governance, trust, heartbeat: { lastSeen: last, driftSince: null }, timing,
+        now: last + timing.staleMs + 1
+      }
+    )
     expect(silent.status).toBe('stale')
   })
 

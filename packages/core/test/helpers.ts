@@ -153,14 +153,18 @@ export class Author {
 
 function keyOf (k: KeyPair | Uint8Array): Uint8Array { return k instanceof Uint8Array ? k : k.publicKey }
 
-export function execBody (n = 0): ExecRequestBody { return execRequestBody({ action: 'echo', resource: `r/${n}`, target: 'zone:a', payload: { n }, nonce: `n${n}` }) }
+export function execBody (n = 0): ExecRequestBody {
+  return execRequestBody({ action: 'echo', resource: `r/${n}`, target: 'zone:a', payload: { n }, nonce: `n${n}` })
+}
 
 export function failBody (subject: KeyPair | Uint8Array, reason = 'test'): TrustFailBody {
   return { subject: keyOf(subject), reason, detector: 'manual', evidence: null }
 }
 
 /** A trust.restore body clearing `clears`, approved by each of `approvers`. */
-export function restoreBody (mesh: Mesh, subject: KeyPair | Uint8Array, clears: Array<SignedEntry | CID>, approvers: KeyPair[]): TrustRestoreBody {
+export function restoreBody (
+  mesh: Mesh, subject: KeyPair | Uint8Array, clears: Array<SignedEntry | CID>, approvers: KeyPair[]
+): TrustRestoreBody {
   const cids = sortCids(clears.map(c => CID.asCID(c) ?? (c as SignedEntry).cid))
   const s = { mesh: mesh.meshId, subject: keyOf(subject), clears: cids }
   return { subject: keyOf(subject), clears: cids, approvals: approvers.map(g => approveRestore(s, g)) }
@@ -181,7 +185,9 @@ export function replicate (mesh: Mesh, source: Dag, crypto?: CryptoProvider): Da
 }
 
 /** Signs arbitrary entry fields without the shape checks of createEntry (for hostile bytes). */
-export function signRaw (fields: Record<string, unknown>, keys: KeyPair, crypto: CryptoProvider = nobleCrypto): Uint8Array {
+export function signRaw (
+  fields: Record<string, unknown>, keys: KeyPair, crypto: CryptoProvider = nobleCrypto
+): Uint8Array {
   const unsigned = { ...fields, author: keys.publicKey } as unknown as Omit<Entry, 'sig'>
   const sig = crypto.sign(signingBytes(unsigned), keys.secretKey)
   return encodeEntry({ ...unsigned, sig })

@@ -12,13 +12,17 @@ import {
 } from '../src/index.js'
 import { hex, seedKey } from './helpers.js'
 
-const [self, origin, other] = ['self', 'origin', 'other'].map(seedKey) as [ReturnType<typeof seedKey>, ReturnType<typeof seedKey>, ReturnType<typeof seedKey>]
+const [self, origin, other] = ['self', 'origin', 'other'].map(seedKey) as [
+  ReturnType<typeof seedKey>, ReturnType<typeof seedKey>, ReturnType<typeof seedKey>
+]
 const SELF = { peerId: peerIdFromPublicKey(self.publicKey), key: hex(self.publicKey) }
 const ORIGIN = { peerId: peerIdFromPublicKey(origin.publicKey), key: hex(origin.publicKey) }
 const OTHER = { peerId: peerIdFromPublicKey(other.publicKey), key: hex(other.publicKey) }
 
 /** An ancestry as a plain list in walk order. */
-function source (entries: Array<{ id: string, type: string, author: string, revoked?: boolean }>): AncestrySource & { limits: number[] } {
+function source (
+  entries: Array<{ id: string, type: string, author: string, revoked?: boolean }>
+): AncestrySource & { limits: number[] } {
   const limits: number[] = []
   return {
     limits,
@@ -43,14 +47,23 @@ describe('ancestry scan', () => {
   })
 
   it('refuses a request whose ancestry holds a revoked entry', () => {
-    const s = source([{ id: 'r', type: 'exec.result', author: OTHER.key }, { id: 'x', type: 'exec.hop', author: OTHER.key, revoked: true }])
+    const s = source(
+      [
+        { id: 'r', type: 'exec.result', author: OTHER.key },
+        { id: 'x', type: 'exec.hop', author: OTHER.key, revoked: true }
+      ]
+    )
     expect(scanAncestry(s, 'r')).toEqual({ reason: 'ancestry.invalid', detail: 'ancestry entry x is revoked' })
   })
 })
 
 describe('which peers must be trusted', () => {
   it('is the rest of the route, then every author once, this node excluded, as PeerIds', () => {
-    expect(peersToTrust({ self: SELF, rest: [SELF.peerId, OTHER.peerId], authors: [ORIGIN.key, SELF.key, ORIGIN.key, OTHER.key] }))
+    expect(
+      peersToTrust(
+        { self: SELF, rest: [SELF.peerId, OTHER.peerId], authors: [ORIGIN.key, SELF.key, ORIGIN.key, OTHER.key] }
+      )
+    )
       .toEqual([OTHER.peerId, ORIGIN.peerId, OTHER.peerId])
   })
 })
@@ -58,7 +71,9 @@ describe('which peers must be trusted', () => {
 describe('single rules', () => {
   it('a sender must be trusted', () => {
     expect(senderRefusal({ peerId: 'p', status: 'trusted' })).toBeUndefined()
-    expect(senderRefusal({ peerId: 'p', status: 'drifted' })).toEqual({ reason: 'trust.drifted', detail: 'forwarded by p, which is drifted' })
+    expect(senderRefusal({ peerId: 'p', status: 'drifted' })).toEqual(
+      { reason: 'trust.drifted', detail: 'forwarded by p, which is drifted' }
+    )
   })
 
   it('a receiver must be the planned peer at its position, and the rest the planned remainder', () => {
@@ -74,7 +89,9 @@ describe('single rules', () => {
 
   it('the executing node needs an executor for the action', () => {
     expect(executorRefusal('echo', true)).toBeUndefined()
-    expect(executorRefusal('deploy', false)).toEqual({ reason: 'policy.denied', detail: 'no executor configured for action deploy' })
+    expect(executorRefusal('deploy', false)).toEqual(
+      { reason: 'policy.denied', detail: 'no executor configured for action deploy' }
+    )
   })
 
   it('a node without a policy, or not trusted itself, refuses everything', () => {
@@ -111,25 +128,47 @@ describe('checkHop', () => {
 
   it('passes a request that every rule allows', () => {
     expect(checkHop(input())).toBeUndefined()
-    expect(checkHop(input({ sender: undefined, hop: 0, rest: [OTHER.peerId], self: { ...SELF, zone: 'a', status: 'trusted' } }))).toBeUndefined()
+    expect(
+      checkHop(
+        input({ sender: undefined, hop: 0, rest: [OTHER.peerId], self: { ...SELF, zone: 'a', status: 'trusted' } })
+      )
+    ).toBeUndefined()
   })
 
   it('refuses, in order: principal, sender, path, ancestry, then the decision', () => {
     expect(checkHop(input({ principal: undefined, sender: { peerId: 'p', status: 'stale', zone: 'a' } })))
       .toMatchObject({ reason: 'ancestry.invalid', detail: 'the request signature does not verify' })
-    expect(checkHop(input({ sender: { peerId: 'p', status: 'stale', zone: 'a' }, rest: ['x'] }))).toMatchObject({ reason: 'trust.stale' })
-    expect(checkHop(input({ rest: [OTHER.peerId] }))).toMatchObject({ reason: 'ancestry.invalid', detail: expect.stringContaining('planned path') })
-    expect(checkHop(input({ ancestry: { reason: 'ancestry.invalid', detail: 'revoked' }, statuses: { [ORIGIN.peerId]: 'quarantined' } })))
+    expect(
+      checkHop(input({ sender: { peerId: 'p', status: 'stale', zone: 'a' }, rest: ['x'] }))
+    ).toMatchObject({ reason: 'trust.stale' })
+    expect(checkHop(input({ rest: [OTHER.peerId] }))).toMatchObject(
+      { reason: 'ancestry.invalid', detail: expect.stringContaining('planned path') }
+    )
+    expect(
+      checkHop(
+        input(
+          { ancestry: { reason: 'ancestry.invalid', detail: 'revoked' }, statuses: { [ORIGIN.peerId]: 'quarantined' } }
+        )
+      )
+    )
       .toEqual({ reason: 'ancestry.invalid', detail: 'revoked' })
-    expect(checkHop(input({ statuses: { [ORIGIN.peerId]: 'quarantined' } }))).toMatchObject({ reason: 'trust.quarantined' })
-    expect(checkHop(input({ ancestry: { authors: [OTHER.key] }, statuses: { [OTHER.peerId]: 'stale' } }))).toMatchObject({ reason: 'trust.stale' })
+    expect(
+      checkHop(input({ statuses: { [ORIGIN.peerId]: 'quarantined' } }))
+    ).toMatchObject({ reason: 'trust.quarantined' })
+    expect(
+      checkHop(input({ ancestry: { authors: [OTHER.key] }, statuses: { [OTHER.peerId]: 'stale' } }))
+    ).toMatchObject({ reason: 'trust.stale' })
   })
 
   it('decides with the sender\'s zone, the whole path length and this node\'s own status', () => {
-    expect(checkHop(input({ sender: { peerId: ORIGIN.peerId, status: 'trusted', zone: 'c' } }))).toMatchObject({ reason: 'zone.transition' })
+    expect(
+      checkHop(input({ sender: { peerId: ORIGIN.peerId, status: 'trusted', zone: 'c' } }))
+    ).toMatchObject({ reason: 'zone.transition' })
     const long = execRequestBody({ action: 'echo', resource: 'r', target: 'zone:b' })
     expect(checkHop(input({ body: long, hop: 2, rest: ['x', 'y'] }))).toMatchObject({ reason: 'hops.exceeded' })
-    expect(checkHop(input({ self: { ...SELF, zone: 'b', status: 'quarantined' } }))).toMatchObject({ reason: 'self.quarantined' })
+    expect(
+      checkHop(input({ self: { ...SELF, zone: 'b', status: 'quarantined' } }))
+    ).toMatchObject({ reason: 'self.quarantined' })
   })
 })
 

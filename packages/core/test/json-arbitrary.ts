@@ -23,11 +23,18 @@ export const { json: jsonText } = fc.letrec<{ json: string, value: string }>(tie
   value: fc.oneof({ depthSize: 'small', withCrossShrink: true },
     numberText, textJson, fc.constantFrom('null', 'true', 'false'),
     fc.array(tie('value'), { maxLength: 4 }).map(xs => `[${xs.join(',')}]`),
-    fc.array(fc.tuple(textJson, tie('value')), { maxLength: 4 }).map(kv => `{${kv.map(([k, v]) => `${k}:${v}`).join(',')}}`)
+    fc.array(fc.tuple(textJson, tie('value')), { maxLength: 4 }).map(
+      kv => `{${kv.map(([k, v]) => `${k}:${v}`).join(',')}}`
+    )
   ),
   json: fc.oneof(
     { weight: 6, arbitrary: tie('value') },
-    { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 55, max: 70 }), tie('value')).map(([n, v]) => '['.repeat(n) + v + ']'.repeat(n)) }
+    {
+      weight: 1,
+      arbitrary: fc.tuple(
+        fc.integer({ min: 55, max: 70 }), tie('value')
+      ).map(([n, v]) => '['.repeat(n) + v + ']'.repeat(n))
+    }
   )
 }))
 

@@ -39,7 +39,12 @@ type Edit =
   | { k: 'stale', n: number }
 
 const editArb: fc.Arbitrary<Edit> = fc.oneof(
-  fc.record({ k: fc.constant('rule' as const), id: fc.nat(4), effect: fc.constantFrom('allow' as const, 'deny' as const), action: fc.nat(5), hops: fc.option(fc.integer({ min: 1, max: 9 })) }),
+  fc.record(
+    {
+      k: fc.constant('rule' as const), id: fc.nat(4), effect: fc.constantFrom('allow' as const, 'deny' as const),
+      action: fc.nat(5), hops: fc.option(fc.integer({ min: 1, max: 9 }))
+    }
+  ),
   fc.record({ k: fc.constant('dropRule' as const), id: fc.nat(4) }),
   fc.record({ k: fc.constant('role' as const), name: fc.nat(2), who: fc.nat(2) }),
   fc.record({ k: fc.constant('dropRole' as const), name: fc.nat(2) }),
@@ -60,7 +65,12 @@ function edited (doc: PolicyDocument, edits: Edit[]): PolicyDocument {
     switch (e.k) {
       case 'rule': {
         json.rules = json.rules.filter(r => r.id !== `r${e.id}`)
-        json.rules.push({ id: `r${e.id}`, effect: e.effect, principals: ['*'], actions: [`act${e.action}`], resources: ['*'], zones: ['*'], maxHops: e.hops, requireSigned: false })
+        json.rules.push(
+          {
+            id: `r${e.id}`, effect: e.effect, principals: ['*'], actions: [`act${e.action}`], resources: ['*'],
+            zones: ['*'], maxHops: e.hops, requireSigned: false
+          }
+        )
         break
       }
       case 'dropRule': json.rules = json.rules.filter(r => r.id !== `r${e.id}`); break
@@ -109,7 +119,10 @@ function stateOf (updates: Uint8Array[]): PolicyState {
   return createPolicyState({ updates })
 }
 
-const govEditsArb = fc.array(fc.array(fc.array(editArb, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 2 }), { minLength: 2, maxLength: 4 })
+const govEditsArb = fc.array(
+  fc.array(fc.array(editArb, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 2 }),
+  { minLength: 2, maxLength: 4 }
+)
 
 describe('CRDT laws', () => {
   it('commutative: any permutation gives the same document and digest', () => {
@@ -143,7 +156,9 @@ describe('CRDT laws', () => {
   })
 
   it('associative: merging groups first (Y.mergeUpdates) gives the same result', () => {
-    fc.assert(fc.property(govEditsArb, fc.integer(), fc.array(fc.nat(5), { minLength: 1, maxLength: 6 }), (govEdits, seed, cuts) => {
+    fc.assert(fc.property(govEditsArb, fc.integer(), fc.array(
+      fc.nat(5), { minLength: 1, maxLength: 6 }
+    ), (govEdits, seed, cuts) => {
       const updates = shuffle(concurrentUpdates(govEdits), seed)
       const ref = stateOf(updates)
       // Split into consecutive groups at the given cut points, merge each group, apply the merges.
@@ -180,8 +195,15 @@ describe('CRDT laws', () => {
     const g1 = createPolicyState({ updates: [u0] })
     const g2 = createPolicyState({ updates: [u0] })
     const g3 = createPolicyState({ updates: [u0] })
-    const a = policyUpdateFor(g1, parsePolicyDocument({ ...BASE, rules: [...BASE.rules, { id: 'alpha', effect: 'allow', principals: ['local'], actions: ['run'] }] }))!
-    const b = policyUpdateFor(g2, parsePolicyDocument({ ...BASE, rules: BASE.rules.filter(r => r.id !== 'r1'), measurements: ['00ff', 'beef'] }))!
+    const a = policyUpdateFor(
+      g1,
+      parsePolicyDocument(
+        { ...BASE, rules: [...BASE.rules, { id: 'alpha', effect: 'allow', principals: ['local'], actions: ['run'] }] }
+      )
+    )!
+    const b = policyUpdateFor(
+      g2, parsePolicyDocument({ ...BASE, rules: BASE.rules.filter(r => r.id !== 'r1'), measurements: ['00ff', 'beef'] })
+    )!
     const c = policyUpdateFor(g3, parsePolicyDocument({ ...BASE, roles: { ...BASE.roles, dev: [K2] }, maxHops: 2 }))!
     for (const order of [[u0, a, b, c], [c, b, a, u0], [b, u0, c, a]]) {
       const doc = stateOf(order).document()
@@ -245,7 +267,9 @@ describe('policyUpdateFor', () => {
     const a = policyBytes(ALLOW_ALL)
     expect(policyBytes(ALLOW_ALL)).toEqual(a)
     expect(createPolicyState({ updates: [a] }).document()).toEqual(ALLOW_ALL)
-    expect(createPolicyState({ updates: [fixedClientUpdate(policyUpdateFor(null, BASE)!, 9)] }).document()).toEqual(BASE)
+    expect(
+      createPolicyState({ updates: [fixedClientUpdate(policyUpdateFor(null, BASE)!, 9)] }).document()
+    ).toEqual(BASE)
   })
 })
 
@@ -255,7 +279,10 @@ describe('PolicyState.apply', () => {
     const before = s.digest()
     s.apply(new Uint8Array())
     expect(s.hasPolicy).toBe(false)
-    expectThrows(() => s.apply(Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0x01])), 'PolicySchemaError', 'policy.schema', /not a valid Yjs update/)
+    expectThrows(
+      () => s.apply(Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0x01])), 'PolicySchemaError', 'policy.schema',
+      /not a valid Yjs update/
+    )
     expect(s.digest()).toBe(before)
     // With no policy the document is the all-defaults, no-rules document.
     expect(s.document()).toEqual(parsePolicyDocument({}))
@@ -300,8 +327,14 @@ describe('materialize', () => {
     })
     const expected: PolicyDocument = {
       rules: [
-        { id: 'good', effect: 'allow', principals: ['*'], actions: ['echo'], resources: ['*'], zones: ['*'], maxHops: null, requireSigned: false },
-        { id: 'nested', effect: 'deny', principals: ['*'], actions: ['rm'], resources: ['*'], zones: ['*'], maxHops: null, requireSigned: false }
+        {
+          id: 'good', effect: 'allow', principals: ['*'], actions: ['echo'], resources: ['*'], zones: ['*'],
+          maxHops: null, requireSigned: false
+        },
+        {
+          id: 'nested', effect: 'deny', principals: ['*'], actions: ['rm'], resources: ['*'], zones: ['*'],
+          maxHops: null, requireSigned: false
+        }
       ],
       roles: { ops: [K1] },
       transitions: [['a', 'b']],
@@ -373,7 +406,10 @@ describe('parsePolicyDocument', () => {
       measurements: ['00', 'ff'],
       transitions: [['a', 'b'], ['b', 'c']],
       rules: [
-        { id: 'm', effect: 'allow', principals: ['*'], actions: ['x'], zones: ['a', 'b'], resources: ['*'], maxHops: null, requireSigned: false },
+        {
+          id: 'm', effect: 'allow', principals: ['*'], actions: ['x'], zones: ['a', 'b'], resources: ['*'],
+          maxHops: null, requireSigned: false
+        },
         { id: 'z', effect: 'deny', principals: ['a', 'b'], actions: ['x', 'y'] }
       ],
       maxHops: DEFAULT_MAX_HOPS

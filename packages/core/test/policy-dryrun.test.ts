@@ -29,8 +29,12 @@ describe('rule ids in decisions', () => {
     expect(decide(req({ resource: 'secret/x' }), policy, TRUSTED).rules).toEqual(['no-secret'])
   })
   it('a hop limit or signature requirement names its rule; no match and non-rule refusals name none', () => {
-    expect(decide(req({ action: 'far', hops: 2 }), policy, TRUSTED)).toMatchObject({ reason: 'hops.exceeded', rules: ['short'] })
-    expect(decide(req({ action: 'secure' }), policy, TRUSTED)).toMatchObject({ reason: 'policy.denied', rules: ['signed'] })
+    expect(
+      decide(req({ action: 'far', hops: 2 }), policy, TRUSTED)
+    ).toMatchObject({ reason: 'hops.exceeded', rules: ['short'] })
+    expect(
+      decide(req({ action: 'secure' }), policy, TRUSTED)
+    ).toMatchObject({ reason: 'policy.denied', rules: ['signed'] })
     expect(decide(req({ action: 'rm' }), policy, TRUSTED)).toMatchObject({ reason: 'policy.denied', rules: [] })
     expect(decide(req(), policy, { self: 'quarantined', peer: () => 'trusted' })).toMatchObject({ rules: [] })
   })
@@ -49,8 +53,12 @@ describe('policy test and diff', () => {
   })
   it('parsePolicyTestRequest names the bad field', () => {
     expect(() => parsePolicyTestRequest({ principal: 'local', action: 'echo', resource: 'r' })).toThrow(/request\.zone/)
-    expect(() => parsePolicyTestRequest({ principal: 'x', action: 'echo', resource: 'r', zone: 'a' })).toThrow(/principal/)
-    expect(() => parsePolicyTestRequest({ principal: 'local', action: 'e', resource: 'r', zone: 'a', hops: 1 })).toThrow(/hops/)
+    expect(
+      () => parsePolicyTestRequest({ principal: 'x', action: 'echo', resource: 'r', zone: 'a' })
+    ).toThrow(/principal/)
+    expect(
+      () => parsePolicyTestRequest({ principal: 'local', action: 'e', resource: 'r', zone: 'a', hops: 1 })
+    ).toThrow(/hops/)
   })
   it('diffPolicy reports added, removed and changed items, and nothing for an equal document', () => {
     const next = parsePolicyDocument({
@@ -65,7 +73,9 @@ describe('policy test and diff', () => {
     expect(d.changed).toBe(true)
     expect(d.rules.added.map(r => r.id)).toEqual(['new'])
     expect(d.rules.removed.map(r => r.id)).toEqual(['echo-too', 'no-secret', 'short', 'signed'])
-    expect(d.rules.changed.map(c => [c.id, c.before.principals, c.after.principals])).toEqual([['echo', ['*'], ['local']]])
+    expect(
+      d.rules.changed.map(c => [c.id, c.before.principals, c.after.principals])
+    ).toEqual([['echo', ['*'], ['local']]])
     expect(d.transitions.added).toEqual([['a', 'b']])
     expect(d.settings).toEqual([{ id: 'maxHops', before: 8, after: 3 }])
     expect(diffPolicy(doc, doc).changed).toBe(false)

@@ -14,7 +14,9 @@ function proofBlocks (dag: Dag, root: string): Block[] {
 function verifyBothOrders (mesh: Mesh, dag: Dag, root: SignedEntry): [ProofVerdict, ProofVerdict] {
   const blocks = proofBlocks(dag, root.id)
   const forward = verifyProof({ root: root.cid, blocks, genesis: mesh.genesis, crypto: nodeCrypto })
-  const backward = verifyProof({ root: root.cid, blocks: [...blocks].reverse(), genesis: mesh.genesis, crypto: nodeCrypto })
+  const backward = verifyProof(
+    { root: root.cid, blocks: [...blocks].reverse(), genesis: mesh.genesis, crypto: nodeCrypto }
+  )
   return [forward, backward]
 }
 
@@ -23,7 +25,9 @@ function everyType (): { mesh: Mesh, dag: Dag, roots: Record<string, SignedEntry
   const mesh = buildMesh({ label: 'proof-types', members: 3, zones: ['a', 'b', 'c'] })
   const dag = mesh.dag()
   const gov = mesh.author(mesh.governors[0]!, dag)
-  const [a, b, c] = mesh.members.map(k => mesh.author(k, dag)) as [ReturnType<Mesh['author']>, ReturnType<Mesh['author']>, ReturnType<Mesh['author']>]
+  const [a, b, c] = mesh.members.map(k => mesh.author(k, dag)) as [
+    ReturnType<Mesh['author']>, ReturnType<Mesh['author']>, ReturnType<Mesh['author']>
+  ]
   const doc = new Y.Doc()
   doc.getMap('rules').set('r1', { effect: 'allow', principals: ['*'], actions: ['echo'] })
   const roots: Record<string, SignedEntry> = { 'mesh.genesis': mesh.genesis }
@@ -42,7 +46,9 @@ function everyType (): { mesh: Mesh, dag: Dag, roots: Record<string, SignedEntry
   const other = a.exec(2)
   roots['exec.refuse'] = c.write('exec.refuse',
     { request: other.cid, hop: 1, reason: 'policy.denied', detail: 'no rule' }, [other.cid])
-  roots['member.remove'] = gov.write('member.remove', { member: c.keys.publicKey, cut: dag.latest(c.hex)!.seq, reason: 'x' })
+  roots['member.remove'] = gov.write(
+    'member.remove', { member: c.keys.publicKey, cut: dag.latest(c.hex)!.seq, reason: 'x' }
+  )
   return { mesh, dag, roots }
 }
 

@@ -19,11 +19,48 @@ function execution (opts: { reportB?: boolean } = {}): { dag: Dag, entries: Sign
   const dag = createDag({ genesis })
   const entries: SignedEntry[] = []
   const add = <T extends SignedEntry>(e: T): T => { dag.add(e); entries.push(e); return e }
-  const request = add(nextEntry(dag, a, { type: 'exec.request', body: execRequestBody({ action: 'echo', resource: 'r', target: 'zone:c', nonce: 'n' }), time: 10 }))
-  if (opts.reportB === true) add(nextEntry(dag, a, { type: 'trust.fail', body: { subject: b.publicKey, reason: 'x', detector: 'manual', evidence: null }, time: 11 }))
-  const hop1 = add(nextEntry(dag, b, { type: 'exec.hop', body: { request: request.cid, hop: 1, from: 'a', zone: 'b', next: 'c' }, parents: [request.cid], time: 12 }))
-  add(nextEntry(dag, c, { type: 'exec.hop', body: { request: request.cid, hop: 2, from: 'b', zone: 'c', next: null }, parents: [hop1.cid], time: 13 }))
-  const result = add(nextEntry(dag, c, { type: 'exec.result', body: { request: request.cid, ok: true, executor: 'echo', output: null, durationMs: 1 }, time: 14 }))
+  const request = add(
+    nextEntry(
+      dag, a,
+      {
+        type: 'exec.request', body: execRequestBody({ action: 'echo', resource: 'r', target: 'zone:c', nonce: 'n' }),
+        time: 10
+      }
+    )
+  )
+  if (opts.reportB === true) add(
+    nextEntry(
+      dag, a,
+      { type: 'trust.fail', body: { subject: b.publicKey, reason: 'x', detector: 'manual', evidence: null }, time: 11 }
+    )
+  )
+  const hop1 = add(
+    nextEntry(
+      dag, b,
+      {
+        type: 'exec.hop', body: { request: request.cid, hop: 1, from: 'a', zone: 'b', next: 'c' },
+        parents: [request.cid], time: 12
+      }
+    )
+  )
+  add(
+    nextEntry(
+      dag, c,
+      {
+        type: 'exec.hop', body: { request: request.cid, hop: 2, from: 'b', zone: 'c', next: null }, parents: [hop1.cid],
+        time: 13
+      }
+    )
+  )
+  const result = add(
+    nextEntry(
+      dag, c,
+      {
+        type: 'exec.result', body: { request: request.cid, ok: true, executor: 'echo', output: null, durationMs: 1 },
+        time: 14
+      }
+    )
+  )
   return { dag, entries, result }
 }
 
@@ -36,7 +73,9 @@ describe('lineage proofs', () => {
     const v = verifyProof({ root: result.cid, blocks: blocksOf(entries), genesis })
     expect(v.valid, v.message).toBe(true)
     expect(v.hops.map(h => [h.type, h.zone, h.trust])).toEqual([
-      ['exec.request', 'a', 'trusted'], ['exec.hop', 'b', 'trusted'], ['exec.hop', 'c', 'trusted'], ['exec.result', 'c', 'trusted']
+      [
+        'exec.request', 'a', 'trusted'
+      ], ['exec.hop', 'b', 'trusted'], ['exec.hop', 'c', 'trusted'], ['exec.result', 'c', 'trusted']
     ])
     expect(v.hops.map(h => h.time)).toEqual([10, 12, 13, 14])
   })
@@ -75,8 +114,16 @@ describe('lineage proofs', () => {
 
   it('an entry from a non-member fails with its reason', () => {
     const { entries, dag } = execution()
-    const forged = nextEntry(dag, outsider, { type: 'exec.result', body: { request: entries[0]!.cid, ok: true, executor: 'echo', output: null, durationMs: 1 }, time: 20 })
-    const v = verifyProof({ root: forged.cid, blocks: [...blocksOf(entries), { cid: forged.cid, bytes: forged.bytes }], genesis })
+    const forged = nextEntry(
+      dag, outsider,
+      {
+        type: 'exec.result',
+        body: { request: entries[0]!.cid, ok: true, executor: 'echo', output: null, durationMs: 1 }, time: 20
+      }
+    )
+    const v = verifyProof(
+      { root: forged.cid, blocks: [...blocksOf(entries), { cid: forged.cid, bytes: forged.bytes }], genesis }
+    )
     expect(v.valid).toBe(false)
     expect(v.reason).toBe('entry.not-member')
   })

@@ -20,8 +20,13 @@ function setup (opts: Parameters<typeof buildMesh>[0] = {}): { mesh: Mesh, dag: 
 }
 
 /** An entry of `keys` with explicit seq/prev/parents (createEntry, so shape-valid). */
-function raw (mesh: Mesh, keys: { secretKey: Uint8Array, publicKey: Uint8Array }, seq: number, prev: CID | null, parents: CID[], body: ExecRequestBody = execBody()): SignedEntry {
-  return createEntry({ mesh: mesh.meshId, seq, prev, parents, type: 'exec.request', body, time: mesh.clock() }, keys, nodeCrypto)
+function raw (
+  mesh: Mesh, keys: { secretKey: Uint8Array, publicKey: Uint8Array }, seq: number, prev: CID | null, parents: CID[],
+  body: ExecRequestBody = execBody()
+): SignedEntry {
+  return createEntry(
+    { mesh: mesh.meshId, seq, prev, parents, type: 'exec.request', body, time: mesh.clock() }, keys, nodeCrypto
+  )
 }
 
 function expectUnchanged (dag: ReturnType<Mesh['dag']>, size: number): void {
@@ -43,9 +48,14 @@ describe('signature', () => {
         // The decoded-object path checks the signature too.
         expectThrows(() => dag.add({ ...e, entry: { ...e.entry, sig } }), 'BadSignatureError', 'entry.bad-signature')
       }
-      expectThrows(() => dag.add(encodeEntry({ ...e.entry, time: e.entry.time + 1 })), 'BadSignatureError', 'entry.bad-signature')
+      expectThrows(
+        () => dag.add(encodeEntry({ ...e.entry, time: e.entry.time + 1 })), 'BadSignatureError', 'entry.bad-signature'
+      )
       // Claiming another member's authorship with one's own signature.
-      expectThrows(() => dag.add(encodeEntry({ ...e.entry, author: mesh.members[1]!.publicKey })), 'BadSignatureError', 'entry.bad-signature')
+      expectThrows(
+        () => dag.add(encodeEntry({ ...e.entry, author: mesh.members[1]!.publicKey })), 'BadSignatureError',
+        'entry.bad-signature'
+      )
       expectUnchanged(dag, 1)
       // The untampered entry is still fine.
       expect(dag.add(e.bytes).status).toBe('accepted')
@@ -67,11 +77,16 @@ describe('mesh and chain', () => {
   it('an entry of another mesh, or with mesh null, is WrongMeshError', () => {
     const { mesh, dag } = setup()
     // Same keys, another genesis (other name): another mesh id.
-    const other = buildMesh({ label: 'rej', name: 'elsewhere', governors: 2, members: 3, quorums: { fail: 1, restore: 2 } })
+    const other = buildMesh(
+      { label: 'rej', name: 'elsewhere', governors: 2, members: 3, quorums: { fail: 1, restore: 2 } }
+    )
     expect(other.meshId.equals(mesh.meshId)).toBe(false)
     const foreign = other.author(other.members[0]!, other.dag()).next('exec.request', execBody())
     expectThrows(() => dag.add(foreign.bytes), 'WrongMeshError', 'entry.wrong-mesh', /belongs to mesh/)
-    const nullMesh = createEntry({ mesh: null, seq: 1, prev: null, parents: [mesh.meshId], type: 'exec.request', body: execBody(), time: 1 }, mesh.members[0]!)
+    const nullMesh = createEntry(
+      { mesh: null, seq: 1, prev: null, parents: [mesh.meshId], type: 'exec.request', body: execBody(), time: 1 },
+      mesh.members[0]!
+    )
     expectThrows(() => dag.add(nullMesh.bytes), 'WrongMeshError', 'entry.wrong-mesh')
     expectUnchanged(dag, 1)
   })
@@ -85,7 +100,10 @@ describe('mesh and chain', () => {
     // The right seq is fine; repeating prev's seq, or going back, is a gap too.
     const a2 = raw(mesh, keys, 2, a1.cid, [mesh.meshId])
     expect(dag.add(a2.bytes).status).toBe('accepted')
-    expectThrows(() => dag.add(raw(mesh, keys, 2, a2.cid, [mesh.meshId]).bytes), 'SeqGapError', 'entry.seq-gap', /seq 2 does not follow prev seq 2/)
+    expectThrows(
+      () => dag.add(raw(mesh, keys, 2, a2.cid, [mesh.meshId]).bytes), 'SeqGapError', 'entry.seq-gap',
+      /seq 2 does not follow prev seq 2/
+    )
 
     // Discovered on release: the gap entry waits for prev, then is rejected.
     const fresh = mesh.dag()
@@ -106,10 +124,19 @@ describe('mesh and chain', () => {
     const [k0, k1] = [mesh.members[0]!, mesh.members[1]!]
     const b1 = mesh.author(k1, dag).exec(1)
     const a1 = mesh.author(k0, dag).exec(1)
-    expectThrows(() => dag.add(raw(mesh, k0, 1, b1.cid, [mesh.meshId]).bytes), 'WrongPrevError', 'entry.wrong-prev', /seq 1 must have prev null/)
-    expectThrows(() => dag.add(raw(mesh, k0, 2, null, [mesh.meshId]).bytes), 'WrongPrevError', 'entry.wrong-prev', /must name the author's entry/)
+    expectThrows(
+      () => dag.add(raw(mesh, k0, 1, b1.cid, [mesh.meshId]).bytes), 'WrongPrevError', 'entry.wrong-prev',
+      /seq 1 must have prev null/
+    )
+    expectThrows(
+      () => dag.add(raw(mesh, k0, 2, null, [mesh.meshId]).bytes), 'WrongPrevError', 'entry.wrong-prev',
+      /must name the author's entry/
+    )
     // seq 2 after another author's seq 1: only the author differs, so this is not a gap.
-    expectThrows(() => dag.add(raw(mesh, k0, 2, b1.cid, [mesh.meshId]).bytes), 'WrongPrevError', 'entry.wrong-prev', /another author/)
+    expectThrows(
+      () => dag.add(raw(mesh, k0, 2, b1.cid, [mesh.meshId]).bytes), 'WrongPrevError', 'entry.wrong-prev',
+      /another author/
+    )
     expect(dag.size).toBe(3)
     expect(dag.latest(hex(k0.publicKey))!.id).toBe(a1.id)
   })
@@ -119,7 +146,9 @@ describe('mesh and chain', () => {
     const k0 = mesh.members[0]!
     const a1 = mesh.author(k0, dag).exec(1)
     const a2 = mesh.author(k0, dag).exec(2)
-    expectThrows(() => dag.add(raw(mesh, k0, 3, a2.cid, [a1.cid]).bytes), 'MalformedEntryError', 'entry.malformed', /other authors/)
+    expectThrows(
+      () => dag.add(raw(mesh, k0, 3, a2.cid, [a1.cid]).bytes), 'MalformedEntryError', 'entry.malformed', /other authors/
+    )
   })
 })
 
@@ -128,7 +157,9 @@ describe('authorization', () => {
     const { mesh, dag } = setup()
     const outsider = mesh.author(mesh.outsider(0), dag)
     expectThrows(() => dag.add(outsider.next('exec.request', execBody()).bytes), 'NotMemberError', 'entry.not-member')
-    expectThrows(() => dag.add(outsider.next('trust.fail', failBody(mesh.members[0]!)).bytes), 'NotMemberError', 'entry.not-member')
+    expectThrows(
+      () => dag.add(outsider.next('trust.fail', failBody(mesh.members[0]!)).bytes), 'NotMemberError', 'entry.not-member'
+    )
     // Governors are not members unless the genesis lists them.
     const gov = mesh.author(mesh.governors[0]!, dag)
     expectThrows(() => dag.add(gov.next('exec.request', execBody()).bytes), 'NotMemberError', 'entry.not-member')
@@ -139,9 +170,18 @@ describe('authorization', () => {
     const { mesh, dag } = setup()
     const m0 = mesh.author(mesh.members[0]!, dag)
     const m1 = mesh.author(mesh.members[1]!, dag)
-    expectThrows(() => dag.add(m0.next('policy.update', { update: policyBytes(ALLOW_ALL, 7) }).bytes), 'NotGovernorError', 'entry.not-governor')
-    expectThrows(() => dag.add(m0.next('member.admit', { member: mesh.outsider(1).publicKey, zone: 'a' }).bytes), 'NotGovernorError', 'entry.not-governor')
-    expectThrows(() => dag.add(m0.next('member.remove', { member: mesh.members[2]!.publicKey, cut: 0, reason: 'x' }).bytes), 'NotGovernorError', 'entry.not-governor')
+    expectThrows(
+      () => dag.add(m0.next('policy.update', { update: policyBytes(ALLOW_ALL, 7) }).bytes), 'NotGovernorError',
+      'entry.not-governor'
+    )
+    expectThrows(
+      () => dag.add(m0.next('member.admit', { member: mesh.outsider(1).publicKey, zone: 'a' }).bytes),
+      'NotGovernorError', 'entry.not-governor'
+    )
+    expectThrows(
+      () => dag.add(m0.next('member.remove', { member: mesh.members[2]!.publicKey, cut: 0, reason: 'x' }).bytes),
+      'NotGovernorError', 'entry.not-governor'
+    )
     // Even a restore carrying a full governor quorum must be authored by a governor.
     const f = m1.fail(mesh.members[2]!)
     const body = restoreBody(mesh, mesh.members[2]!, [f], mesh.governors)
@@ -162,22 +202,37 @@ describe('trust.restore', () => {
     const g0 = mesh.author(g0k, dag)
     const attempt = (approvers: typeof mesh.governors): SignedEntry =>
       g0.next('trust.restore', restoreBody(mesh, subject, [f], approvers), [f.cid])
-    expectThrows(() => dag.add(attempt([g0k]).bytes), 'RestoreQuorumError', 'trust.restore-quorum', /1 governor approval\(s\); quorum is 2/)
+    expectThrows(
+      () => dag.add(attempt([g0k]).bytes), 'RestoreQuorumError', 'trust.restore-quorum',
+      /1 governor approval\(s\); quorum is 2/
+    )
     // The same governor twice counts once.
     expectThrows(() => dag.add(attempt([g0k, g0k]).bytes), 'RestoreQuorumError', 'trust.restore-quorum', /quorum is 2/)
     // An approval by a non-governor does not count at all.
-    expectThrows(() => dag.add(attempt([g0k, mesh.outsider(3)]).bytes), 'RestoreQuorumError', 'trust.restore-quorum', /not a governor/)
+    expectThrows(
+      () => dag.add(attempt([g0k, mesh.outsider(3)]).bytes), 'RestoreQuorumError', 'trust.restore-quorum',
+      /not a governor/
+    )
     // An approval signed over other clears does not verify.
     const other = mesh.author(mesh.members[2]!, dag).fail(subject)
     const wrongStatement = restoreBody(mesh, subject, [other], [g1k]).approvals[0]!
     const body = restoreBody(mesh, subject, [f], [g0k])
     body.approvals.push(wrongStatement)
-    expectThrows(() => dag.add(g0.next('trust.restore', body, [f.cid]).bytes), 'BadSignatureError', 'entry.bad-signature', /approval/)
-    expect(deriveTrust({ fails: dag.entriesOfType('trust.fail'), restores: dag.entriesOfType('trust.restore'), failQuorum: 1 }).quarantined.has(hex(subject.publicKey))).toBe(true)
+    expectThrows(
+      () => dag.add(g0.next('trust.restore', body, [f.cid]).bytes), 'BadSignatureError', 'entry.bad-signature',
+      /approval/
+    )
+    expect(
+      deriveTrust(
+        { fails: dag.entriesOfType('trust.fail'), restores: dag.entriesOfType('trust.restore'), failQuorum: 1 }
+      ).quarantined.has(hex(subject.publicKey))
+    ).toBe(true)
     // Both governors: accepted, and the failure is cleared.
     const ok = attempt([g1k, g0k])
     expect(dag.add(ok.bytes).status).toBe('accepted')
-    const view = deriveTrust({ fails: dag.entriesOfType('trust.fail'), restores: dag.entriesOfType('trust.restore'), failQuorum: 1 })
+    const view = deriveTrust(
+      { fails: dag.entriesOfType('trust.fail'), restores: dag.entriesOfType('trust.restore'), failQuorum: 1 }
+    )
     expect(view.cleared.has(f.id)).toBe(true)
     // `other` was not named, so the subject stays quarantined by it alone.
     expect(view.quarantined.get(hex(subject.publicKey))!.failures.map(x => x.id)).toEqual([other.id])
@@ -193,13 +248,21 @@ describe('trust.restore', () => {
     expectThrows(() => dag.add(g0.next('trust.restore', restoreBody(mesh, m1, [ex], mesh.governors), [ex.cid]).bytes),
       'UnknownFailureError', 'trust.unknown-failure')
     // The genesis named as a failure.
-    expectThrows(() => dag.add(g0.next('trust.restore', restoreBody(mesh, m1, [mesh.genesis], mesh.governors), [mesh.meshId]).bytes),
+    expectThrows(() => dag.add(
+      g0.next('trust.restore', restoreBody(mesh, m1, [mesh.genesis], mesh.governors), [mesh.meshId]).bytes
+    ),
       'UnknownFailureError', 'trust.unknown-failure')
     // A real failure, but about another subject.
-    expectThrows(() => dag.add(g0.next('trust.restore', restoreBody(mesh, m1, [failAboutM2], mesh.governors), [failAboutM2.cid]).bytes),
+    expectThrows(() => dag.add(
+      g0.next('trust.restore', restoreBody(mesh, m1, [failAboutM2], mesh.governors), [failAboutM2.cid]).bytes
+    ),
       'UnknownFailureError', 'trust.unknown-failure', /not a trust.fail about this subject/)
     // The right subject is fine.
-    expect(dag.add(g0.next('trust.restore', restoreBody(mesh, m2, [failAboutM2], mesh.governors), [failAboutM2.cid]).bytes).status).toBe('accepted')
+    expect(
+      dag.add(
+        g0.next('trust.restore', restoreBody(mesh, m2, [failAboutM2], mesh.governors), [failAboutM2.cid]).bytes
+      ).status
+    ).toBe('accepted')
   })
 
   it('a cleared failure that is not also a parent is MalformedEntryError', () => {
@@ -219,16 +282,31 @@ describe('encoding', () => {
   it('an entry over the size limit is EntryTooLargeError; exactly the limit is accepted', () => {
     const { mesh, dag } = setup()
     const keys = mesh.members[0]!
-    const at = (blobLen: number): SignedEntry => createEntry({ mesh: mesh.meshId, seq: 1, prev: null, parents: [mesh.meshId], type: 'exec.request', body: { ...execBody(), payload: { blob: new Uint8Array(blobLen) } }, time: 1 }, keys, nodeCrypto)
-    expectThrows(() => at(MAX_ENTRY_BYTES), 'EntryTooLargeError', 'entry.too-large', new RegExp(`limit ${MAX_ENTRY_BYTES}`))
+    const at = (blobLen: number): SignedEntry => createEntry(
+      {
+        mesh: mesh.meshId, seq: 1, prev: null, parents: [mesh.meshId], type: 'exec.request',
+        body: { ...execBody(), payload: { blob: new Uint8Array(blobLen) } }, time: 1
+      },
+      keys, nodeCrypto
+    )
+    expectThrows(
+      () => at(MAX_ENTRY_BYTES), 'EntryTooLargeError', 'entry.too-large', new RegExp(`limit ${MAX_ENTRY_BYTES}`)
+    )
     const probe = at(200_000)
     const exact = at(200_000 + MAX_ENTRY_BYTES - probe.bytes.length)
     expect(exact.bytes.length).toBe(MAX_ENTRY_BYTES)
     // One byte over, hand-encoded (createEntry refuses to build it).
-    const over = encodeEntry({ ...exact.entry, body: { ...execBody(), payload: { blob: new Uint8Array(200_000 + MAX_ENTRY_BYTES - probe.bytes.length + 1) } } })
+    const over = encodeEntry(
+      {
+        ...exact.entry,
+        body: { ...execBody(), payload: { blob: new Uint8Array(200_000 + MAX_ENTRY_BYTES - probe.bytes.length + 1) } }
+      }
+    )
     expect(over.length).toBe(MAX_ENTRY_BYTES + 1)
     expectThrows(() => dag.add(over), 'EntryTooLargeError', 'entry.too-large')
-    expectThrows(() => decodeEntry(probe.bytes, { maxBytes: probe.bytes.length - 1 }), 'EntryTooLargeError', 'entry.too-large')
+    expectThrows(
+      () => decodeEntry(probe.bytes, { maxBytes: probe.bytes.length - 1 }), 'EntryTooLargeError', 'entry.too-large'
+    )
     expect(decodeEntry(probe.bytes, { maxBytes: probe.bytes.length, crypto: nodeCrypto }).id).toBe(probe.id)
     expect(dag.add(exact.bytes).status).toBe('accepted')
   })
@@ -236,7 +314,13 @@ describe('encoding', () => {
   describe('hand-crafted CBOR', () => {
     const { mesh } = setup()
     const keys = mesh.members[0]!
-    const e = createEntry({ mesh: mesh.meshId, seq: 1, prev: null, parents: [mesh.meshId], type: 'exec.request', body: { ...execBody(), payload: { x: 1.5 } }, time: 1_700_000_000_123 }, keys)
+    const e = createEntry(
+      {
+        mesh: mesh.meshId, seq: 1, prev: null, parents: [mesh.meshId], type: 'exec.request',
+        body: { ...execBody(), payload: { x: 1.5 } }, time: 1_700_000_000_123
+      },
+      keys
+    )
     const fields = { ...e.entry } as unknown as Record<string, unknown>
     // dag-cbor map key order: shorter keys first, then bytewise.
     const canonicalOrder = Object.keys(fields).sort((a, b) => a.length - b.length || (a < b ? -1 : 1))
@@ -298,9 +382,16 @@ describe('encoding', () => {
     const { mesh, dag } = setup()
     const keys = mesh.members[0]!
     const base = { v: 1, mesh: mesh.meshId, seq: 1, prev: null, parents: [mesh.meshId], body: execBody(), time: 1 }
-    expectThrows(() => createEntry({ ...base, type: 'exec.bogus' as 'exec.request' }, keys), 'UnknownTypeError', 'entry.unknown-type', /exec\.bogus/)
-    expectThrows(() => dag.add(signRaw({ ...base, type: 'exec.bogus' }, keys)), 'UnknownTypeError', 'entry.unknown-type')
-    expectThrows(() => dag.add(signRaw({ ...base, type: 'Exec.Request' }, keys)), 'UnknownTypeError', 'entry.unknown-type')
+    expectThrows(
+      () => createEntry({ ...base, type: 'exec.bogus' as 'exec.request' }, keys), 'UnknownTypeError',
+      'entry.unknown-type', /exec\.bogus/
+    )
+    expectThrows(
+      () => dag.add(signRaw({ ...base, type: 'exec.bogus' }, keys)), 'UnknownTypeError', 'entry.unknown-type'
+    )
+    expectThrows(
+      () => dag.add(signRaw({ ...base, type: 'Exec.Request' }, keys)), 'UnknownTypeError', 'entry.unknown-type'
+    )
     // A type that is not a string at all is malformed rather than unknown.
     expectThrows(() => dag.add(signRaw({ ...base, type: 7 }, keys)), 'MalformedEntryError', 'entry.malformed', /type/)
     expectUnchanged(dag, 1)
@@ -309,14 +400,29 @@ describe('encoding', () => {
   it('an unknown field (top level or in a body) is MalformedEntryError naming it', () => {
     const { mesh, dag } = setup()
     const keys = mesh.members[0]!
-    const good = createEntry({ mesh: mesh.meshId, seq: 1, prev: null, parents: [mesh.meshId], type: 'trust.fail', body: failBody(mesh.members[1]!), time: 1 }, keys)
+    const good = createEntry(
+      {
+        mesh: mesh.meshId, seq: 1, prev: null, parents: [mesh.meshId], type: 'trust.fail',
+        body: failBody(mesh.members[1]!), time: 1
+      },
+      keys
+    )
     const withExtra = dagCbor.encode({ ...good.entry, extra: 1 })
     expectThrows(() => dag.add(withExtra), 'MalformedEntryError', 'entry.malformed', /unknown field "extra"/)
     const base = { v: 1, mesh: mesh.meshId, seq: 1, prev: null, parents: [mesh.meshId], type: 'trust.fail', time: 1 }
-    expectThrows(() => dag.add(signRaw({ ...base, body: { ...failBody(mesh.members[1]!), severity: 3 } }, keys)), 'MalformedEntryError', 'entry.malformed', /body\(trust\.fail\): unknown field "severity"/)
+    expectThrows(
+      () => dag.add(signRaw({ ...base, body: { ...failBody(mesh.members[1]!), severity: 3 } }, keys)),
+      'MalformedEntryError', 'entry.malformed', /body\(trust\.fail\): unknown field "severity"/
+    )
     const { detector: _d, ...missing } = failBody(mesh.members[1]!)
-    expectThrows(() => dag.add(signRaw({ ...base, body: missing }, keys)), 'MalformedEntryError', 'entry.malformed', /missing field "detector"/)
-    expectThrows(() => dag.add(signRaw({ ...base, body: { ...failBody(mesh.members[1]!), subject: new Uint8Array(31) } }, keys)), 'MalformedEntryError', 'entry.malformed', /subject/)
+    expectThrows(
+      () => dag.add(signRaw({ ...base, body: missing }, keys)), 'MalformedEntryError', 'entry.malformed',
+      /missing field "detector"/
+    )
+    expectThrows(
+      () => dag.add(signRaw({ ...base, body: { ...failBody(mesh.members[1]!), subject: new Uint8Array(31) } }, keys)),
+      'MalformedEntryError', 'entry.malformed', /subject/
+    )
     expectUnchanged(dag, 1)
     expect(dag.add(good.bytes).status).toBe('accepted')
   })
@@ -337,8 +443,20 @@ describe('genesis', () => {
     expectThrows(() => createDag({ genesis: e.bytes }), 'GenesisError', 'entry.genesis')
     const stranger = seedKey('rej/stranger')
     const g = mesh.governors[0]!
-    expectThrows(() => createGenesis({ governors: [g.publicKey], members: [] }, stranger), 'InvalidArgumentError', 'argument.invalid')
-    const bad = createEntry({ mesh: null, seq: 1, prev: null, parents: [], type: 'mesh.genesis', body: { name: 'x', governors: [g.publicKey], members: [], quorums: { fail: 1, restore: 1 }, policy: new Uint8Array() }, time: 1 }, stranger)
+    expectThrows(
+      () => createGenesis({ governors: [g.publicKey], members: [] }, stranger), 'InvalidArgumentError',
+      'argument.invalid'
+    )
+    const bad = createEntry(
+      {
+        mesh: null, seq: 1, prev: null, parents: [], type: 'mesh.genesis',
+        body: {
+          name: 'x', governors: [g.publicKey], members: [], quorums: { fail: 1, restore: 1 }, policy: new Uint8Array()
+        },
+        time: 1
+      },
+      stranger
+    )
     expectThrows(() => createDag({ genesis: bad.bytes }), 'GenesisError', 'entry.genesis', /not a founding governor/)
   })
 })
@@ -456,7 +574,9 @@ describe('removal and cuts', () => {
     m.exec(2)
     syncInto(dag, preRemoval)
     // Cut 3 leaves room for one in-flight entry.
-    const removal = mesh.author(mesh.governors[0]!, dag).write('member.remove', { member: k0.publicKey, cut: 3, reason: 'x' })
+    const removal = mesh.author(mesh.governors[0]!, dag).write(
+      'member.remove', { member: k0.publicKey, cut: 3, reason: 'x' }
+    )
     // On a replica that knows the removal, nextEntry cites it: not a member there.
     const informed = replicate(mesh, dag)
     const citing = mesh.author(k0, informed).next('exec.request', execBody(3))

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import {
-  CID, execRequestBody, keyPairFromSecret, MAX_PATH, MAX_ROUTE, planRoute, requestPrincipal, signAgentRequest, toHex, validateBody,
+  CID, execRequestBody, keyPairFromSecret, MAX_PATH, MAX_ROUTE, planRoute, requestPrincipal, signAgentRequest, toHex,
+  validateBody,
   type RouteMember, type RoutePlan, type RouteView, type TrustStatus
 } from '../src/index.js'
 
@@ -39,7 +40,9 @@ describe('planRoute: routes', () => {
   })
 
   it('plans multi-hop routes through several zones, and the shortest of them', () => {
-    const v = view({ members: members('a1', 'b1', 'c1', 'd1', 'e1'), transitions: new Set(['a>b', 'b>c', 'c>d', 'a>e', 'e>d']) })
+    const v = view(
+      { members: members('a1', 'b1', 'c1', 'd1', 'e1'), transitions: new Set(['a>b', 'b>c', 'c>d', 'a>e', 'e>d']) }
+    )
     expect(plan('zone:d', v)).toEqual({ ok: true, path: ['e1', 'd1'] })
     expect(plan('zone:c', v)).toEqual({ ok: true, path: ['b1', 'c1'] })
   })
@@ -63,13 +66,19 @@ describe('planRoute: routes', () => {
     // Connections matter only for the first hop, the one this node dials itself.
     expect(plan('zone:c', view({ members: ms, links: ['c2'] }))).toEqual({ ok: true, path: ['b1', 'c1'] })
     // The same answer whatever order the members come in.
-    expect(plan('zone:c', view({ members: [...ms].reverse(), links: ['b2'] }))).toEqual({ ok: true, path: ['b2', 'c1'] })
+    expect(
+      plan('zone:c', view({ members: [...ms].reverse(), links: ['b2'] }))
+    ).toEqual({ ok: true, path: ['b2', 'c1'] })
   })
 
   it('goes around an untrusted peer when another route exists', () => {
     const ms = members('a1', 'b1', 'b2', 'c1')
-    expect(plan('zone:c', view({ members: ms, status: { b1: 'quarantined' } }))).toEqual({ ok: true, path: ['b2', 'c1'] })
-    expect(plan('zone:c', view({ members: ms, status: { b1: 'stale', c1: 'trusted' } }))).toEqual({ ok: true, path: ['b2', 'c1'] })
+    expect(
+      plan('zone:c', view({ members: ms, status: { b1: 'quarantined' } }))
+    ).toEqual({ ok: true, path: ['b2', 'c1'] })
+    expect(
+      plan('zone:c', view({ members: ms, status: { b1: 'stale', c1: 'trusted' } }))
+    ).toEqual({ ok: true, path: ['b2', 'c1'] })
   })
 })
 
@@ -81,7 +90,9 @@ describe('planRoute: refusals', () => {
   })
 
   it('names every untrusted peer in the way, with the most serious status as the reason', () => {
-    const r = plan('zone:c', view({ members: members('a1', 'b1', 'b2', 'c1'), status: { b1: 'stale', b2: 'quarantined' } }))
+    const r = plan(
+      'zone:c', view({ members: members('a1', 'b1', 'b2', 'c1'), status: { b1: 'stale', b2: 'quarantined' } })
+    )
     expect(r).toMatchObject({ ok: false, reason: 'trust.quarantined' })
     expect(!r.ok && r.detail).toContain('b1 (stale), b2 (quarantined)')
     const stale = plan('zone:c', view({ status: { b1: 'stale' } }))
@@ -104,7 +115,9 @@ describe('planRoute: refusals', () => {
   })
 
   it('refuses when every member of the target zone, or the target peer, is untrusted', () => {
-    const zone = plan('zone:c', view({ members: members('a1', 'b1', 'c1', 'c2'), status: { c1: 'drifted', c2: 'stale' } }))
+    const zone = plan(
+      'zone:c', view({ members: members('a1', 'b1', 'c1', 'c2'), status: { c1: 'drifted', c2: 'stale' } })
+    )
     expect(zone).toMatchObject({ ok: false, reason: 'trust.drifted' })
     expect(!zone.ok && zone.detail).toBe('no trusted member in zone c: c1 (drifted), c2 (stale)')
     const peer = plan('b1', view({ status: { b1: 'quarantined' } }))
@@ -112,8 +125,12 @@ describe('planRoute: refusals', () => {
   })
 
   it('refuses a route longer than the hop limit with the shortest length', () => {
-    const v = view({ members: members('a1', 'b1', 'c1', 'd1'), transitions: new Set(['a>b', 'b>c', 'c>d']), maxHops: 2 })
-    expect(plan('zone:d', v)).toEqual({ ok: false, reason: 'hops.exceeded', detail: 'the shortest route to zone:d takes 3 hops; the limit is 2' })
+    const v = view(
+      { members: members('a1', 'b1', 'c1', 'd1'), transitions: new Set(['a>b', 'b>c', 'c>d']), maxHops: 2 }
+    )
+    expect(plan('zone:d', v)).toEqual(
+      { ok: false, reason: 'hops.exceeded', detail: 'the shortest route to zone:d takes 3 hops; the limit is 2' }
+    )
     expect(plan('zone:c', v)).toEqual({ ok: true, path: ['b1', 'c1'] })
   })
 
@@ -138,7 +155,9 @@ describe('planRoute: refusals', () => {
 
   it('says which zone on the way has no member to pass through', () => {
     const r = plan('zone:c', view({ members: members('a1', 'c1') }))
-    expect(r).toEqual({ ok: false, reason: 'trust.unknown', detail: 'the route a → b → c needs a member of zone b, which has none' })
+    expect(r).toEqual(
+      { ok: false, reason: 'trust.unknown', detail: 'the route a → b → c needs a member of zone b, which has none' }
+    )
   })
 
   it('refuses unknown targets, empty zones and a planning node that is not a member', () => {
@@ -159,13 +178,17 @@ describe('planRoute: explicit routes', () => {
   })
 
   it('checks the explicit route: trust, then the hop limit, then every transition', () => {
-    expect(plan('zone:c', view({ members: ms, status: { b2: 'stale' } }), ['b2'])).toEqual({ ok: false, reason: 'trust.stale', detail: 'route peer b2 is stale' })
+    expect(
+      plan('zone:c', view({ members: ms, status: { b2: 'stale' } }), ['b2'])
+    ).toEqual({ ok: false, reason: 'trust.stale', detail: 'route peer b2 is stale' })
     expect(plan('zone:c', view({ members: ms }), ['x9'])).toMatchObject({ ok: false, reason: 'trust.unknown' })
     const jump = plan('zone:c', view({ members: ms }), ['c1'])
     expect(jump).toMatchObject({ ok: false, reason: 'zone.transition' })
     expect(!jump.ok && jump.detail).toContain('zone transition a → c is not allowed')
     // Too long is reported before the forbidden b → a step.
-    expect(plan('zone:c', view({ members: ms }), ['b1', 'a1', 'b2', 'a1'])).toMatchObject({ ok: false, reason: 'hops.exceeded' })
+    expect(
+      plan('zone:c', view({ members: ms }), ['b1', 'a1', 'b2', 'a1'])
+    ).toMatchObject({ ok: false, reason: 'hops.exceeded' })
   })
 })
 
@@ -208,7 +231,12 @@ describe('planRoute: properties', () => {
       const ms = m.zones.map((z, i) => ({ peerId: `p${String(i).padStart(2, '0')}`, zone: z }))
       const status = Object.fromEntries(ms.map((x, i) => [x.peerId, i === 0 ? 'trusted' : m.statuses[i]!]))
       const links = ms.filter((_, i) => m.links[i]).map(x => x.peerId)
-      const v = view({ self: 'p00', members: ms, status, links, transitions: new Set(m.transitions.map(([a, b]) => `${a}>${b}`)), maxHops: m.maxHops })
+      const v = view(
+        {
+          self: 'p00', members: ms, status, links, transitions: new Set(m.transitions.map(([a, b]) => `${a}>${b}`)),
+          maxHops: m.maxHops
+        }
+      )
       const r = plan(`zone:${m.target}`, v)
       const selfZone = ms[0]!.zone
       const expected = selfZone === m.target ? 0 : shortest(v, x => x.zone === m.target && x.peerId !== 'p00')
@@ -239,7 +267,9 @@ describe('the planned path in an exec.request', () => {
   it('is optional, so requests recorded before planning stay valid, and bounded by MAX_PATH', () => {
     expect(() => { validateBody('exec.request', body, fail, fail) }).not.toThrow()
     expect(() => { validateBody('exec.request', { ...body, path: ['b1', 'c1'] }, fail, fail) }).not.toThrow()
-    expect(() => { validateBody('exec.request', { ...body, path: Array(MAX_PATH).fill('p') }, fail, fail) }).not.toThrow()
+    expect(
+      () => { validateBody('exec.request', { ...body, path: Array(MAX_PATH).fill('p') }, fail, fail) }
+    ).not.toThrow()
     expect(() => { validateBody('exec.request', { ...body, path: Array(MAX_PATH + 1).fill('p') }, fail, fail) })
       .toThrow(`body(exec.request).path: expected at most ${MAX_PATH} PeerIds`)
     expect(() => { validateBody('exec.request', { ...body, path: [7] }, fail, fail) }).toThrow('path[0]')

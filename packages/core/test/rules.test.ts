@@ -9,7 +9,8 @@ const hb = (over: Partial<VerifiedHeartbeat> = {}): VerifiedHeartbeat => ({
   entries: 10, headsHash: 'h1', addrs: [], time: 1000, sig: new Uint8Array(64), ...over
 })
 const ctx = (over: Partial<HeartbeatContext> = {}): HeartbeatContext => ({
-  now: 50_000, isMember: true, prior: undefined, policyDigest: 'd1', measurements: [], entries: 10, headsHash: 'h1', ...over
+  now: 50_000, isMember: true, prior: undefined, policyDigest: 'd1', measurements: [], entries: 10, headsHash: 'h1',
+  ...over
 })
 
 describe('observeHeartbeat', () => {
@@ -18,12 +19,16 @@ describe('observeHeartbeat', () => {
   })
   it('ignores a heartbeat older than the last accepted one (replay), accepts an equal or newer one', () => {
     expect(observeHeartbeat(hb({ time: 999 }), ctx({ prior: { time: 1000, driftSince: null } })).verdict).toBe('ignore')
-    expect(observeHeartbeat(hb({ time: 1000 }), ctx({ prior: { time: 1000, driftSince: null } })).verdict).toBe('accept')
+    expect(
+      observeHeartbeat(hb({ time: 1000 }), ctx({ prior: { time: 1000, driftSince: null } })).verdict
+    ).toBe('accept')
   })
   it('drift starts at the first differing digest, keeps its start, and ends when digests match', () => {
     const first = observeHeartbeat(hb({ policyDigest: 'd2' }), ctx())
     expect(first).toMatchObject({ verdict: 'accept', driftSince: 50_000 })
-    const later = observeHeartbeat(hb({ policyDigest: 'd2', time: 2000 }), ctx({ now: 60_000, prior: { time: 1000, driftSince: 50_000 } }))
+    const later = observeHeartbeat(
+      hb({ policyDigest: 'd2', time: 2000 }), ctx({ now: 60_000, prior: { time: 1000, driftSince: 50_000 } })
+    )
     expect(later).toMatchObject({ driftSince: 50_000 })
     const healed = observeHeartbeat(hb({ time: 3000 }), ctx({ now: 70_000, prior: { time: 2000, driftSince: 50_000 } }))
     expect(healed).toMatchObject({ driftSince: null })
@@ -54,7 +59,9 @@ describe('shouldReport', () => {
 
 describe('gossipVerdict, removalCut, restoreQuorum', () => {
   it('maps ingest outcomes to validator results', () => {
-    expect(['accepted', 'rejected', 'pending', 'duplicate', undefined].map(gossipVerdict)).toEqual(['accept', 'reject', 'ignore', 'ignore', 'ignore'])
+    expect(
+      ['accepted', 'rejected', 'pending', 'duplicate', undefined].map(gossipVerdict)
+    ).toEqual(['accept', 'reject', 'ignore', 'ignore', 'ignore'])
   })
   it('the removal cut is the member\'s frontier in the remover\'s view, 0 when it never wrote', () => {
     expect(removalCut({ a: 7, b: 2 }, 'a')).toBe(7)
@@ -62,7 +69,9 @@ describe('gossipVerdict, removalCut, restoreQuorum', () => {
   })
   it('the restore quorum counts distinct governors', () => {
     expect(restoreQuorum([{ governor: 'g1' }, { governor: 'g1' }], 2)).toEqual({ approvers: 1, reached: false })
-    expect(restoreQuorum([{ governor: 'g1' }, { governor: Uint8Array.of(1) }], 2)).toEqual({ approvers: 2, reached: true })
+    expect(
+      restoreQuorum([{ governor: 'g1' }, { governor: Uint8Array.of(1) }], 2)
+    ).toEqual({ approvers: 2, reached: true })
   })
 
   it('an operator report is authored only by a member, and never about the reporting node itself', () => {
@@ -74,7 +83,8 @@ describe('gossipVerdict, removalCut, restoreQuorum', () => {
   it('entry effects: trust, membership and removals re-derive what they touch; execution lineage touches nothing', () => {
     const touching = ENTRY_TYPES.filter(t => entryEffects(t).trust).sort()
     expect(touching).toEqual([
-      'governor.add', 'governor.quorum', 'governor.remove', 'member.admit', 'member.remove', 'trust.fail', 'trust.restore'
+      'governor.add', 'governor.quorum', 'governor.remove', 'member.admit', 'member.remove', 'trust.fail',
+      'trust.restore'
     ])
     expect(ENTRY_TYPES.filter(t => entryEffects(t).membership).sort()).toEqual(['member.admit', 'member.remove'])
     expect(ENTRY_TYPES.filter(t => entryEffects(t).dropConnections)).toEqual(['member.remove'])

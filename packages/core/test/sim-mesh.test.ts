@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import {
-  compilePolicy, createPolicyState, decide, deriveTrust, nextEntry, peerIdFromPublicKey, planRoute, toHex, type Dag, type PolicyUpdateBody, type TrustView
+  compilePolicy, createPolicyState, decide, deriveTrust, nextEntry, peerIdFromPublicKey, planRoute, toHex, type Dag,
+  type PolicyUpdateBody, type TrustView
 } from '../src/index.js'
 import { buildMesh, failBody, restoreBody, type Mesh } from './helpers.js'
 import { SimNetwork } from './sim/network.js'
@@ -31,7 +32,10 @@ function trustOf (mesh: Mesh, dag: Dag): TrustView {
 }
 
 function policyDigestOf (mesh: Mesh, dag: Dag): string {
-  const updates = [mesh.genesis.entry.body.policy, ...dag.entriesOfType('policy.update').map(e => (e.entry.body as PolicyUpdateBody).update)]
+  const updates = [
+    mesh.genesis.entry.body.policy,
+    ...dag.entriesOfType('policy.update').map(e => (e.entry.body as PolicyUpdateBody).update)
+  ]
   return createPolicyState({ updates, crypto: mesh.crypto }).digest()
 }
 
@@ -50,7 +54,9 @@ function run (seed: number): { mesh: Mesh, dags: Dag[], violations: string[] } {
   const doc = new Y.Doc()
   doc.clientID = 1
   const violations: string[] = []
-  const genesisPolicy = compilePolicy(createPolicyState({ updates: [mesh.genesis.entry.body.policy] }).document(), 'genesis')
+  const genesisPolicy = compilePolicy(
+    createPolicyState({ updates: [mesh.genesis.entry.body.policy] }).document(), 'genesis'
+  )
   const write = (at: number, init: Parameters<typeof nextEntry>[2]): void => {
     const e = nextEntry(dags[at]!, keys[at]!, { ...init, time: mesh.clock() }, mesh.crypto)
     if (dags[at]!.add(e).status !== 'accepted') throw new Error(`replica ${at} did not accept its own entry`)
@@ -60,12 +66,27 @@ function run (seed: number): { mesh: Mesh, dags: Dag[], violations: string[] } {
     const r = net.rnd()
     const who = net.pick(REPLICAS - 1)
     if (r < 0.45) {
-      write(who, { type: 'exec.request', body: { principal: 'local', action: 'echo', resource: `r/${step}`, target: 'zone:a', route: [], payload: { step }, parent: null, nonce: `s${seed}-${step}`, agent: null } })
+      write(
+        who,
+        {
+          type: 'exec.request',
+          body: {
+            principal: 'local', action: 'echo', resource: `r/${step}`, target: 'zone:a', route: [], payload: { step },
+            parent: null, nonce: `s${seed}-${step}`, agent: null
+          }
+        }
+      )
     } else if (r < 0.55) {
       const subject = keys[net.pick(REPLICAS - 1)]!
       if (subject !== keys[who]) write(who, { type: 'trust.fail', body: failBody(subject, `seen at step ${step}`) })
     } else if (r < 0.62) {
-      doc.getMap('rules').set(`r${step % 3}`, { effect: 'allow', principals: ['local'], actions: ['echo'], resources: ['*'], zones: ['*'], maxHops: null, requireSigned: false })
+      doc.getMap('rules').set(
+        `r${step % 3}`,
+        {
+          effect: 'allow', principals: ['local'], actions: ['echo'], resources: ['*'], zones: ['*'], maxHops: null,
+          requireSigned: false
+        }
+      )
       write(gov, { type: 'policy.update', body: { update: Y.encodeStateAsUpdate(doc) } })
     } else if (r < 0.67) {
       const open = dags[gov]!.entriesOfType('trust.fail').filter(f => !trustOf(mesh, dags[gov]!).cleared.has(f.id))
@@ -86,7 +107,9 @@ function run (seed: number): { mesh: Mesh, dags: Dag[], violations: string[] } {
     const at = net.pick()
     const view = trustOf(mesh, dags[at]!)
     for (const subject of view.quarantined.keys()) {
-      const d = decide({ principal: 'local', signed: false, action: 'echo', resource: 'r', zone: 'a', hops: 1, peers: [subject] },
+      const d = decide({
+        principal: 'local', signed: false, action: 'echo', resource: 'r', zone: 'a', hops: 1, peers: [subject]
+      },
         genesisPolicy, { self: 'trusted', peer: p => p === subject ? 'quarantined' : 'trusted' })
       if (d.allow) violations.push(`replica ${at} allowed an execution through quarantined ${subject.slice(0, 8)}`)
     }
@@ -103,7 +126,9 @@ function run (seed: number): { mesh: Mesh, dags: Dag[], violations: string[] } {
         for (const p of plan.path) {
           if (view.quarantined.has(keyOfPeer.get(p)!)) violations.push(`replica ${at} routed through quarantined ${p}`)
           const next = zoneOf.get(p)!
-          if (next !== zone && !TRANSITIONS.has(`${zone}>${next}`)) violations.push(`replica ${at} routed ${zone} → ${next}`)
+          if (
+            next !== zone && !TRANSITIONS.has(`${zone}>${next}`)
+          ) violations.push(`replica ${at} routed ${zone} → ${next}`)
           zone = next
         }
       }

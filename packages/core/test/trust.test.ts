@@ -17,8 +17,21 @@ type Op =
   | { k: 'restore', subject: number, picks: number[], time: number }
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ k: fc.constant('fail' as const), reporter: fc.nat(3), subject: fc.nat(3), time: fc.integer({ min: 1, max: 6 }) }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('restore' as const), subject: fc.nat(3), picks: fc.array(fc.nat(10), { minLength: 1, maxLength: 2 }), time: fc.integer({ min: 1, max: 6 }) }) }
+  {
+    weight: 3,
+    arbitrary: fc.record(
+      { k: fc.constant('fail' as const), reporter: fc.nat(3), subject: fc.nat(3), time: fc.integer({ min: 1, max: 6 }) }
+    )
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record(
+      {
+        k: fc.constant('restore' as const), subject: fc.nat(3),
+        picks: fc.array(fc.nat(10), { minLength: 1, maxLength: 2 }), time: fc.integer({ min: 1, max: 6 })
+      }
+    )
+  }
 )
 
 interface Built { mesh: Mesh, fails: SignedEntry[], restores: SignedEntry[] }
@@ -27,7 +40,10 @@ interface Built { mesh: Mesh, fails: SignedEntry[], restores: SignedEntry[] }
 function build (ops: Op[]): Built {
   const mesh = buildMesh({ label: 'trust', governors: 2, members: 4, quorums: { fail: 1, restore: 2 } })
   const dag = mesh.dag()
-  const write = <T extends 'trust.fail' | 'trust.restore'>(keys: typeof mesh.members[0], type: T, body: SignedEntry<T>['entry']['body'], time: number, parents?: SignedEntry['cid'][]): SignedEntry => {
+  const write = <T extends 'trust.fail' | 'trust.restore'>(
+    keys: typeof mesh.members[0], type: T, body: SignedEntry<T>['entry']['body'], time: number,
+    parents?: SignedEntry['cid'][]
+  ): SignedEntry => {
     const s = nextEntry(dag, keys, { type, body, time, parents }, nodeCrypto)
     if (dag.add(s.bytes).status !== 'accepted') throw new Error('not accepted')
     return s
@@ -38,11 +54,16 @@ function build (ops: Op[]): Built {
       write(mesh.members[op.reporter]!, 'trust.fail', failBody(mesh.members[op.subject]!, `r${op.reporter}`), op.time)
     } else {
       const subject = mesh.members[op.subject]!.publicKey
-      const open = dag.entriesOfType('trust.fail').filter(f => hex((f.entry.body as { subject: Uint8Array }).subject) === hex(subject) && !cleared.has(f.id))
+      const open = dag.entriesOfType('trust.fail').filter(
+        f => hex((f.entry.body as { subject: Uint8Array }).subject) === hex(subject) && !cleared.has(f.id)
+      )
       if (open.length === 0) continue
       const chosen = [...new Map(op.picks.map(p => open[p % open.length]!).map(f => [f.id, f])).values()]
       for (const f of chosen) cleared.add(f.id)
-      write(mesh.governors[op.time % 2]!, 'trust.restore', restoreBody(mesh, subject, chosen, mesh.governors), op.time, chosen.map(f => f.cid))
+      write(
+        mesh.governors[op.time % 2]!, 'trust.restore', restoreBody(mesh, subject, chosen, mesh.governors), op.time,
+        chosen.map(f => f.cid)
+      )
     }
   }
   return { mesh, fails: dag.entriesOfType('trust.fail'), restores: dag.entriesOfType('trust.restore') }
@@ -50,7 +71,9 @@ function build (ops: Op[]): Built {
 
 function normalize (v: TrustView): unknown {
   return {
-    quarantined: [...v.quarantined.entries()].sort(([a], [b]) => a < b ? -1 : 1).map(([k, q]) => [k, q.subject, q.since, q.failures.map(f => f.id)]),
+    quarantined: [...v.quarantined.entries()].sort(([a], [b]) => a < b ? -1 : 1).map(
+      ([k, q]) => [k, q.subject, q.since, q.failures.map(f => f.id)]
+    ),
     cleared: [...v.cleared].sort(),
     failures: v.failures.map(f => f.id)
   }
@@ -58,7 +81,9 @@ function normalize (v: TrustView): unknown {
 
 /** The documented rule, written plainly: uncleared failures by distinct reporters reaching the quorum. */
 function model (fails: SignedEntry[], restores: SignedEntry[], quorum: number): Map<string, number> {
-  const cleared = new Set(restores.flatMap(r => (r.entry.body as { clears: Array<{ toString: () => string }> }).clears.map(c => c.toString())))
+  const cleared = new Set(
+    restores.flatMap(r => (r.entry.body as { clears: Array<{ toString: () => string }> }).clears.map(c => c.toString()))
+  )
   const bySubject = new Map<string, SignedEntry[]>()
   for (const f of fails) {
     if (cleared.has(f.id)) continue
@@ -81,15 +106,23 @@ describe('deriveTrust', () => {
   it('any order of the inputs gives the same view, and it matches the model', () => {
     let quarantinedSeen = 0
     let clearedSeen = 0
-    fc.assert(fc.property(fc.array(opArb, { minLength: 1, maxLength: 20 }), fc.integer({ min: 1, max: 3 }), fc.array(fc.integer(), { minLength: 3, maxLength: 3 }), (ops, quorum, seeds) => {
+    fc.assert(fc.property(fc.array(opArb, { minLength: 1, maxLength: 20 }), fc.integer({ min: 1, max: 3 }), fc.array(
+      fc.integer(), { minLength: 3, maxLength: 3 }
+    ), (ops, quorum, seeds) => {
       const { fails, restores } = build(ops)
       const ref = deriveTrust({ fails, restores, failQuorum: quorum })
       for (const seed of seeds) {
-        const v = deriveTrust({ fails: shuffle(fails, seed), restores: shuffle(restores, seed + 1), failQuorum: quorum })
+        const v = deriveTrust(
+          { fails: shuffle(fails, seed), restores: shuffle(restores, seed + 1), failQuorum: quorum }
+        )
         expect(normalize(v)).toEqual(normalize(ref))
       }
       // Iterables (not only arrays) are fine too.
-      expect(normalize(deriveTrust({ fails: new Set([...fails].reverse()), restores: new Set(restores), failQuorum: quorum }))).toEqual(normalize(ref))
+      expect(
+        normalize(
+          deriveTrust({ fails: new Set([...fails].reverse()), restores: new Set(restores), failQuorum: quorum })
+        )
+      ).toEqual(normalize(ref))
       const expected = model(fails, restores, quorum)
       expect(new Map([...ref.quarantined].map(([k, q]) => [k, q.since]))).toEqual(expected)
       expect(ref.failures).toHaveLength(fails.length)
@@ -158,7 +191,9 @@ describe('quorums and restores', () => {
     const f1 = mesh.author(mesh.members[0]!, dag).fail(subjectKeys)
     mesh.author(mesh.members[1]!, dag).fail(subjectKeys)
     expect(view().quarantined.has(hex(subjectKeys.publicKey))).toBe(true)
-    mesh.author(mesh.governors[1]!, dag).write('trust.restore', restoreBody(mesh, subjectKeys, [f1], mesh.governors), [f1.cid])
+    mesh.author(mesh.governors[1]!, dag).write(
+      'trust.restore', restoreBody(mesh, subjectKeys, [f1], mesh.governors), [f1.cid]
+    )
     expect(view().quarantined.has(hex(subjectKeys.publicKey))).toBe(false)
   })
 
@@ -173,7 +208,9 @@ describe('quorums and restores', () => {
     expect(view().quarantined.has(subject)).toBe(false)
     expect(view().failures).toEqual([])
     // Without isRevoked the raw entries would still count.
-    expect(deriveTrust({ fails: dag.entriesOfType('trust.fail'), restores: [], failQuorum: 1 }).quarantined.has(subject)).toBe(true)
+    expect(
+      deriveTrust({ fails: dag.entriesOfType('trust.fail'), restores: [], failQuorum: 1 }).quarantined.has(subject)
+    ).toBe(true)
   })
 
   it('entries of the wrong type in the inputs are ignored', () => {
@@ -191,13 +228,21 @@ describe('peerStatus', () => {
   const now = 1_800_000_000_000
   const fresh: HeartbeatObservation = { lastSeen: now - 100, driftSince: null }
 
-  function setting (): { mesh: Mesh, dag: ReturnType<Mesh['dag']>, status: (peer: string, hb?: HeartbeatObservation, t?: PolicyTiming) => ReturnType<typeof peerStatus> } {
+  function setting (): {
+    mesh: Mesh, dag: ReturnType<Mesh['dag']>,
+    status: (peer: string, hb?: HeartbeatObservation, t?: PolicyTiming) => ReturnType<typeof peerStatus>
+  } {
     const mesh = buildMesh({ label: 'peers', governors: 1, members: 4 })
     const dag = mesh.dag()
     const status = (peer: string, hb = fresh, t = timing): ReturnType<typeof peerStatus> => peerStatus({
       peer,
       governance: dag.currentGovernance(),
-      trust: deriveTrust({ fails: dag.entriesOfType('trust.fail'), restores: dag.entriesOfType('trust.restore'), failQuorum: 1, isRevoked: id => dag.isRevoked(id) }),
+      trust: deriveTrust(
+        {
+          fails: dag.entriesOfType('trust.fail'), restores: dag.entriesOfType('trust.restore'), failQuorum: 1,
+          isRevoked: id => dag.isRevoked(id)
+        }
+      ),
       heartbeat: hb,
       timing: t,
       now
@@ -207,7 +252,9 @@ describe('peerStatus', () => {
 
   it('trusted: a member with a fresh heartbeat and the same policy', () => {
     const { mesh, status } = setting()
-    expect(status(hex(mesh.members[0]!.publicKey))).toEqual({ status: 'trusted', since: null, reasons: [], entries: [] })
+    expect(status(hex(mesh.members[0]!.publicKey))).toEqual(
+      { status: 'trusted', since: null, reasons: [], entries: [] }
+    )
   })
 
   it('unknown: not a member, or removed (even with a fresh heartbeat)', () => {
@@ -227,16 +274,22 @@ describe('peerStatus', () => {
     const peer = hex(mesh.members[2]!.publicKey)
     const f = mesh.author(mesh.members[0]!, dag).fail(mesh.members[2]!, 'measurement not allowlisted')
     for (const hb of [fresh, { lastSeen: null, driftSince: null }, { lastSeen: now, driftSince: now - 999_999 }]) {
-      expect(status(peer, hb)).toEqual({ status: 'quarantined', since: f.entry.time, reasons: ['measurement not allowlisted'], entries: [f.id] })
+      expect(status(peer, hb)).toEqual(
+        { status: 'quarantined', since: f.entry.time, reasons: ['measurement not allowlisted'], entries: [f.id] }
+      )
     }
   })
 
   it('stale: no heartbeat, or none for more than staleMs (exactly staleMs is still fresh)', () => {
     const { mesh, status } = setting()
     const peer = hex(mesh.members[0]!.publicKey)
-    expect(status(peer, { lastSeen: null, driftSince: null })).toMatchObject({ status: 'stale', since: null, reasons: ['no heartbeat received'] })
+    expect(status(peer, { lastSeen: null, driftSince: null })).toMatchObject(
+      { status: 'stale', since: null, reasons: ['no heartbeat received'] }
+    )
     const last = now - timing.staleMs - 1
-    expect(status(peer, { lastSeen: last, driftSince: null })).toMatchObject({ status: 'stale', since: last + timing.staleMs })
+    expect(
+      status(peer, { lastSeen: last, driftSince: null })
+    ).toMatchObject({ status: 'stale', since: last + timing.staleMs })
     expect(status(peer, { lastSeen: now - timing.staleMs, driftSince: null }).status).toBe('trusted')
     // Stale wins over drifted.
     expect(status(peer, { lastSeen: last, driftSince: now - 999_999 }).status).toBe('stale')
@@ -248,7 +301,9 @@ describe('peerStatus', () => {
     const { mesh, status } = setting()
     const peer = hex(mesh.members[0]!.publicKey)
     const since = now - timing.driftGraceMs - 1
-    expect(status(peer, { lastSeen: now, driftSince: since })).toMatchObject({ status: 'drifted', since: since + timing.driftGraceMs })
+    expect(status(peer, { lastSeen: now, driftSince: since })).toMatchObject(
+      { status: 'drifted', since: since + timing.driftGraceMs }
+    )
     expect(status(peer, { lastSeen: now, driftSince: now - timing.driftGraceMs }).status).toBe('trusted')
     expect(status(peer, { lastSeen: now, driftSince: now - 10 }, { ...timing, driftGraceMs: 5 }).status).toBe('drifted')
   })
@@ -258,7 +313,9 @@ describe('peerStatus', () => {
     const peerKeys = mesh.members[3]!
     const f = mesh.author(mesh.members[0]!, dag).fail(peerKeys)
     expect(status(hex(peerKeys.publicKey)).status).toBe('quarantined')
-    mesh.author(mesh.governors[0]!, dag).write('trust.restore', restoreBody(mesh, peerKeys, [f], mesh.governors), [f.cid])
+    mesh.author(mesh.governors[0]!, dag).write(
+      'trust.restore', restoreBody(mesh, peerKeys, [f], mesh.governors), [f.cid]
+    )
     expect(status(hex(peerKeys.publicKey)).status).toBe('trusted')
   })
 })

@@ -6,9 +6,15 @@ import {
 } from '../src/index.js'
 import { nodeCrypto } from '../src/node-crypto.js'
 
-interface VectorEntry { name: string, type: string, author: string, seq: number, cid: string, signingBytes: string, sig: string, bytes: string }
-const vectors = JSON.parse(readFileSync(new URL('./vectors/entries.json', import.meta.url), 'utf8')) as { meshId: string, entries: VectorEntry[] }
-const keys = JSON.parse(readFileSync(new URL('./vectors/key.json', import.meta.url), 'utf8')) as Record<string, { publicKey: string, secretKey: string, peerId: string } | string>
+interface VectorEntry {
+  name: string, type: string, author: string, seq: number, cid: string, signingBytes: string, sig: string, bytes: string
+}
+const vectors = JSON.parse(
+  readFileSync(new URL('./vectors/entries.json', import.meta.url), 'utf8')
+) as { meshId: string, entries: VectorEntry[] }
+const keys = JSON.parse(
+  readFileSync(new URL('./vectors/key.json', import.meta.url), 'utf8')
+) as Record<string, { publicKey: string, secretKey: string, peerId: string } | string>
 
 describe('test vectors', () => {
   it('key files decode to their public keys and PeerIds', () => {
@@ -78,10 +84,23 @@ describe('signing bytes', () => {
   })
 
   it('the fast path handles every seq integer width', () => {
-    const keys = decodeKeyFile(JSON.stringify((JSON.parse(readFileSync(new URL('./vectors/key.json', import.meta.url), 'utf8')) as Record<string, unknown>).member))
+    const keys = decodeKeyFile(
+      JSON.stringify(
+        (
+          JSON.parse(readFileSync(new URL('./vectors/key.json', import.meta.url), 'utf8')) as Record<string, unknown>
+        ).member
+      )
+    )
     const mesh = decodeEntry(fromHex(vectors.entries[0]!.bytes)).cid
     for (const seq of [2, 23, 24, 255, 256, 65535, 65536, 2 ** 32, 2 ** 40]) {
-      const e = createEntry({ mesh, seq, prev: mesh, parents: [], type: 'exec.request', body: execRequestBody({ action: 'echo', resource: 'r', target: 'zone:a', payload: { n: seq }, nonce: 'x' }), time: 1 }, keys)
+      const e = createEntry(
+        {
+          mesh, seq, prev: mesh, parents: [], type: 'exec.request',
+          body: execRequestBody({ action: 'echo', resource: 'r', target: 'zone:a', payload: { n: seq }, nonce: 'x' }),
+          time: 1
+        },
+        keys
+      )
       expect(decodeEntry(e.bytes, { crypto: nodeCrypto }).id).toBe(e.id)
       const tampered = Uint8Array.from(e.bytes)
       tampered[tampered.length - 1] = tampered[tampered.length - 1]! ^ 1
@@ -91,7 +110,9 @@ describe('signing bytes', () => {
 })
 
 interface NegativeVector { name: string, stage: 1 | 2, error: string, bytes: string }
-const negatives = JSON.parse(readFileSync(new URL('./vectors/invalid-entries.json', import.meta.url), 'utf8')) as { meshId: string, entries: NegativeVector[] }
+const negatives = JSON.parse(
+  readFileSync(new URL('./vectors/invalid-entries.json', import.meta.url), 'utf8')
+) as { meshId: string, entries: NegativeVector[] }
 
 describe('negative vectors: every invalid entry gets its error code', () => {
   it('covers both stages and every stage-1 decoding rule', () => {
@@ -102,7 +123,9 @@ describe('negative vectors: every invalid entry gets its error code', () => {
     it(`stage 1 (${provider.name})`, () => {
       for (const v of negatives.entries.filter(x => x.stage === 1)) {
         let code: string | undefined
-        try { decodeEntry(fromHex(v.bytes), { crypto: provider }) } catch (err) { code = (err as { code?: string }).code }
+        try {
+          decodeEntry(fromHex(v.bytes), { crypto: provider })
+        } catch (err) { code = (err as { code?: string }).code }
         expect(code, v.name).toBe(v.error)
       }
     })

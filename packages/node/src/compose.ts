@@ -47,7 +47,9 @@ export interface LocalServices {
 export function createLocalServices (base: NodeBase, init: { bootstrap?: string[] } = {}): LocalServices {
   const { ledger, peers, metrics, events, logger } = base
   const trust = trustService()({
-    dag: ledger.dag, policy: ledger.policy, self: ledger.publicKey, peers, events, onAccepted: (fn) => { ledger.onAccepted(fn) }
+    dag: ledger.dag, policy: ledger.policy, self: ledger.publicKey, peers, events, onAccepted: (fn) => {
+      ledger.onAccepted(fn)
+    }
   })
   const streams = new StreamGuard({
     isMemberPeer: (p) => ledger.isMemberPeer(p),
@@ -120,7 +122,9 @@ export function createNetworkServices (
   const isMemberPeer = (p: string): boolean => ledger.isMemberPeer(p)
   const requestSync = (peer: string, opts: { minIntervalMs: number }): void => { void sync.withPeer(peer, opts) }
   const connections = connectionService({ bootstrap: init.bootstrap, maxConnections: init.maxConnections })({
-    gate: local.gate, network, self: ledger.publicKey, isMemberPeer, onAccepted, logger: componentLogger(logger, 'connections')
+    gate: local.gate, network, self: ledger.publicKey, isMemberPeer, onAccepted, logger: componentLogger(
+      logger, 'connections'
+    )
   })
   const sync = syncService({
     meshId: ledger.meshId, antiEntropyMs: init.antiEntropyMs, onTick: () => { connections.redialBootstrap() }
@@ -172,5 +176,7 @@ export function createNetworkServices (
     events,
     logger: componentLogger(logger, 'exec')
   })
-  return { connections, sync, gossip, heartbeats, exec, startables: [local.trust, connections, gossip, heartbeats, sync, exec] }
+  return {
+    connections, sync, gossip, heartbeats, exec, startables: [local.trust, connections, gossip, heartbeats, sync, exec]
+  }
 }

@@ -14,7 +14,8 @@
  * | FrameTooLargeError | `frame.too-large` |
  * | ReadTimeoutError | `frame.read-timeout` |
  * | ConsoleNotBuiltError | `console.not-built` |
- * | StoreMismatchError, StoreLockedError, StoreDamagedError (store.ts) | `store.mismatch`, `store.locked`, `store.damaged` |
+ * | StoreMismatchError, StoreLockedError, StoreDamagedError (store.ts) | `store.mismatch`, `store.locked`,
+ * `store.damaged` |
  *
  * @packageDocumentation
  */

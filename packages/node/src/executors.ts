@@ -40,20 +40,30 @@ export function parseExecutorConfig (action: string, v: unknown): ExecutorConfig
   const c = v as Record<string, unknown>
   const posInt = (x: unknown, f: string): number | undefined => {
     if (x === undefined) return undefined
-    if (typeof x !== 'number' || !Number.isInteger(x) || x < 1) throw new ExecutorError(`${where}.${f}: expected a positive integer`)
+    if (
+      typeof x !== 'number' || !Number.isInteger(x) || x < 1
+    ) throw new ExecutorError(`${where}.${f}: expected a positive integer`)
     return x
   }
   switch (c.type) {
     case 'echo': return { type: 'echo' }
     case 'sleep': return { type: 'sleep', maxMs: posInt(c.maxMs, 'maxMs') }
     case 'http':
-      if (typeof c.url !== 'string' || !/^https?:\/\//.test(c.url)) throw new ExecutorError(`${where}.url: expected an http(s) URL`)
-      return { type: 'http', url: c.url, timeoutMs: posInt(c.timeoutMs, 'timeoutMs'), maxOutputBytes: posInt(c.maxOutputBytes, 'maxOutputBytes') }
+      if (
+        typeof c.url !== 'string' || !/^https?:\/\//.test(c.url)
+      ) throw new ExecutorError(`${where}.url: expected an http(s) URL`)
+      return {
+        type: 'http', url: c.url, timeoutMs: posInt(c.timeoutMs, 'timeoutMs'),
+        maxOutputBytes: posInt(c.maxOutputBytes, 'maxOutputBytes')
+      }
     case 'command':
       if (!Array.isArray(c.command) || c.command.length === 0 || !c.command.every(x => typeof x === 'string')) {
         throw new ExecutorError(`${where}.command: expected an array [executable, ...args]`)
       }
-      return { type: 'command', command: c.command, timeoutMs: posInt(c.timeoutMs, 'timeoutMs'), maxOutputBytes: posInt(c.maxOutputBytes, 'maxOutputBytes') }
+      return {
+        type: 'command', command: c.command, timeoutMs: posInt(c.timeoutMs, 'timeoutMs'),
+        maxOutputBytes: posInt(c.maxOutputBytes, 'maxOutputBytes')
+      }
     default:
       throw new ExecutorError(`${where}.type: expected echo, sleep, http or command`)
   }
@@ -131,11 +141,15 @@ async function runCommand (
     child.on('close', (code, signal) => {
       clearTimeout(timer)
       if (overflow) { resolve({ ok: false, output: { error: `output over ${max} bytes` } }); return }
-      if (signal !== null) { resolve({ ok: false, output: { error: signal === 'SIGKILL' ? 'timeout' : `killed by ${signal}` } }); return }
+      if (signal !== null) {
+        resolve({ ok: false, output: { error: signal === 'SIGKILL' ? 'timeout' : `killed by ${signal}` } }); return
+      }
       const text = out.toString('utf8')
       let parsed: unknown = text
       try { parsed = JSON.parse(text) } catch { /* plain text */ }
-      resolve({ ok: code === 0, output: { exitCode: code, stdout: parsed, ...(err.length > 0 ? { stderr: err } : {}) } })
+      resolve(
+        { ok: code === 0, output: { exitCode: code, stdout: parsed, ...(err.length > 0 ? { stderr: err } : {}) } }
+      )
     })
     child.stdin.on('error', () => { /* the program may exit without reading */ })
     child.stdin.end(JSON.stringify(input.payload ?? null))

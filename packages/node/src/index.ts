@@ -6,7 +6,9 @@
  */
 import './polyfill.js'
 export { createGovmeshNode, GovmeshNode, type GovmeshNodeInit, type NodeStatus } from './node.js'
-export { Ledger, type IngestOutcome, type IngestOptions, type Ingest, type Append, type LedgerStore, type LedgerInit } from './ledger.js'
+export {
+  Ledger, type IngestOutcome, type IngestOptions, type Ingest, type Append, type LedgerStore, type LedgerInit
+} from './ledger.js'
 export { NodeEventBus, NODE_EVENTS, type NodeEvents, type NodeEventName, type EntrySource } from './events.js'
 export * from './errors.js'
 export * as constants from './constants.js'
@@ -15,7 +17,8 @@ export type { ApiContext } from './api/context.js'
 export type * from './api/wire.js'
 export { DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts } from './http-timeouts.js'
 export {
-  componentLogger, createLogger, defaultLogFormat, silentLogger, type Logger, type LogLevel, type LogFormat, type LoggerInit
+  componentLogger, createLogger, defaultLogFormat, silentLogger, type Logger, type LogLevel, type LogFormat,
+  type LoggerInit
 } from './logger.js'
 export { VerifyPool, type VerifiedBatch } from './verify-pool.js'
 export { GroupCommit, type GroupCommitStats } from './group-commit.js'
@@ -30,7 +33,9 @@ export { createMeshLibp2p, peerIdFromSeed, type MeshLibp2p, type MeshTransportIn
 export { libp2pNetwork } from './libp2p-network.js'
 export type { MeshNetwork, GossipResult, ConnectionInfo, StreamHandler } from './network.js'
 export { FramedStream, type FramedDuplex } from './framing.js'
-export { SYNC_PROTOCOL, EXEC_PROTOCOL, entriesTopic, heartbeatsTopic, encodeSyncMessage, decodeSyncMessage } from './protocol.js'
+export {
+  SYNC_PROTOCOL, EXEC_PROTOCOL, entriesTopic, heartbeatsTopic, encodeSyncMessage, decodeSyncMessage
+} from './protocol.js'
 export { keyOfPeer, PeerDirectory, type PeerRecord } from './peers.js'
 export { measureRuntime } from './measurement.js'
 export { newNonce } from './nonce.js'

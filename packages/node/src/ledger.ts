@@ -1,5 +1,6 @@
 import {
-  cidOfBytes, cidString, createDag, createPolicyState, entryEffects, GovmeshError, nextEntry, peerIdFromPublicKey, toHex,
+  cidOfBytes, cidString, createDag, createPolicyState, entryEffects, GovmeshError, nextEntry, peerIdFromPublicKey,
+  toHex,
   type Dag, type EntryBody, type EntryType, type EquivocationEvidence, type KeyPair, type PolicyState,
   type CryptoProvider, type PolicyUpdateBody, type SignedEntry
 } from '@govmesh/core'
@@ -186,8 +187,12 @@ export class Ledger {
           logger.warn('equivocation detected', { a, b: cidOfBytes(ev.b, this.crypto).toString() })
           equivocations.push(ev)
         }
-        if (r.status === 'pending') pendingNew.push({ id: r.id, bytes: bytes instanceof Uint8Array ? bytes : bytes.bytes })
-        outcomes.push(r.status === 'pending' ? { status: 'pending', id: r.id, missing: r.missing } : { status: r.status, id: r.id })
+        if (r.status === 'pending') pendingNew.push(
+          { id: r.id, bytes: bytes instanceof Uint8Array ? bytes : bytes.bytes }
+        )
+        outcomes.push(
+          r.status === 'pending' ? { status: 'pending', id: r.id, missing: r.missing } : { status: r.status, id: r.id }
+        )
       } catch (err) {
         const reason = err instanceof GovmeshError ? err.code : 'entry.malformed'
         const message = (err as Error).message
@@ -206,7 +211,9 @@ export class Ledger {
       if (entryEffects(e.entry.type).membership) this.membershipEpoch++
       this.applyPolicy(e)
       if (listening) {
-        events.emit('entry:added', { id: e.id, type: e.entry.type, author: toHex(e.entry.author), seq: e.entry.seq, source })
+        events.emit(
+          'entry:added', { id: e.id, type: e.entry.type, author: toHex(e.entry.author), seq: e.entry.seq, source }
+        )
       }
     }
     if (accepted.length > 0) {
@@ -227,7 +234,9 @@ export class Ledger {
 
   /** Authors, stores and publishes this node's own next entry; it passes the checks a peer's entry passes. */
   readonly append: Append = async (type, body, parents) => {
-    if (this.refill !== undefined) throw new NodeRefillingError(this.dag.frontier()[this.publicKey] ?? 0, this.refill.seq)
+    if (this.refill !== undefined) throw new NodeRefillingError(
+      this.dag.frontier()[this.publicKey] ?? 0, this.refill.seq
+    )
     const signed = nextEntry(this.dag, this.keys, { type, body, parents }, this.crypto)
     // Just signed here: no need to verify our own signature again.
     const [outcome] = await this.ingest([signed], 'local', { publish: true, sync: this.fsync, verified: true })

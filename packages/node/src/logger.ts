@@ -3,7 +3,10 @@ import { pino, type DestinationStream } from 'pino'
 import debug from 'weald'
 import { textLine } from './log-text.js'
 
-/** Structured logs through pino: JSON lines (`{"level":"info","time":"…","name":"node1","msg":"…",…}`) or text. */
+/**
+ * Structured logs through pino: JSON lines (`{"level":"info","time":"…","name":"node1","msg":"…",…}`)
+ * or text.
+ */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 export type LogFormat = 'text' | 'json'
 export type Logger = Record<LogLevel, (msg: string, fields?: Record<string, unknown>) => void>
@@ -50,7 +53,9 @@ export function createLogger (init: LoggerInit = {}): Logger {
     formatters: { level: (label) => ({ level: label }) }
   }, destination)
   if (init.libp2pDebug === true && init.level === 'debug') bridgeLibp2p(base)
-  const make = (level: LogLevel) => (msg: string, fields: Record<string, unknown> = {}): void => { base[level](fields, msg) }
+  const make = (level: LogLevel) => (
+    msg: string, fields: Record<string, unknown> = {}
+  ): void => { base[level](fields, msg) }
   return { debug: make('debug'), info: make('info'), warn: make('warn'), error: make('error') }
 }
 

@@ -4,15 +4,49 @@ import type { GroupCommitStats } from './group-commit.js'
 /** Prometheus metrics of one node; each node has its own registry so several can share a process. */
 export class NodeMetrics {
   readonly registry = new Registry()
-  readonly entries = new Gauge({ name: 'govmesh_entries', help: 'Accepted entries in the local DAG', registers: [this.registry] })
-  readonly pending = new Gauge({ name: 'govmesh_pending_entries', help: 'Entries waiting for parents', registers: [this.registry] })
+  readonly entries = new Gauge(
+    { name: 'govmesh_entries', help: 'Accepted entries in the local DAG', registers: [this.registry] }
+  )
+  readonly pending = new Gauge(
+    { name: 'govmesh_pending_entries', help: 'Entries waiting for parents', registers: [this.registry] }
+  )
   readonly peers = new Gauge({ name: 'govmesh_peers', help: 'Connected peers', registers: [this.registry] })
-  readonly accepted = new Counter({ name: 'govmesh_entries_accepted_total', help: 'Entries accepted, by source', labelNames: ['source'], registers: [this.registry] })
-  readonly rejections = new Counter({ name: 'govmesh_rejections_total', help: 'Rejected input, by reason and source', labelNames: ['reason', 'source'], registers: [this.registry] })
-  readonly syncSessions = new Counter({ name: 'govmesh_sync_sessions_total', help: 'Sync sessions, by role and result', labelNames: ['role', 'result'], registers: [this.registry] })
-  readonly syncEntries = new Counter({ name: 'govmesh_sync_entries_total', help: 'Entries sent or received by sync', labelNames: ['direction'], registers: [this.registry] })
-  readonly gossip = new Counter({ name: 'govmesh_gossip_messages_total', help: 'Gossip messages received, by topic and validation result', labelNames: ['topic', 'result'], registers: [this.registry] })
-  readonly apiRequests = new Counter({ name: 'govmesh_api_requests_total', help: 'HTTP API requests, by route and status', labelNames: ['route', 'status'], registers: [this.registry] })
+  readonly accepted = new Counter(
+    {
+      name: 'govmesh_entries_accepted_total', help: 'Entries accepted, by source', labelNames: ['source'],
+      registers: [this.registry]
+    }
+  )
+  readonly rejections = new Counter(
+    {
+      name: 'govmesh_rejections_total', help: 'Rejected input, by reason and source', labelNames: ['reason', 'source'],
+      registers: [this.registry]
+    }
+  )
+  readonly syncSessions = new Counter(
+    {
+      name: 'govmesh_sync_sessions_total', help: 'Sync sessions, by role and result', labelNames: ['role', 'result'],
+      registers: [this.registry]
+    }
+  )
+  readonly syncEntries = new Counter(
+    {
+      name: 'govmesh_sync_entries_total', help: 'Entries sent or received by sync', labelNames: ['direction'],
+      registers: [this.registry]
+    }
+  )
+  readonly gossip = new Counter(
+    {
+      name: 'govmesh_gossip_messages_total', help: 'Gossip messages received, by topic and validation result',
+      labelNames: ['topic', 'result'], registers: [this.registry]
+    }
+  )
+  readonly apiRequests = new Counter(
+    {
+      name: 'govmesh_api_requests_total', help: 'HTTP API requests, by route and status',
+      labelNames: ['route', 'status'], registers: [this.registry]
+    }
+  )
   readonly outsidersRefused = new Counter({
     name: 'govmesh_outsider_connections_refused_total',
     help: 'Connections refused after the handshake (not a member nor a pending admit), by reason and direction',
@@ -25,7 +59,12 @@ export class NodeMetrics {
     labelNames: ['protocol', 'reason'],
     registers: [this.registry]
   })
-  readonly ingestSeconds = new Histogram({ name: 'govmesh_ingest_seconds', help: 'Time to validate and persist a batch of entries', buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1], registers: [this.registry] })
+  readonly ingestSeconds = new Histogram(
+    {
+      name: 'govmesh_ingest_seconds', help: 'Time to validate and persist a batch of entries',
+      buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1], registers: [this.registry]
+    }
+  )
 
   private storeStats: () => Readonly<GroupCommitStats> = () => ({ batches: 0, requests: 0, largest: 0 })
   readonly storeBatches = new Gauge({

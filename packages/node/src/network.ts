@@ -29,7 +29,9 @@ export interface MeshNetwork {
    * Opens a protocol stream to a peer: over an open connection, else by dialing `addrs`.
    * Rejects when neither works within the signal.
    */
-  openStream: (peerId: string, protocol: string, opts: { signal: AbortSignal, addrs?: string[] }) => Promise<FramedDuplex>
+  openStream: (
+    peerId: string, protocol: string, opts: { signal: AbortSignal, addrs?: string[] }
+  ) => Promise<FramedDuplex>
   handle: (protocol: string, handler: StreamHandler, opts: { maxInboundStreams: number }) => Promise<void>
   publish: (topic: string, data: Uint8Array) => Promise<void>
   /** Subscribes to a topic; every message is first judged by `validate` (`from` is the direct sender). */

@@ -159,7 +159,9 @@ export class GovmeshNode {
     this.storeRef.store = store
     this.metrics.watchStore(() => store.commitStats)
     if (store.migratedFrom !== undefined) {
-      this.log.info('store migrated: integrity record computed from what the store holds', { fromSchema: store.migratedFrom })
+      this.log.info(
+        'store migrated: integrity record computed from what the store holds', { fromSchema: store.migratedFrom }
+      )
     }
     const accepted: Uint8Array[] = []
     for await (const bytes of store.replay()) accepted.push(bytes)
@@ -219,7 +221,9 @@ export class GovmeshNode {
     })
     const expected = init.zone
     if (expected !== undefined && ledger.zone() !== null && expected !== ledger.zone()) {
-      this.log.warn('zone differs from membership record; the membership record wins', { expected, zone: ledger.zone() })
+      this.log.warn(
+        'zone differs from membership record; the membership record wins', { expected, zone: ledger.zone() }
+      )
     }
   }
 
@@ -237,7 +241,9 @@ export class GovmeshNode {
 
   private verifyPool: VerifyPool | undefined
 
-  private startVerifyPool (threads: number | undefined): ((entries: Uint8Array[]) => Promise<VerifiedBatch>) | undefined {
+  private startVerifyPool (threads: number | undefined): (
+    (entries: Uint8Array[]) => Promise<VerifiedBatch>
+  ) | undefined {
     if (threads === 0) return undefined
     const pool = this.verifyPool = new VerifyPool({ threads })
     return async (entries) => await pool.verify(entries)

@@ -25,11 +25,15 @@ export function exportProofCar (dag: Dag, rootId: string): Uint8Array {
 }
 
 /** Reads a proof CAR: its single root and every block as stored. */
-export async function readProofCar (bytes: Uint8Array): Promise<{ root: CID, blocks: Array<{ cid: CID, bytes: Uint8Array }> }> {
+export async function readProofCar (bytes: Uint8Array): Promise<{
+  root: CID, blocks: Array<{ cid: CID, bytes: Uint8Array }>
+}> {
   const reader = await CarReader.fromBytes(bytes)
   const roots = await reader.getRoots()
   if (roots.length !== 1) throw new Error(`a proof CAR has exactly one root, this one has ${roots.length}`)
   const blocks: Array<{ cid: CID, bytes: Uint8Array }> = []
-  for await (const b of reader.blocks()) blocks.push({ cid: CID.asCID(b.cid) ?? CID.decode(b.cid.bytes), bytes: b.bytes })
+  for await (const b of reader.blocks()) blocks.push(
+    { cid: CID.asCID(b.cid) ?? CID.decode(b.cid.bytes), bytes: b.bytes }
+  )
   return { root: CID.decode(roots[0]!.bytes), blocks }
 }

@@ -44,16 +44,22 @@ export function decodeSyncMessage (bytes: Uint8Array): SyncMessage {
   switch (msg.t) {
     case SYNC_FRONTIER: {
       const f = msg.frontier
-      if (typeof msg.mesh !== 'string' || f === null || typeof f !== 'object' || Array.isArray(f)) throw new SyncProtocolError('frontier: expected { mesh, frontier }')
+      if (
+        typeof msg.mesh !== 'string' || f === null || typeof f !== 'object' || Array.isArray(f)
+      ) throw new SyncProtocolError('frontier: expected { mesh, frontier }')
       const entries = Object.entries(f as Record<string, unknown>)
       if (entries.length > 100_000) throw new SyncProtocolError('frontier: too many authors')
       for (const [k, v] of entries) {
-        if (!/^[0-9a-f]{64}$/.test(k) || typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new SyncProtocolError('frontier: expected hex author → seq')
+        if (
+          !/^[0-9a-f]{64}$/.test(k) || typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0
+        ) throw new SyncProtocolError('frontier: expected hex author → seq')
       }
       return msg as SyncMessage
     }
     case SYNC_ENTRIES:
-      if (!Array.isArray(msg.entries) || !msg.entries.every(e => e instanceof Uint8Array)) throw new SyncProtocolError('entries: expected an array of bytes')
+      if (
+        !Array.isArray(msg.entries) || !msg.entries.every(e => e instanceof Uint8Array)
+      ) throw new SyncProtocolError('entries: expected an array of bytes')
       return msg as SyncMessage
     case SYNC_DONE:
       if (typeof msg.sent !== 'number') throw new SyncProtocolError('done: expected { sent }')

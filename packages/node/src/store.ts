@@ -159,7 +159,9 @@ export class Store {
   /** Set when this open migrated a schema-1 store (the node logs it). */
   migratedFrom: number | undefined
   /** Every write (accepted entries, pending, deletions) goes through it, in call order. */
-  private readonly commits = new GroupCommit<StoreWrite>(async (writes, sync) => { await this.writeBatch(writes, sync) })
+  private readonly commits = new GroupCommit<StoreWrite>(
+    async (writes, sync) => { await this.writeBatch(writes, sync) }
+  )
 
   private constructor (db: Db, readonly path: string) {
     this.db = db

@@ -5,7 +5,9 @@ import { nodeCrypto } from '@govmesh/core/node-crypto'
 import { readProofCar } from '../src/proof-car.js'
 
 const vectorDir = new URL('../../core/test/vectors/', import.meta.url)
-const entries = JSON.parse(readFileSync(new URL('entries.json', vectorDir), 'utf8')) as { entries: Array<{ bytes: string }> }
+const entries = JSON.parse(
+  readFileSync(new URL('entries.json', vectorDir), 'utf8')
+) as { entries: Array<{ bytes: string }> }
 const proofs = JSON.parse(readFileSync(new URL('proofs.json', vectorDir), 'utf8')) as {
   proofs: Array<{ name: string, root: string, expect?: string, valid: boolean, reason?: string, car: string }>
 }
@@ -21,8 +23,12 @@ describe('proof vectors: every CAR gets its verdict', () => {
       for (const p of proofs.proofs) {
         const { root, blocks } = await readProofCar(fromHex(p.car))
         expect(root.toString(), p.name).toBe(p.root)
-        const v = verifyProof({ root, blocks, genesis, crypto, ...(p.expect !== undefined ? { expect: CID.parse(p.expect) } : {}) })
-        expect({ name: p.name, valid: v.valid, reason: v.reason }).toEqual({ name: p.name, valid: p.valid, reason: p.reason })
+        const v = verifyProof(
+          { root, blocks, genesis, crypto, ...(p.expect !== undefined ? { expect: CID.parse(p.expect) } : {}) }
+        )
+        expect(
+          { name: p.name, valid: v.valid, reason: v.reason }
+        ).toEqual({ name: p.name, valid: p.valid, reason: p.reason })
       }
     })
   }

@@ -96,7 +96,9 @@ async function run (seed: number): Promise<RunResult> {
         let zone = zoneOf.get(node.ledger.peerId)!
         for (const p of res.route) {
           const next = zoneOf.get(p)!
-          if (next !== zone && !TRANSITIONS.has(`${zone}>${next}`)) violations.push(`node ${at} routed ${zone} → ${next}`)
+          if (
+            next !== zone && !TRANSITIONS.has(`${zone}>${next}`)
+          ) violations.push(`node ${at} routed ${zone} → ${next}`)
           if (quarantined.has(toHex(memberKeys.find(k => peerIdFromPublicKey(k.publicKey) === p)!.publicKey))) {
             violations.push(`node ${at} routed through ${p}, which it held quarantined`)
           }
@@ -105,7 +107,9 @@ async function run (seed: number): Promise<RunResult> {
       }
     } else if (r < 0.5) {
       const subject = memberKeys[hub.pick(NODES)]!
-      if (subject !== memberKeys[at]) await node.local.reporter.reportOnce(toHex(subject.publicKey), `seen at step ${step}`, 'manual', null)
+      if (subject !== memberKeys[at]) await node.local.reporter.reportOnce(
+        toHex(subject.publicKey), `seen at step ${step}`, 'manual', null
+      )
     } else if (r < 0.56) {
       // The governor signs through node 0 only: its chain never forks (journals are issue 12's).
       const gov = nodes[0]!.ledger
@@ -124,7 +128,10 @@ async function run (seed: number): Promise<RunResult> {
         const subject = Buffer.from(f.subject, 'hex')
         const clears = sortCids([gov.dag.getEntry(f.id)!.cid])
         const approvals = [approveRestore({ mesh: gov.dag.meshId, subject, clears }, governor, nodeCrypto)]
-        const e = nextEntry(gov.dag, governor, { type: 'trust.restore', body: { subject, clears, approvals }, parents: clears }, nodeCrypto)
+        const e = nextEntry(
+          gov.dag, governor, { type: 'trust.restore', body: { subject, clears, approvals }, parents: clears },
+          nodeCrypto
+        )
         await gov.ingest([e], 'api', { publish: true })
       }
     } else if (r < 0.67) {

@@ -4,20 +4,26 @@
  * DAG then refuses them with the usual typed error.
  */
 import { describe, expect, it } from 'vitest'
-import { BadSignatureError, createDag, createGenesis, execRequestBody, keyPairFromSecret, nextEntry, type SignedEntry } from '@govmesh/core'
+import {
+  BadSignatureError, createDag, createGenesis, execRequestBody, keyPairFromSecret, nextEntry, type SignedEntry
+} from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
 // The built package: its worker file is compiled JavaScript next to the pool.
 import { VerifyPool } from '@govmesh/node'
 
 const governor = keyPairFromSecret(new Uint8Array(32).fill(1), nodeCrypto)
 const writer = keyPairFromSecret(new Uint8Array(32).fill(2), nodeCrypto)
-const genesis = createGenesis({ governors: [governor.publicKey], members: [{ key: writer.publicKey, zone: 'a' }] }, governor, nodeCrypto)
+const genesis = createGenesis(
+  { governors: [governor.publicKey], members: [{ key: writer.publicKey, zone: 'a' }] }, governor, nodeCrypto
+)
 
 function chain (n: number): SignedEntry[] {
   const dag = createDag({ genesis: genesis.bytes, crypto: nodeCrypto })
   const out: SignedEntry[] = []
   for (let i = 0; i < n; i++) {
-    const body = execRequestBody({ action: 'echo', resource: `r/${i}`, target: 'zone:a', payload: { i }, nonce: `n${i}` })
+    const body = execRequestBody(
+      { action: 'echo', resource: `r/${i}`, target: 'zone:a', payload: { i }, nonce: `n${i}` }
+    )
     const e = nextEntry(dag, writer, { type: 'exec.request', body, time: 1_767_225_600_000 + i }, nodeCrypto)
     dag.add(e, { verified: true })
     out.push(e)

@@ -52,7 +52,8 @@ export function registerCompletion (program: Command): void {
       if (shell === 'bash') {
         process.stdout.write(bashScript(program))
       } else if (shell === 'zsh') {
-        process.stdout.write('# govmesh zsh completion (through bashcompinit): eval "$(govmesh completion zsh)" in ~/.zshrc\n' +
+        process.stdout.write('# govmesh zsh completion (through bashcompinit): eval "$(govmesh completion zsh)" ' +
+          'in ~/.zshrc\n' +
           'autoload -U +X compinit && compinit\nautoload -U +X bashcompinit && bashcompinit\n' + bashScript(program))
       } else {
         throw new CliError(`completion: unknown shell "${shell}" (expected bash or zsh)`, EXIT.usage)

@@ -8,7 +8,9 @@ import { CliError, emit } from '../output.js'
 export function registerConsole (program: Command): void {
   const group = program.command('console').description('the web console (every node serves it at its API address)')
   group.command('proof-viewer')
-    .description('write the proof viewer as one self-contained HTML file (works from file://, makes no network request)')
+    .description(
+      'write the proof viewer as one self-contained HTML file (works from file://, makes no network request)'
+    )
     .requiredOption('--out <file>', 'where to write the .html file')
     .option('--json', 'print {"out", "bytes"}', false)
     .action((opts: { out: string, json: boolean }) => {

@@ -58,6 +58,9 @@ export function registerDag (program: Command): void {
       const q = new URLSearchParams()
       if (opts.depth !== undefined) q.set('depth', String(positiveInt(opts.depth, '--depth')))
       const client = new ApiClient(opts)
-      await showEntries(client, opts, await client.get<{ entries: EntryView[] }>(`/v1/dag/ancestry/${encodeURIComponent(cid)}?${q.toString()}`))
+      await showEntries(
+        client, opts,
+        await client.get<{ entries: EntryView[] }>(`/v1/dag/ancestry/${encodeURIComponent(cid)}?${q.toString()}`)
+      )
     })
 }

@@ -9,7 +9,8 @@ import type { ExecResponse } from '@govmesh/node'
 /** The deciding rules and policy digest, when the policy decided. */
 function ruleLine (r: ExecResponse): string {
   if (r.policy === undefined) return ''
-  return `rules: ${r.policy.rules.length === 0 ? '-' : r.policy.rules.join(', ')} (policy ${r.policy.digest.slice(0, 16)}…)\n`
+  return `rules: ${r.policy.rules.length === 0 ? '-' : r.policy.rules.join(', ')} (policy ` +
+    `${r.policy.digest.slice(0, 16)}…)\n`
 }
 
 export function registerExec (program: Command): void {
@@ -50,7 +51,13 @@ export function registerExec (program: Command): void {
         if (opts.parent !== undefined) {
           try { parent = CID.parse(opts.parent) } catch { throw new CliError('--parent: not a CID', EXIT.usage) }
         }
-        const signed = signAgentRequest({ mesh: CID.parse(meshId), action: opts.action, resource: opts.resource, target: opts.target, route, payload, parent, nonce }, keys)
+        const signed = signAgentRequest(
+          {
+            mesh: CID.parse(meshId), action: opts.action, resource: opts.resource, target: opts.target, route, payload,
+            parent, nonce
+          },
+          keys
+        )
         agent = { key: toHex(signed.key), sig: toHex(signed.sig) }
       }
       const res = await client.post<ExecResponse>('/v1/exec', {

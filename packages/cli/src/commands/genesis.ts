@@ -27,8 +27,15 @@ export function readPolicyFile (path: string): ReturnType<typeof parsePolicyDocu
 export function registerGenesis (program: Command): void {
   program.command('genesis')
     .description('create and sign the genesis file of a new mesh (signed by the first --governor key)')
-    .requiredOption('--governor <keyfile>', 'governor key file (repeatable; the first signs). A PeerId or hex key is accepted for governors after the first', collect, [])
-    .option('--member <peerid=zone[:name]>', 'founding member node, its zone and an optional name shown beside its PeerId (repeatable)', collect, [])
+    .requiredOption(
+      '--governor <keyfile>',
+      'governor key file (repeatable; the first signs). A PeerId or hex key is accepted for governors after the first',
+      collect, []
+    )
+    .option(
+      '--member <peerid=zone[:name]>',
+      'founding member node, its zone and an optional name shown beside its PeerId (repeatable)', collect, []
+    )
     .option('--fail-quorum <n>', 'distinct reporters needed to quarantine a peer', '1')
     .option('--restore-quorum <n>', 'governor approvals needed to lift a quarantine', '1')
     .option('--policy-quorum <n>', 'governor approvals a policy.update or governor change needs', '1')
@@ -38,12 +45,16 @@ export function registerGenesis (program: Command): void {
     .option('--force', 'overwrite an existing file', false)
     .option('--json', 'print {"meshId", "out", ...} as JSON', false)
     .action((opts: {
-      governor: string[], member: string[], failQuorum: string, restoreQuorum: string, policyQuorum: string, policy?: string
+      governor: string[], member: string[], failQuorum: string, restoreQuorum: string, policyQuorum: string,
+      policy?: string
       name: string, out: string, force: boolean, json: boolean
     }) => {
       if (opts.governor.length === 0) throw new CliError('at least one --governor key file is required', EXIT.usage)
       const signer = readKeyFile(opts.governor[0]!)
-      const governors = [signer.publicKey, ...opts.governor.slice(1).map(g => existsSync(g) ? readKeyFile(g).publicKey : parseKey(g, '--governor'))]
+      const governors = [
+        signer.publicKey,
+        ...opts.governor.slice(1).map(g => existsSync(g) ? readKeyFile(g).publicKey : parseKey(g, '--governor'))
+      ]
       const members = opts.member.map(parseMember)
       const quorum = (v: string, flag: string): number => {
         const n = Number(v)
@@ -52,19 +63,33 @@ export function registerGenesis (program: Command): void {
       }
       const fail = quorum(opts.failQuorum, '--fail-quorum')
       const restore = quorum(opts.restoreQuorum, '--restore-quorum')
-      if (restore > governors.length) throw new CliError(`--restore-quorum ${restore} exceeds the ${governors.length} governor(s)`, EXIT.usage)
+      if (restore > governors.length) throw new CliError(
+        `--restore-quorum ${restore} exceeds the ${governors.length} governor(s)`, EXIT.usage
+      )
       const policyQuorum = quorum(opts.policyQuorum, '--policy-quorum')
       if (policyQuorum > governors.length) {
         throw new CliError(`--policy-quorum ${policyQuorum} exceeds the ${governors.length} governor(s)`, EXIT.usage)
       }
-      const policy = opts.policy !== undefined ? policyUpdateFor(null, readPolicyFile(opts.policy)) ?? new Uint8Array() : new Uint8Array()
+      const policy = opts.policy !== undefined ? policyUpdateFor(
+        null, readPolicyFile(opts.policy)
+      ) ?? new Uint8Array() : new Uint8Array()
       if (!opts.force && existsSync(opts.out)) throw new CliError(`${opts.out} exists; pass --force to overwrite it`)
-      const genesis = createGenesis({ name: opts.name, governors, members, quorums: { fail, restore, ...(policyQuorum > 1 ? { policy: policyQuorum } : {}) }, policy }, signer)
+      const genesis = createGenesis(
+        {
+          name: opts.name, governors, members,
+          quorums: { fail, restore, ...(policyQuorum > 1 ? { policy: policyQuorum } : {}) }, policy
+        },
+        signer
+      )
       const file = encodeGenesisFile(genesis)
       writeFileSync(opts.out, JSON.stringify(file, null, 2) + '\n')
       const digest = createPolicyState({ updates: [policy] }).digest()
-      emit(opts.json, { meshId: file.meshId, out: opts.out, governors: file.governors, members: file.members, quorums: file.quorums, policyDigest: digest }, () =>
-        `wrote ${opts.out}\nmesh id: ${file.meshId}\ngovernors: ${file.governors.length}, members: ${file.members.length}, quorums: fail ${fail}, restore ${restore}, policy ${policyQuorum}`)
+      emit(opts.json, {
+        meshId: file.meshId, out: opts.out, governors: file.governors, members: file.members, quorums: file.quorums,
+        policyDigest: digest
+      }, () =>
+        `wrote ${opts.out}\nmesh id: ${file.meshId}\ngovernors: ${file.governors.length}, members: ` +
+          `${file.members.length}, quorums: fail ${fail}, restore ${restore}, policy ${policyQuorum}`)
     })
 }
 

@@ -6,7 +6,9 @@ import { ApiClient, clientOptions, type ClientOptions } from '../client.js'
 import { readKeyFile } from '../keyfile.js'
 import { CliError, emit, EXIT } from '../output.js'
 import { signAndSubmit } from '../submit.js'
-import { approveQuorumEntry, policyQuorum, pooledProposals, quorumText, type GovernanceView } from '../governance-quorum.js'
+import {
+  approveQuorumEntry, policyQuorum, pooledProposals, quorumText, type GovernanceView
+} from '../governance-quorum.js'
 import { journalPath } from '../journal.js'
 import { readPolicyFile } from './genesis.js'
 import type { PolicyResponse } from '@govmesh/node'
@@ -22,7 +24,8 @@ export function registerGovernance (program: Command): void {
         `digest: ${p.digest}${p.hasPolicy ? '' : ' (no policy yet)'}\n${JSON.stringify(p.document, null, 2)}`)
     })
   clientOptions(policy.command('apply')
-    .description('approve, as a governor, a policy.update turning the policy into FILE (signed locally); the approval ' +
+    .description('approve, as a governor, a policy.update turning the policy into FILE (signed locally); the ' +
+      'approval ' +
       'that completes the policy quorum submits it')
     .argument('<file>', 'policy JSON file')
     .requiredOption('--governor <keyfile>', 'governor key file'))
@@ -33,15 +36,20 @@ export function registerGovernance (program: Command): void {
       const current = await client.get<PolicyResponse>('/v1/policy')
       const gov = await client.get<GovernanceView>('/v1/governance')
       const state = fromBase64(current.state)
-      // Another governor proposed this policy already: approve its exact bytes (a Yjs update is never recomputed alike).
+      // Another governor proposed this policy already: approve its exact bytes (a Yjs update is never recomputed
+      // alike).
       const wanted = policyDigest(doc)
       const pooled = (await pooledProposals(client, 'policy.update')).find(p => {
         const update = (p.proposal.body as { update: Uint8Array }).update
         return createPolicyState({ updates: [state, update] }).digest() === wanted
       })
-      const update = (pooled?.proposal.body as { update: Uint8Array } | undefined)?.update ?? policyUpdateFor(state, doc)
+      const update = (
+        pooled?.proposal.body as { update: Uint8Array } | undefined
+      )?.update ?? policyUpdateFor(state, doc)
       if (update === null) {
-        emit(opts.json === true, { applied: false, approvals: 0, quorum: policyQuorum(gov), changed: false, digest: current.digest },
+        emit(opts.json === true, {
+          applied: false, approvals: 0, quorum: policyQuorum(gov), changed: false, digest: current.digest
+        },
           () => `policy already matches ${file} (digest ${current.digest})`)
         return
       }
@@ -61,9 +69,14 @@ export function registerGovernance (program: Command): void {
     .action(async (peer: string, opts: ClientOptions & { zone: string, governor: string }) => {
       if (!ZONE_PATTERN.test(opts.zone)) throw new CliError(`--zone must match ${ZONE_PATTERN.source}`, EXIT.usage)
       const key = parseKey(peer)
-      const signed = await signAndSubmit(new ApiClient(opts), readKeyFile(opts.governor), 'member.admit', { member: key, zone: opts.zone },
+      const signed = await signAndSubmit(new ApiClient(opts), readKeyFile(opts.governor), 'member.admit', {
+        member: key, zone: opts.zone
+      },
         { journal: journalPath(opts.governor) })
-      emit(opts.json === true, { cid: signed.id, peerId: peer, zone: opts.zone }, () => `member.admit ${signed.id}: ${peer} in zone ${opts.zone}`)
+      emit(
+        opts.json === true, { cid: signed.id, peerId: peer, zone: opts.zone },
+        () => `member.admit ${signed.id}: ${peer} in zone ${opts.zone}`
+      )
     })
   clientOptions(member.command('remove').description('sign a member.remove with a governor key and submit it')
     .argument('<peerid>', 'PeerId (or hex public key) of the member to remove')
@@ -75,9 +88,14 @@ export function registerGovernance (program: Command): void {
       const { frontier } = await client.get<{ frontier: Record<string, number> }>('/v1/dag/heads')
       const hex = Buffer.from(key).toString('hex')
       const cut = removalCut(frontier, hex)
-      const signed = await signAndSubmit(client, readKeyFile(opts.governor), 'member.remove', { member: key, cut, reason: opts.reason },
+      const signed = await signAndSubmit(client, readKeyFile(opts.governor), 'member.remove', {
+        member: key, cut, reason: opts.reason
+      },
         { journal: journalPath(opts.governor) })
-      emit(opts.json === true, { cid: signed.id, peerId: peer, cut }, () => `member.remove ${signed.id}: ${peer} (entries past seq ${cut} are invalid)`)
+      emit(
+        opts.json === true, { cid: signed.id, peerId: peer, cut },
+        () => `member.remove ${signed.id}: ${peer} (entries past seq ${cut} are invalid)`
+      )
     })
 }
 

@@ -6,12 +6,17 @@ import { ApiClient, clientOptions, type ClientOptions } from '../client.js'
 import { CliError, emit, EXIT, table } from '../output.js'
 
 export function registerProof (program: Command, dag: Command): void {
-  clientOptions(dag.command('export').description('write a CAR proof: the entry, its whole ancestry and the genesis').argument('<cid>')
+  clientOptions(dag.command('export').description(
+    'write a CAR proof: the entry, its whole ancestry and the genesis'
+  ).argument('<cid>')
     .requiredOption('--out <file>', 'where to write the .car file'))
     .action(async (cid: string, opts: ClientOptions & { out: string }) => {
       const bytes = await new ApiClient(opts).getBytes(`/v1/dag/export/${encodeURIComponent(cid)}`)
       writeFileSync(opts.out, bytes)
-      emit(opts.json === true, { root: cid, out: opts.out, bytes: bytes.length }, () => `wrote ${opts.out} (${bytes.length} bytes), root ${cid}`)
+      emit(
+        opts.json === true, { root: cid, out: opts.out, bytes: bytes.length },
+        () => `wrote ${opts.out} (${bytes.length} bytes), root ${cid}`
+      )
     })
 
   program.command('proof').description('verify lineage proofs offline')
@@ -41,11 +46,19 @@ export function registerProof (program: Command, dag: Command): void {
         const { root, blocks } = await readProofCar(car)
         verdict = verifyProof({ root, blocks, genesis, expect })
       } catch (err) {
-        verdict = { valid: false, reason: 'proof.car', message: `not a readable proof CAR: ${(err as Error).message}`, root: '', meshId: genesis.id, entries: 0, hops: [] }
+        verdict = {
+          valid: false, reason: 'proof.car', message: `not a readable proof CAR: ${(err as Error).message}`, root: '',
+          meshId: genesis.id, entries: 0, hops: []
+        }
       }
       emit(opts.json, verdict, () => verdict.valid
         ? [`VALID proof of ${verdict.root} (${verdict.entries} entries, mesh ${verdict.meshId})`,
-            table(['TYPE', 'AUTHOR', 'ZONE', 'TIME', 'TRUST', 'CID'], verdict.hops.map(h => [h.type, h.authorPeerId, h.zone ?? '-', new Date(h.time).toISOString(), h.trust, h.cid]))].join('\n')
+            table(
+              ['TYPE', 'AUTHOR', 'ZONE', 'TIME', 'TRUST', 'CID'],
+              verdict.hops.map(
+                h => [h.type, h.authorPeerId, h.zone ?? '-', new Date(h.time).toISOString(), h.trust, h.cid]
+              )
+            )].join('\n')
         : `INVALID proof: ${verdict.reason ?? ''}: ${verdict.message ?? ''}`)
       if (!verdict.valid) process.exitCode = EXIT.error
     })

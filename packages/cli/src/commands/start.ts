@@ -3,7 +3,8 @@ import { join } from 'node:path'
 import type { Command } from 'commander'
 import { decodeGenesisFile, decodeKeyFile, toHex, peerIdFromPublicKey, type SignedEntry } from '@govmesh/core'
 import {
-  createGovmeshNode, createLogger, defaultLogFormat, DEFAULT_EXECUTORS, parseExecutorConfig, startApi, StoreDamagedError,
+  createGovmeshNode, createLogger, defaultLogFormat, DEFAULT_EXECUTORS, parseExecutorConfig, startApi,
+  StoreDamagedError,
   type ExecutorConfig, type LogFormat, type LogLevel
 } from '@govmesh/node'
 import { requireDataDir, runningNode } from '../data-dir.js'
@@ -34,13 +35,29 @@ export function registerStart (program: Command): void {
     .option('--measurement <hex>', 'override the runtime measurement (simulates tampered code)')
     .option('--log-level <level>', 'debug | info | warn | error (debug also bridges libp2p\'s own debug logs)', 'info')
     .option('--log-format <format>', 'text | json (default: text on a terminal, else json)')
-    .option('--config <file>', 'node config JSON: { "executors": { "<action>": { "type": "echo" | "sleep" | "http" | "command", ... } } }')
-    .option('--advertise-digest <hex>', 'advertise this policy digest instead of the real one (testing aid: simulates drift)')
+    .option(
+      '--config <file>',
+      'node config JSON: { "executors": { "<action>": { "type": "echo" | "sleep" | "http" | "command", ... } } }'
+    )
+    .option(
+      '--advertise-digest <hex>', 'advertise this policy digest instead of the real one (testing aid: simulates drift)'
+    )
     .option('--json', 'report a start-up error as one JSON object on stderr', false)
-    .option('--fsync', 'fsync every acknowledged write (survives power loss; slower). Without it writes survive kill -9', false)
-    .action(async (opts: { dataDir?: string, genesis: string, listen: string[], bootstrap: string[], api: string, zone?: string, mdns: boolean, measurement?: string, logLevel: string, logFormat?: string, fsync: boolean, config?: string, advertiseDigest?: string }) => {
+    .option(
+      '--fsync', 'fsync every acknowledged write (survives power loss; slower). Without it writes survive kill -9',
+      false
+    )
+    .action(async (
+      opts: {
+        dataDir?: string, genesis: string, listen: string[], bootstrap: string[], api: string, zone?: string,
+        mdns: boolean, measurement?: string, logLevel: string, logFormat?: string, fsync: boolean, config?: string,
+        advertiseDigest?: string
+      }
+    ) => {
       const dataDir = requireDataDir(opts.dataDir)
-      if (!existsSync(join(dataDir, 'node.key'))) throw new CliError(`${dataDir}/node.key not found: run \`govmesh init --data-dir ${dataDir}\` first`)
+      if (!existsSync(join(dataDir, 'node.key'))) throw new CliError(
+        `${dataDir}/node.key not found: run \`govmesh init --data-dir ${dataDir}\` first`
+      )
       if (runningNode(dataDir) !== undefined) throw dataDirInUse(dataDir)
       let genesisText: string
       try {
@@ -49,10 +66,16 @@ export function registerStart (program: Command): void {
         throw new CliError(`cannot read genesis ${opts.genesis}: ${(err as Error).message}`)
       }
       const genesis = decodeGenesisFile(genesisText)
-      if (opts.measurement !== undefined && !/^[0-9a-f]{2,128}$/.test(opts.measurement)) throw new CliError('--measurement: expected lower-case hex', EXIT.usage)
-      if (!['debug', 'info', 'warn', 'error'].includes(opts.logLevel)) throw new CliError('--log-level: expected debug, info, warn or error', EXIT.usage)
+      if (
+        opts.measurement !== undefined && !/^[0-9a-f]{2,128}$/.test(opts.measurement)
+      ) throw new CliError('--measurement: expected lower-case hex', EXIT.usage)
+      if (!['debug', 'info', 'warn', 'error'].includes(opts.logLevel)) throw new CliError(
+        '--log-level: expected debug, info, warn or error', EXIT.usage
+      )
       const { host, port } = parseHostPort(opts.api)
-      if (opts.logFormat !== undefined && !['text', 'json'].includes(opts.logFormat)) throw new CliError('--log-format: expected text or json', EXIT.usage)
+      if (
+        opts.logFormat !== undefined && !['text', 'json'].includes(opts.logFormat)
+      ) throw new CliError('--log-format: expected text or json', EXIT.usage)
       const logger = createLogger({
         level: opts.logLevel as LogLevel,
         format: (opts.logFormat as LogFormat | undefined) ?? defaultLogFormat(),
@@ -84,7 +107,9 @@ export function registerStart (program: Command): void {
         api = await startApi({ node, host, port })
       } catch (err) {
         await node.stop()
-        throw explainStartError(err, dataDir) ?? new CliError(`cannot start the API on ${opts.api}: ${(err as Error).message}`)
+        throw explainStartError(err, dataDir) ?? new CliError(
+          `cannot start the API on ${opts.api}: ${(err as Error).message}`
+        )
       }
       writeFileSync(join(dataDir, 'api-token'), api.token + '\n', { mode: 0o600 })
       writeFileSync(join(dataDir, 'api-url'), api.url + '\n')

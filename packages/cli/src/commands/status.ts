@@ -6,7 +6,9 @@ import type { PeerView as Peer, StatusResponse as Status } from '@govmesh/node'
 
 
 export function registerStatus (program: Command): void {
-  clientOptions(program.command('status').description('show a node\'s identity, mesh, policy digest, DAG heads and peers'))
+  clientOptions(
+    program.command('status').description('show a node\'s identity, mesh, policy digest, DAG heads and peers')
+  )
     .action(async (opts: ClientOptions) => {
       const client = new ApiClient(opts)
       const s = await client.get<Status>('/v1/status')
@@ -26,7 +28,9 @@ export function registerStatus (program: Command): void {
       ].join('\n'))
     })
 
-  clientOptions(program.command('peers').description('list the peers a node knows, with membership, zone and last heartbeat'))
+  clientOptions(
+    program.command('peers').description('list the peers a node knows, with membership, zone and last heartbeat')
+  )
     .action(async (opts: ClientOptions) => {
       const client = new ApiClient(opts)
       const { peers } = await client.get<{ peers: Peer[] }>('/v1/peers')
@@ -42,7 +46,11 @@ export function registerStatus (program: Command): void {
         ]), { wide, shrink: [0] }))
     })
 
-  clientOptions(program.command('join').description('ask a running node to dial a peer (a bootstrap multiaddr with /p2p/)').argument('<multiaddr>'))
+  clientOptions(
+    program.command('join').description(
+      'ask a running node to dial a peer (a bootstrap multiaddr with /p2p/)'
+    ).argument('<multiaddr>')
+  )
     .action(async (addr: string, opts: ClientOptions) => {
       const res = await new ApiClient(opts).post<{ peerId: string }>('/v1/join', { multiaddr: addr })
       emit(opts.json === true, res.body, () => `connected to ${res.body.peerId}`)

@@ -16,36 +16,51 @@ const TAMPERED_MEASUREMENT = 'bad'.repeat(2) + '0'.repeat(58)
 async function waitStarted (n: TestnetNode): Promise<void> {
   const deadline = Date.now() + 60_000
   while (!existsSync(join(n.dir, 'node.json'))) {
-    if (Date.now() > deadline) throw new CliError(`timed out waiting for ${n.name} to restart (see ${join(n.dir, 'node.log')})`)
+    if (Date.now() > deadline) throw new CliError(
+      `timed out waiting for ${n.name} to restart (see ${join(n.dir, 'node.log')})`
+    )
     await new Promise(resolve => setTimeout(resolve, 200))
   }
 }
 
 export function registerTestnet (program: Command): void {
   const testnet = program.command('testnet').description('a local multi-node testnet on 127.0.0.1 for trying govmesh')
-  testnet.command('up').description('create (or resume) a testnet and start its nodes; waits until every node trusts every other')
+  testnet.command('up').description(
+    'create (or resume) a testnet and start its nodes; waits until every node trusts every other'
+  )
     .option('--nodes <n>', 'number of nodes (only when creating)', '5')
     .option('--dir <dir>', 'testnet state directory (keys, genesis.json, data dirs, logs, pids)', '.testnet')
     .option('--detach', 'leave the nodes running in the background and return', false)
     .option('--base-port <p>', 'fixed ports: API on P+i, libp2p on P+1000+i (default: random free ports)')
     .option('--timeout <s>', 'seconds to wait for every node to be trusted', '180')
     .option('--json', 'print the ready testnet as JSON', false)
-    .option('--netns', 'each node in its own Linux network namespace on a private bridge (root; needs ip and nft)', false)
+    .option(
+      '--netns', 'each node in its own Linux network namespace on a private bridge (root; needs ip and nft)', false
+    )
     .action(up)
 
-  testnet.command('status').description('each node: PeerId, zone, API, token, status as its peers see it, policy digest, pid')
+  testnet.command('status').description(
+    'each node: PeerId, zone, API, token, status as its peers see it, policy digest, pid'
+  )
     .option('--dir <dir>', 'testnet state directory', '.testnet')
-    .option('--json', 'print {"nodes": [{"name", "peerId", "zone", "api", "token", "status", "reasons", "policyDigest", "pid"}]}', false)
+    .option(
+      '--json',
+      'print {"nodes": [{"name", "peerId", "zone", "api", "token", "status", "reasons", "policyDigest", "pid"}]}', false
+    )
     .option('-o, --output <format>', 'wide: every column in full (default: fit the terminal)')
     .action(async (opts: { dir: string, json: boolean, output?: string }) => {
       const nodes = listNodes(resolve(opts.dir))
       if (nodes.length === 0) throw new CliError(`no testnet in ${opts.dir}`)
       const rows = (await statusRows(nodes)).map(({ views: _views, ...r }) => r)
       const wide = opts.output === 'wide'
-      emit(opts.json, { nodes: rows }, () => table(['NODE', 'PEER ID', 'ZONE', 'STATUS', 'POLICY', 'API', 'PID'], rows.map(r => [
+      emit(opts.json, { nodes: rows }, () => table([
+        'NODE', 'PEER ID', 'ZONE', 'STATUS', 'POLICY', 'API', 'PID'
+      ], rows.map(r => [
         r.name, wide ? r.peerId : shortPeerId(r.peerId), r.zone,
         r.status + (isTampered(nodes.find(n => n.name === r.name)!) ? ' (tampered)' : ''),
-        wide ? r.policyDigest ?? '-' : r.policyDigest?.slice(0, 12) ?? '-', r.api ?? '-', r.pid === null ? '-' : String(r.pid)
+        wide ? r.policyDigest ?? '-' : r.policyDigest?.slice(
+          0, 12
+        ) ?? '-', r.api ?? '-', r.pid === null ? '-' : String(r.pid)
       ]), { wide }))
     })
 
@@ -56,7 +71,13 @@ export function registerTestnet (program: Command): void {
       const dir = resolve(opts.dir)
       const stopped = await stopAll(dir)
       const namespaces = readLayout(dir) !== undefined ? removeNetns(dir) : 0
-      emit(opts.json, { stopped, namespaces }, () => `stopped ${stopped} node(s)${namespaces > 0 ? `, removed ${namespaces} network namespace(s) and the bridge` : ''}`)
+      emit(
+        opts.json, { stopped, namespaces },
+        () => {
+          const removed = namespaces > 0 ? `, removed ${namespaces} network namespace(s) and the bridge` : ''
+          return `stopped ${stopped} node(s)${removed}`
+        }
+      )
     })
 
   const one = (name: string, description: string): Command => testnet.command(name).description(description)
@@ -85,14 +106,18 @@ export function registerTestnet (program: Command): void {
       const peer = nodes.find(x => x !== n && alive(x.pid) && x.addrs.length > 0)
       await stopNode(n)
       startNode(n, {
-        genesis: join(dir, 'genesis.json'), bootstrap: peer?.addrs.slice(0, 1) ?? [], apiPort: 0, p2pPort: 0, detach: true,
+        genesis: join(
+          dir, 'genesis.json'
+        ), bootstrap: peer?.addrs.slice(0, 1) ?? [], apiPort: 0, p2pPort: 0, detach: true,
         measurement: opts.undo ? undefined : TAMPERED_MEASUREMENT
       })
       await waitStarted(n)
-      const restore = `govmesh trust restore ${n.peerId} --governor ${join(dir, 'governor.key')} --data-dir ${join(dir, 'node1')}`
+      const restore = `govmesh trust restore ${n.peerId} --governor ${join(dir, 'governor.key')} --data-dir ` +
+        `${join(dir, 'node1')}`
       emit(opts.json, { node: n.name, tampered: !opts.undo }, () => opts.undo
         ? `${n.name} restarted with its real measurement; its peers stop reporting it. Lift the quarantine: ${restore}`
-        : `${n.name} restarted with a tampered measurement; watch: govmesh trust status --data-dir ${join(dir, 'node1')}`)
+        : `${n.name} restarted with a tampered measurement; watch: govmesh trust status --data-dir ` +
+          `${join(dir, 'node1')}`)
     })
 
   testnet.command('partition').description('cut connections between the named nodes and all the others')
@@ -113,7 +138,10 @@ export function registerTestnet (program: Command): void {
         for (const n of a) await nodePost(n, '/v1/admin/block', { peers: b.map(x => x.peerId) })
         for (const n of b) await nodePost(n, '/v1/admin/block', { peers: a.map(x => x.peerId) })
       }
-      emit(opts.json, { sideA: a.map(n => n.name), sideB: b.map(n => n.name) }, () => `partitioned ${a.map(n => n.name).join(',')} | ${b.map(n => n.name).join(',')}`)
+      emit(
+        opts.json, { sideA: a.map(n => n.name), sideB: b.map(n => n.name) },
+        () => `partitioned ${a.map(n => n.name).join(',')} | ${b.map(n => n.name).join(',')}`
+      )
     })
 
   testnet.command('heal').description('restore connections after a partition')

@@ -54,7 +54,10 @@ export function registerTrust (program: Command): void {
       emit(opts.json === true, r.body, () => `trust.fail ${r.body.cid}: ${peer} reported (${opts.reason})`)
     })
 
-  clientOptions(trust.command('restore').description('approve lifting a quarantine as a governor; submits trust.restore once the restore quorum of approvals is collected')
+  clientOptions(trust.command('restore').description(
+    'approve lifting a quarantine as a governor; submits trust.restore once the restore quorum of approvals is ' +
+      'collected'
+  )
     .argument('<peerid>', 'PeerId of the quarantined peer')
     .requiredOption('--governor <keyfile>', 'governor key file')
     .option('--clears <cids...>', 'the exact trust.fail entries to clear (default: every open failure about the peer)'))
@@ -64,24 +67,35 @@ export function registerTrust (program: Command): void {
       const keys = readKeyFile(opts.governor)
       const client = new ApiClient(opts)
       const t = await client.get<TrustResponse>('/v1/trust')
-      const clears = (opts.clears ?? t.failures.filter(f => f.subject === subjectHex && !f.cleared).map(f => f.id)).sort()
+      const clears = (
+        opts.clears ?? t.failures.filter(f => f.subject === subjectHex && !f.cleared).map(f => f.id)
+      ).sort()
       if (clears.length === 0) throw new CliError(`no open trust failure about ${peer}`)
       const { meshId } = await client.get<{ meshId: string }>('/v1/status')
       const statement = { mesh: CID.parse(meshId), subject, clears: clears.map(c => CID.parse(c)) }
       const mine = approveRestore(statement, keys)
       const { approvals } = await client.get<{ approvals: Approval[] }>(`/v1/trust/approvals?subject=${subjectHex}`)
-      const same = approvals.filter(a => JSON.stringify(a.clears) === JSON.stringify(clears) && a.governor !== toHex(keys.publicKey))
+      const same = approvals.filter(
+        a => JSON.stringify(a.clears) === JSON.stringify(clears) && a.governor !== toHex(keys.publicKey)
+      )
       const all = [...same.map(a => ({ governor: fromHex(a.governor), sig: fromHex(a.sig) })), mine]
       if (restoreQuorum(all, t.quorums.restore).reached) {
         // Entry fields hold CIDs in binary order (the canonical order), not string order.
-        const entry = await signAndSubmit(client, keys, 'trust.restore', { subject, clears: sortCids(statement.clears), approvals: all },
+        const entry = await signAndSubmit(client, keys, 'trust.restore', {
+          subject, clears: sortCids(statement.clears), approvals: all
+        },
           { extraParents: clears, journal: journalPath(opts.governor) })
-        emit(opts.json === true, { restored: true, cid: entry.id, approvals: all.length, quorum: t.quorums.restore, clears }, () =>
+        emit(opts.json === true, {
+          restored: true, cid: entry.id, approvals: all.length, quorum: t.quorums.restore, clears
+        }, () =>
           `trust.restore ${entry.id}: ${peer} restored with ${all.length}/${t.quorums.restore} governor approvals`)
         return
       }
-      const r = await client.post<{ approvals: number, quorum: number }>('/v1/trust/approvals', { subject: subjectHex, clears, governor: toHex(keys.publicKey), sig: toHex(mine.sig) })
+      const r = await client.post<{ approvals: number, quorum: number }>(
+        '/v1/trust/approvals', { subject: subjectHex, clears, governor: toHex(keys.publicKey), sig: toHex(mine.sig) }
+      )
       emit(opts.json === true, { restored: false, approvals: r.body.approvals, quorum: r.body.quorum, clears }, () =>
-        `approval recorded (${r.body.approvals}/${r.body.quorum}); ${peer} stays quarantined until the restore quorum approves`)
+        `approval recorded (${r.body.approvals}/${r.body.quorum}); ${peer} stays quarantined until the restore ` +
+          `quorum approves`)
     })
 }

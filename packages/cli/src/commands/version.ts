@@ -11,10 +11,15 @@ const HERE = dirname(fileURLToPath(import.meta.url))
 /** The git commit of the checkout this build runs from, or null (an installed package). */
 function gitCommit (): string | null {
   try {
-    const out = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: HERE, stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 })
+    const out = execFileSync(
+      'git', ['rev-parse', 'HEAD'], { cwd: HERE, stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }
+    )
     const commit = out.toString().trim()
     if (!/^[0-9a-f]{40}$/.test(commit)) return null
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: HERE, stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 })
+    const dirty = execFileSync(
+      'git', ['status', '--porcelain', '--untracked-files=no'],
+      { cwd: HERE, stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }
+    )
     return dirty.length > 0 ? `${commit}-dirty` : commit
   } catch {
     return null
@@ -28,7 +33,9 @@ function dependencyVersion (name: string): string | null {
     const from = dirname(fileURLToPath(import.meta.resolve('@govmesh/node')))
     for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
       try {
-        return (JSON.parse(readFileSync(join(dir, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version
+        return (
+          JSON.parse(readFileSync(join(dir, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }
+        ).version
       } catch { /* not installed at this level */ }
     }
   } catch { /* @govmesh/node not resolvable */ }

@@ -36,7 +36,9 @@ export function startNode (node: TestnetNode, opts: StartOptions): ChildProcess 
     ...(opts.measurement !== undefined ? ['--measurement', opts.measurement] : [])]
   for (const b of opts.bootstrap) args.push('--bootstrap', b)
   // `ip netns exec` execs the node after entering the namespace: the pid is the node's.
-  const [cmd, ...prefix] = layout !== undefined ? [...inNamespace(layout, node.name), process.execPath] : [process.execPath]
+  const [cmd, ...prefix] = layout !== undefined ? [
+    ...inNamespace(layout, node.name), process.execPath
+  ] : [process.execPath]
   const child = spawn(cmd, [...prefix, ...args], { stdio: ['ignore', log, log], detached: opts.detach })
   closeSync(log)
   writeFileSync(join(node.dir, 'pid'), String(child.pid) + '\n')
@@ -45,7 +47,9 @@ export function startNode (node: TestnetNode, opts: StartOptions): ChildProcess 
 }
 
 /** Sends `signal` to a node's recorded process and waits until it is gone (SIGKILL after the grace period). */
-export async function stopNode (node: TestnetNode, signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<boolean> {
+export async function stopNode (
+  node: TestnetNode, signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000
+): Promise<boolean> {
   if (!alive(node.pid)) {
     rmSync(join(node.dir, 'pid'), { force: true })
     return false

@@ -8,7 +8,12 @@ import { ZONES } from './state.js'
 
 const DEMO_POLICY = fileURLToPath(new URL('../../../../testnet/policies/demo.json', import.meta.url))
 const FALLBACK_POLICY = {
-  rules: [{ id: 'echo-local-operator', effect: 'allow', principals: ['local'], actions: ['echo'], resources: ['*'], zones: ['a', 'b', 'c'] }],
+  rules: [
+    {
+      id: 'echo-local-operator', effect: 'allow', principals: ['local'], actions: ['echo'], resources: ['*'],
+      zones: ['a', 'b', 'c']
+    }
+  ],
   transitions: [['a', 'b'], ['b', 'c']],
   maxHops: 4
 }
@@ -28,13 +33,24 @@ export function createTestnet (dir: string, count: number): void {
     zones[name] = ZONES[(i - 1) % ZONES.length]!
     members.push({ key: keys.publicKey, zone: zones[name], name })
   }
-  const base = existsSync(DEMO_POLICY) ? JSON.parse(readFileSync(DEMO_POLICY, 'utf8')) as Record<string, unknown> : FALLBACK_POLICY
+  const base = existsSync(DEMO_POLICY) ? JSON.parse(
+    readFileSync(DEMO_POLICY, 'utf8')
+  ) as Record<string, unknown> : FALLBACK_POLICY
   // Larger meshes gossip more heartbeats: slow them down so 20 nodes idle lightly on 2 cores.
   const heartbeatMs = count > 8 ? 2000 : 1000
-  const policyJson = { ...base, measurements: [measureRuntime()], timing: { heartbeatMs, staleMs: heartbeatMs * 6, driftGraceMs: heartbeatMs * 5 } }
+  const policyJson = {
+    ...base, measurements: [measureRuntime()],
+    timing: { heartbeatMs, staleMs: heartbeatMs * 6, driftGraceMs: heartbeatMs * 5 }
+  }
   const policy = parsePolicyDocument(policyJson)
   writeFileSync(join(dir, 'policy.json'), JSON.stringify(policyJson, null, 2) + '\n')
-  const genesis = createGenesis({ name: 'testnet', governors: [governor.publicKey], members, policy: policyUpdateFor(null, policy) ?? new Uint8Array() }, governor)
+  const genesis = createGenesis(
+    {
+      name: 'testnet', governors: [governor.publicKey], members,
+      policy: policyUpdateFor(null, policy) ?? new Uint8Array()
+    },
+    governor
+  )
   writeFileSync(join(dir, 'genesis.json'), JSON.stringify(encodeGenesisFile(genesis), null, 2) + '\n')
   writeFileSync(join(dir, 'zones.json'), JSON.stringify(zones, null, 2) + '\n')
 }

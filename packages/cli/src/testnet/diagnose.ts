@@ -27,13 +27,16 @@ export function isTampered (node: TestnetNode): boolean {
  */
 export function diagnose (dir: string, node: TestnetNode, status: string, views: PeerView[]): Untrusted {
   const reasons = [...new Set(views.flatMap(v => v.reasons))]
-  const restore = `govmesh trust restore ${node.peerId} --governor ${join(dir, 'governor.key')} --data-dir ${join(dir, 'node1')}`
+  const restore = `govmesh trust restore ${node.peerId} --governor ${join(dir, 'governor.key')} --data-dir ` +
+    `${join(dir, 'node1')}`
   const log = join(node.dir, 'node.log')
   const fix: string[] = []
   if (!alive(node.pid)) {
     fix.push(`read ${log}, then: govmesh testnet up --dir ${dir} --detach`)
   } else if (isTampered(node)) {
-    reasons.unshift('runs a tampered measurement (govmesh testnet tamper); peers report it again until it runs allowed code')
+    reasons.unshift(
+      'runs a tampered measurement (govmesh testnet tamper); peers report it again until it runs allowed code'
+    )
     fix.push(`govmesh testnet tamper --undo --dir ${dir} ${node.name}`)
     if (status.includes('quarantined')) fix.push(restore)
   } else if (status.includes('quarantined')) {

@@ -29,7 +29,10 @@ function run (cmd: string, args: string[]): string {
     return execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 }).toString()
   } catch (err) {
     const e = err as { stderr?: Buffer, message: string }
-    throw new CliError(`${cmd} ${args.join(' ')}: ${(e.stderr?.toString() ?? e.message).trim().split('\n')[0] ?? ''}`, EXIT.error, 'cli.netns')
+    throw new CliError(
+      `${cmd} ${args.join(' ')}: ${(e.stderr?.toString() ?? e.message).trim().split('\n')[0] ?? ''}`, EXIT.error,
+      'cli.netns'
+    )
   }
 }
 
@@ -44,9 +47,15 @@ function has (cmd: string, versionFlag: string): boolean {
 
 /** Refuses early, with the fix, when namespaces cannot be made here. */
 export function checkNetnsSupport (): void {
-  if (process.getuid?.() !== 0) throw new CliError('testnet --netns needs root (network namespaces): run it with sudo', EXIT.error, 'cli.netns')
-  if (!has('ip', '-V')) throw new CliError('testnet --netns needs `ip` (iproute2): apt-get install iproute2', EXIT.error, 'cli.netns')
-  if (!has('nft', '--version')) throw new CliError('testnet --netns needs `nft` for partitions (nftables): apt-get install nftables', EXIT.error, 'cli.netns')
+  if (process.getuid?.() !== 0) throw new CliError(
+    'testnet --netns needs root (network namespaces): run it with sudo', EXIT.error, 'cli.netns'
+  )
+  if (!has('ip', '-V')) throw new CliError(
+    'testnet --netns needs `ip` (iproute2): apt-get install iproute2', EXIT.error, 'cli.netns'
+  )
+  if (!has('nft', '--version')) throw new CliError(
+    'testnet --netns needs `nft` for partitions (nftables): apt-get install nftables', EXIT.error, 'cli.netns'
+  )
 }
 
 /** The layout recorded in a testnet directory, if it runs in namespaces. */
@@ -70,7 +79,9 @@ export function createNetns (dir: string, names: string[]): NetnsLayout {
   const hash = createHash('sha256').update(dir).digest()
   const tag = hash.toString('hex').slice(0, 5)
   const layout: NetnsLayout = readLayout(dir) ?? {
-    tag, subnet: `10.213.${hash[5]! % 250}`, bridge: `gm${tag}br`, namespaces: Object.fromEntries(names.map(n => [n, `gm${tag}-${n}`]))
+    tag, subnet: `10.213.${hash[5]! % 250}`, bridge: `gm${tag}br`, namespaces: Object.fromEntries(
+      names.map(n => [n, `gm${tag}-${n}`])
+    )
   }
   writeFileSync(join(dir, FILE), JSON.stringify(layout, null, 2) + '\n')
   const links = run('ip', ['-o', 'link', 'show'])
@@ -101,7 +112,10 @@ export function inNamespace (layout: NetnsLayout, name: string): string[] {
   return ['ip', 'netns', 'exec', ns]
 }
 
-/** Drops every packet between the node and the given peers' addresses, inside its namespace (the API host stays reachable). */
+/**
+ * Drops every packet between the node and the given peers' addresses, inside its namespace (the API host stays
+ * reachable).
+ */
 export function cutLinks (layout: NetnsLayout, name: string, peers: string[]): void {
   const ns = layout.namespaces[name]!
   const addrs = peers.map(p => nodeAddress(layout, p)).join(', ')
@@ -126,7 +140,9 @@ export function cutLinks (layout: NetnsLayout, name: string, peers: string[]): v
 export function healLinks (layout: NetnsLayout, name: string): void {
   const ns = layout.namespaces[name]!
   const tables = run('ip', ['netns', 'exec', ns, 'nft', 'list', 'tables'])
-  if (tables.includes('govmesh_partition')) run('ip', ['netns', 'exec', ns, 'nft', 'delete', 'table', 'inet', 'govmesh_partition'])
+  if (tables.includes('govmesh_partition')) run(
+    'ip', ['netns', 'exec', ns, 'nft', 'delete', 'table', 'inet', 'govmesh_partition']
+  )
 }
 
 /** Deletes every namespace (with its veth pair) and the bridge this testnet made; returns how many namespaces. */

@@ -19,18 +19,28 @@ interface TrustView { self: { status: string }, peers: Array<{ peerId: string, s
 
 /** How the other running nodes see each node: the status they agree on, or `down`; `views` holds each peer's view. */
 export async function statusRows (nodes: TestnetNode[]): Promise<Array<NodeStatusRow & { views: PeerView[] }>> {
-  const trust = await Promise.all(nodes.map(async n => alive(n.pid) ? await nodeGet<TrustView>(n, '/v1/trust') : undefined))
-  const status = await Promise.all(nodes.map(async n => alive(n.pid) ? await nodeGet<{ policyDigest: string }>(n, '/v1/status') : undefined))
+  const trust = await Promise.all(
+    nodes.map(async n => alive(n.pid) ? await nodeGet<TrustView>(n, '/v1/trust') : undefined)
+  )
+  const status = await Promise.all(
+    nodes.map(async n => alive(n.pid) ? await nodeGet<{ policyDigest: string }>(n, '/v1/status') : undefined)
+  )
   return nodes.map((n, i) => {
     let s = 'down'
     const own = trust[i]
     const views: PeerView[] = trust.filter((t, j) => j !== i && t !== undefined)
-      .map(t => t!.peers.find(p => p.peerId === n.peerId) ?? { status: 'unknown', reasons: ['not in this peer\'s trust view'] })
+      .map(
+        t => t!.peers.find(p => p.peerId === n.peerId) ?? {
+          status: 'unknown', reasons: ['not in this peer\'s trust view']
+        }
+      )
     if (own !== undefined) {
       const seen = views.map(v => v.status)
       s = own.self.status !== 'trusted'
         ? own.self.status
-        : seen.length === 0 ? 'trusted' : seen.every(x => x === seen[0]) ? seen[0]! : `mixed(${[...new Set(seen)].join(',')})`
+        : seen.length === 0 ? 'trusted' : seen.every(
+          x => x === seen[0]
+        ) ? seen[0]! : `mixed(${[...new Set(seen)].join(',')})`
     }
     const reasons = [...new Set(views.flatMap(v => v.reasons))]
     return {

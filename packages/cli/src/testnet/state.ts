@@ -37,7 +37,9 @@ export function alive (pid: number | null): boolean {
 /** The nodes of a testnet directory, in order (node1, node2, ...). */
 export function listNodes (dir: string): TestnetNode[] {
   if (!existsSync(join(dir, 'genesis.json'))) return []
-  const names = readdirSync(dir).filter(n => /^node\d+$/.test(n)).sort((a, b) => Number(a.slice(4)) - Number(b.slice(4)))
+  const names = readdirSync(dir).filter(n => /^node\d+$/.test(n)).sort(
+    (a, b) => Number(a.slice(4)) - Number(b.slice(4))
+  )
   const zones = JSON.parse(read(join(dir, 'zones.json')) ?? '{}') as Record<string, string>
   return names.map(name => {
     const nodeDir = join(dir, name)

@@ -9,7 +9,9 @@ import { checkNetnsSupport, createNetns, readLayout } from './netns.js'
 import { statusRows } from './rows.js'
 import { alive, listNodes, type TestnetNode } from './state.js'
 
-export interface UpOptions { nodes: string, dir: string, detach: boolean, basePort?: string, json: boolean, timeout: string, netns: boolean }
+export interface UpOptions {
+  nodes: string, dir: string, detach: boolean, basePort?: string, json: boolean, timeout: string, netns: boolean
+}
 
 /** `testnet up` timed out: names each node not trusted, why, and the fix. */
 export class TestnetNotReadyError extends CliError {
@@ -42,8 +44,13 @@ async function startMissing (dir: string, opts: UpOptions, basePort: number | un
   const genesis = join(dir, 'genesis.json')
   const startOne = async (n: TestnetNode, i: number, bootstrap: string[]): Promise<void> => {
     if (alive(n.pid)) return
-    startNode(n, { genesis, bootstrap, apiPort: ports(basePort, i).api, p2pPort: ports(basePort, i).p2p, detach: opts.detach })
-    await poll(async () => existsSync(join(n.dir, 'node.json')) ? true : undefined, 60_000, `${n.name} to start (see ${join(n.dir, 'node.log')})`)
+    startNode(
+      n, { genesis, bootstrap, apiPort: ports(basePort, i).api, p2pPort: ports(basePort, i).p2p, detach: opts.detach }
+    )
+    await poll(
+      async () => existsSync(join(n.dir, 'node.json')) ? true : undefined, 60_000,
+      `${n.name} to start (see ${join(n.dir, 'node.log')})`
+    )
   }
   let nodes = listNodes(dir)
   await startOne(nodes[0]!, 0, [])
@@ -72,12 +79,19 @@ async function waitTrusted (dir: string, opts: UpOptions): Promise<void> {
   } catch (err) {
     if (!(err instanceof CliError)) throw err
     const rows = await statusRows(listNodes(dir))
-    const untrusted = rows.filter(r => r.status !== 'trusted').map(r => diagnose(dir, nodes.find(n => n.name === r.name)!, r.status, r.views))
+    const untrusted = rows.filter(r => r.status !== 'trusted').map(
+      r => diagnose(dir, nodes.find(n => n.name === r.name)!, r.status, r.views)
+    )
     if (!opts.detach) await stopAll(dir)
-    const left = opts.detach ? `the nodes are left running (govmesh testnet down --dir ${dir} stops them)` : 'stopped the nodes it started'
+    const left = opts.detach ? `the nodes are left running (govmesh testnet down --dir ${dir} stops them)` :
+      'stopped the nodes it started'
     say(opts.json, ['not trusted by every peer:', ...renderDiagnosis(untrusted)].join('\n'))
     const names = untrusted.map(u => `${u.name} (${u.status})`).join(', ')
-    throw new TestnetNotReadyError(`timed out waiting for every node to trust every other after ${opts.timeout} s: ${names || 'policy digests differ'}; ${left}`, untrusted)
+    throw new TestnetNotReadyError(
+      `timed out waiting for every node to trust every other after ${opts.timeout} s: ` +
+        `${names || 'policy digests differ'}; ${left}`,
+      untrusted
+    )
   }
 }
 
@@ -87,7 +101,9 @@ export async function up (opts: UpOptions): Promise<void> {
   const count = Number(opts.nodes)
   if (!Number.isInteger(count) || count < 1 || count > 64) throw new CliError('--nodes: expected 1..64', EXIT.usage)
   const basePort = opts.basePort !== undefined ? Number(opts.basePort) : undefined
-  if (basePort !== undefined && (!Number.isInteger(basePort) || basePort < 1024 || basePort > 60000)) throw new CliError('--base-port: expected 1024..60000', EXIT.usage)
+  if (
+    basePort !== undefined && (!Number.isInteger(basePort) || basePort < 1024 || basePort > 60000)
+  ) throw new CliError('--base-port: expected 1024..60000', EXIT.usage)
   if (opts.netns) checkNetnsSupport()
   const t0 = Date.now()
   if (!existsSync(join(dir, 'genesis.json'))) {
@@ -98,7 +114,11 @@ export async function up (opts: UpOptions): Promise<void> {
   }
   if (opts.netns || readLayout(dir) !== undefined) {
     const layout = createNetns(dir, listNodes(dir).map(n => n.name))
-    say(opts.json, `network namespaces: ${Object.values(layout.namespaces).join(', ')} on bridge ${layout.bridge} (${layout.subnet}.0/24)`)
+    say(
+      opts.json,
+      `network namespaces: ${Object.values(layout.namespaces).join(', ')} on bridge ${layout.bridge} ` +
+        `(${layout.subnet}.0/24)`
+    )
   }
   await startMissing(dir, opts, basePort)
   await waitTrusted(dir, opts)
@@ -107,12 +127,18 @@ export async function up (opts: UpOptions): Promise<void> {
   const seconds = (Date.now() - t0) / 1000
   // The token rides in the fragment, which the browser never sends: the console keeps it for the tab.
   const consoleUrl = rows[0]!.api === null ? null : `${rows[0]!.api}/#token=${rows[0]!.token}`
-  const json = { dir, seconds, console: consoleUrl, nodes: rows.map(({ views: _views, ...r }, i) => ({ ...r, multiaddr: nodes[i]!.addrs[0] ?? null })) }
+  const json = {
+    dir, seconds, console: consoleUrl,
+    nodes: rows.map(({ views: _views, ...r }, i) => ({ ...r, multiaddr: nodes[i]!.addrs[0] ?? null }))
+  }
   emit(opts.json, json, () => [
-    `testnet ready in ${seconds.toFixed(1)} s: ${rows.length} nodes, policy ${rows[0]!.policyDigest?.slice(0, 16) ?? '?'}…`,
+    `testnet ready in ${seconds.toFixed(1)} s: ${rows.length} nodes, policy ` +
+      `${rows[0]!.policyDigest?.slice(0, 16) ?? '?'}…`,
     `web console of node1: ${consoleUrl ?? '-'}`,
     // The multiaddr ends in the PeerId: the column that shrinks first.
-    table(['NODE', 'PEER ID', 'ZONE', 'API', 'MULTIADDR'], rows.map((r, i) => [r.name, shortPeerId(r.peerId), r.zone, r.api ?? '-', nodes[i]!.addrs[0] ?? '-']),
+    table(['NODE', 'PEER ID', 'ZONE', 'API', 'MULTIADDR'], rows.map(
+      (r, i) => [r.name, shortPeerId(r.peerId), r.zone, r.api ?? '-', nodes[i]!.addrs[0] ?? '-']
+    ),
       { shrink: [4] }),
     '',
     'try next:',

@@ -6,7 +6,8 @@ import { peerIdOfKey } from '../keys.js'
 import type { EntryView, GovernanceAnswer, PolicyVersion, TrustAnswer, TrustFailure } from '../types.js'
 
 const GOVERNANCE_TYPES = new Set([
-  'member.admit', 'member.remove', 'policy.update', 'trust.fail', 'trust.restore', 'governor.add', 'governor.remove', 'governor.quorum'
+  'member.admit', 'member.remove', 'policy.update', 'trust.fail', 'trust.restore', 'governor.add', 'governor.remove',
+  'governor.quorum'
 ])
 const onGovernance = (name: string, data: unknown): boolean =>
   name !== 'entry:added' || GOVERNANCE_TYPES.has((data as { type?: string } | null)?.type ?? '')

@@ -47,7 +47,9 @@ export class SimNetwork {
       if (to === from) continue
       this.stats.sent++
       if (!this.connected(from, to) || this.rnd() < (this.init.dropRate ?? 0.2)) { this.stats.dropped++; continue }
-      this.queue.push({ to, bytes, due: this.tick + 1 + this.pick((this.init.maxDelay ?? 5) + 1), order: this.counter++ })
+      this.queue.push(
+        { to, bytes, due: this.tick + 1 + this.pick((this.init.maxDelay ?? 5) + 1), order: this.counter++ }
+      )
     }
   }
 

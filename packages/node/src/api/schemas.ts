@@ -18,7 +18,9 @@ const closed = <P extends Record<string, unknown>>(properties: P, required: stri
   ({ type: 'object', properties, required, additionalProperties: false }) as const
 
 export const CidParams = { type: 'object', properties: { cid: CID_STRING }, required: ['cid'] } as const
-export const CidPatternParams = { type: 'object', properties: { cid: { type: 'string', pattern: CID_PATTERN } }, required: ['cid'] } as const
+export const CidPatternParams = {
+  type: 'object', properties: { cid: { type: 'string', pattern: CID_PATTERN } }, required: ['cid']
+} as const
 
 export const EntryFormatQuery = closed({ format: { type: 'string', enum: ['json', 'raw'] } })
 export const DagLogQuery = closed({
@@ -43,7 +45,9 @@ export const ExecBody = closed({
   timeoutMs: { type: 'integer', minimum: 1, maximum: MAX_EXEC_TIMEOUT_MS },
   agent: {
     type: ['object', 'null'],
-    properties: { key: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' }, sig: { type: 'string', pattern: '^[0-9a-fA-F]{128}$' } },
+    properties: {
+      key: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' }, sig: { type: 'string', pattern: '^[0-9a-fA-F]{128}$' }
+    },
     required: ['key', 'sig'],
     additionalProperties: false
   }
@@ -62,7 +66,9 @@ export const RestoreApprovalBody = closed({
 }, ['subject', 'clears', 'governor', 'sig'])
 
 export const JoinBody = closed({ multiaddr: { type: 'string', minLength: 1, maxLength: 1024 } }, ['multiaddr'])
-export const BlockBody = closed({ peers: { type: 'array', items: { type: 'string', maxLength: 128 }, maxItems: 1024 } }, ['peers'])
+export const BlockBody = closed(
+  { peers: { type: 'array', items: { type: 'string', maxLength: 128 }, maxItems: 1024 } }, ['peers']
+)
 
 export const LineageSearchQuery = closed({
   cid: { type: 'string', pattern: '^[a-z0-9]{1,128}$' },

@@ -36,7 +36,8 @@ export interface ApiServer {
 
 /** Every route module, in registration order (docs/ARCHITECTURE.md lists them). */
 const ROUTES: Array<(app: FastifyInstance, deps: RouteDeps) => void> = [
-  statusRoutes, dagRoutes, entryRoutes, execRoutes, trustRoutes, policyRoutes, policyDryRunRoutes, governanceApprovalRoutes, adminRoutes, eventRoutes,
+  statusRoutes, dagRoutes, entryRoutes, execRoutes, trustRoutes, policyRoutes, policyDryRunRoutes,
+  governanceApprovalRoutes, adminRoutes, eventRoutes,
   consoleRoutes
 ]
 
@@ -59,7 +60,9 @@ function installHandlers (app: FastifyInstance, ctx: ApiContext): void {
     ctx.metrics.apiRequests.inc({ route, status: String(reply.statusCode) })
     if (reply.statusCode >= 400 && reply.statusCode < 500) ctx.metrics.reject(`api.${reply.statusCode}`, 'api')
   })
-  app.setErrorHandler((err: { statusCode?: number, message: string, code?: string, validation?: unknown }, _req, reply) => {
+  app.setErrorHandler((
+    err: { statusCode?: number, message: string, code?: string, validation?: unknown }, _req, reply
+  ) => {
     const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500
     if (status >= 500) ctx.log.error('api error', { error: err.message })
     void sendError(reply, status, err.validation !== undefined ? 'invalid-request' : (err.code ?? 'error'), err.message)

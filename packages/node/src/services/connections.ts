@@ -122,7 +122,9 @@ export class ConnectionService implements Startable {
   private readonly dialAttempts = new Map<string, number>()
   private lastBootstrapDial = 0
 
-  constructor (private readonly init: ConnectionServiceInit, private readonly components: ConnectionServiceComponents) {}
+  constructor (
+    private readonly init: ConnectionServiceInit, private readonly components: ConnectionServiceComponents
+  ) {}
 
   start (): void {
     this.components.onAccepted((entries) => {

@@ -1,11 +1,14 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import {
-  checkEncodable, checkExecRequestInput, checkHopVerdict, CID, compilePolicy, DEFAULT_EXEC_TIMEOUT_MS, deadlineFrom, decodeEntry,
+  checkEncodable, checkExecRequestInput, checkHopVerdict, CID, compilePolicy, DEFAULT_EXEC_TIMEOUT_MS, deadlineFrom,
+  decodeEntry,
   executionBudget, executorRefusal, EXEC_DIAL_TIMEOUT_MS, EXEC_REQUEST_READ_TIMEOUT_MS,
   forwardBudget, fromHex, GovmeshError, InputRejectedError, MAX_EXEC_FRAME_BYTES, MAX_FRAME_HOP, MAX_FRAME_LINEAGE,
-  MAX_PATH, peerIdFromPublicKey, planRoute, publicKeyFromPeerId, ReplayWindow, requestPrincipal, scanAncestry, selfRefusal, toHex,
+  MAX_PATH, peerIdFromPublicKey, planRoute, publicKeyFromPeerId, ReplayWindow, requestPrincipal, scanAncestry,
+  selfRefusal, toHex,
   ZONE_TARGET_PREFIX, type CompiledPolicy, type ExecHopBody, type ExecRequestBody, type GovernanceState,
-  type HopVerdict, type PolicyEvidence, type RefusalReason, type RouteMember, type RoutePlan, type SignedEntry, type Dag,
+  type HopVerdict, type PolicyEvidence, type RefusalReason, type RouteMember, type RoutePlan, type SignedEntry,
+  type Dag,
   type PolicyState
 } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
@@ -147,7 +150,9 @@ export class ExecService implements Startable {
     if (!(req.target.startsWith(ZONE_TARGET_PREFIX) || keyOfPeer(req.target) !== undefined)) {
       throw new ExecInputError('target: expected a PeerId or zone:NAME')
     }
-    for (const [i, r] of (req.route ?? []).entries()) if (keyOfPeer(r) === undefined) throw new ExecInputError(`route[${i}]: not a PeerId`)
+    for (
+      const [i, r] of (req.route ?? []).entries()
+    ) if (keyOfPeer(r) === undefined) throw new ExecInputError(`route[${i}]: not a PeerId`)
     let parent: CID | null = null
     if (req.parent != null) {
       try { parent = CID.parse(req.parent) } catch { throw new ExecInputError('parent: not a CID') }
@@ -164,7 +169,9 @@ export class ExecService implements Startable {
       agent: req.agent != null ? { key: fromHex(req.agent.key), sig: fromHex(req.agent.sig) } : null
     }
     checkExecRequestInput(body)
-    if (requestPrincipal(node.dag.meshId, body, nodeCrypto) === undefined) throw new ExecInputError('agent: the signature does not verify for this request')
+    if (
+      requestPrincipal(node.dag.meshId, body, nodeCrypto) === undefined
+    ) throw new ExecInputError('agent: the signature does not verify for this request')
     // A node that refuses everything says so before a route is sought; the planned path goes into the request.
     const own = selfRefusal(this.policy(), node.trust.selfStatus())
     const plan: RoutePlan = own !== undefined ? { ok: false, ...own } : planRoute(body, this.routeView())
@@ -172,12 +179,17 @@ export class ExecService implements Startable {
     const parentKnown = parent !== null && node.dag.has(parent.toString()) && !node.dag.isRevoked(parent.toString())
     const request = await node.append('exec.request', body, parentKnown && parent !== null ? [parent] : [])
     const lineage = [request.id]
-    if (parent !== null && !parentKnown) return await this.refuse(request, request, 0, 'ancestry.invalid', `parent execution ${parent.toString()} is unknown or revoked`, lineage)
+    if (parent !== null && !parentKnown) return await this.refuse(
+      request, request, 0, 'ancestry.invalid', `parent execution ${parent.toString()} is unknown or revoked`, lineage
+    )
     if (!plan.ok) return await this.refuse(request, request, 0, plan.reason, plan.detail, lineage)
     const route = { route: plan.path }
     const check = this.check(body, [request], plan.path, 0, undefined)
     if (check.refusal !== undefined) {
-      return { ...await this.refuse(request, request, 0, check.refusal.reason, check.refusal.detail, lineage, check.policy), ...route }
+      return {
+        ...await this.refuse(request, request, 0, check.refusal.reason, check.refusal.detail, lineage, check.policy),
+        ...route
+      }
     }
     const res = plan.path.length === 0
       ? await this.execute(request, body, request, lineage, 0, deadline, check.policy)
@@ -229,7 +241,9 @@ export class ExecService implements Startable {
       hop,
       rest,
       self: { peerId: node.self.peerId, key: node.self.key, zone: node.zone(), status: node.trust.selfStatus() },
-      sender: from === undefined ? undefined : { peerId: from, status: node.trust.statusOf(from), zone: this.zoneOf(from) },
+      sender: from === undefined ? undefined : {
+        peerId: from, status: node.trust.statusOf(from), zone: this.zoneOf(from)
+      },
       lineageAuthors: lineage.map(e => toHex(e.entry.author)),
       ancestry: scanAncestry(node.dag, body.parent?.toString() ?? null),
       policy: this.policy(),
@@ -244,11 +258,15 @@ export class ExecService implements Startable {
     // The detail is text for humans; keep the entry within its field limit whatever an error said.
     detail = detail.length > MAX_REFUSAL_DETAIL_CHARS ? detail.slice(0, MAX_REFUSAL_DETAIL_CHARS - 1) + '…' : detail
     const evidence = policy !== undefined ? { policy } : {}
-    const refusal = await this.node.append('exec.refuse', { request: request.cid, hop, reason, detail, ...evidence }, [last.cid])
+    const refusal = await this.node.append(
+      'exec.refuse', { request: request.cid, hop, reason, detail, ...evidence }, [last.cid]
+    )
     this.node.events.emit('exec:refused', { request: request.id, refusal: refusal.id, reason, detail, hop })
     this.node.logger.info('execution refused', { request: request.id, reason, detail, hop })
     return {
-      ok: false, reason, detail, refusalCid: refusal.id, lineage: [...lineage, refusal.id], entries: [refusal.bytes], ...evidence
+      ok: false, reason, detail, refusalCid: refusal.id, lineage: [
+        ...lineage, refusal.id
+      ], entries: [refusal.bytes], ...evidence
     }
   }
 
@@ -267,14 +285,17 @@ export class ExecService implements Startable {
     // The executor is stopped at the deadline: the caller gets a timeout refusal, not a late result.
     const signal = AbortSignal.timeout(budget)
     const input = {
-      action: body.action, resource: body.resource, payload: body.payload, principal: body.principal, request: request.id
+      action: body.action, resource: body.resource, payload: body.payload, principal: body.principal,
+      request: request.id
     }
     const out = await runExecutor(config, input, signal)
     if (signal.aborted) {
       const detail = `the executor did not finish within the ${budget} ms left of the deadline`
       return await this.refuse(request, last, hop, 'timeout', detail, lineage)
     }
-    const record = (ok: boolean, output: unknown): Promise<SignedEntry<'exec.result'>> => this.node.append('exec.result', {
+    const record = (
+      ok: boolean, output: unknown
+    ): Promise<SignedEntry<'exec.result'>> => this.node.append('exec.result', {
       request: request.cid, ok, executor: config.type, output, durationMs: Date.now() - t0
     }, [last.cid])
     let result: SignedEntry<'exec.result'>
@@ -292,7 +313,9 @@ export class ExecService implements Startable {
       result = await record(ok, output)
     }
     const evidence = policy !== undefined ? { policy } : {}
-    return { ok, result: output, resultCid: result.id, lineage: [...lineage, result.id], entries: [result.bytes], ...evidence }
+    return {
+      ok, result: output, resultCid: result.id, lineage: [...lineage, result.id], entries: [result.bytes], ...evidence
+    }
   }
 
   private async forward (
@@ -404,16 +427,23 @@ export class ExecService implements Startable {
     const chain: SignedEntry[] = []
     for (const bytes of frame.lineage) chain.push(decodeEntry(bytes, { crypto: nodeCrypto, verify: false }))
     const request = chain[0]
-    if (request === undefined || request.entry.type !== 'exec.request') throw new Error('lineage must start with an exec.request')
+    if (
+      request === undefined || request.entry.type !== 'exec.request'
+    ) throw new Error('lineage must start with an exec.request')
     const last = chain.at(-1)!
     const bad = outcomes.find(o => o.status === 'rejected' || o.status === 'pending')
     if (bad !== undefined || !node.dag.has(last.id)) {
-      return await this.refuseWhenPossible(request, last, frame.hop, 'ancestry.invalid', `lineage entry ${bad?.status ?? 'missing'}: ${bad?.reason ?? ''} ${bad?.message ?? ''}`, [])
+      return await this.refuseWhenPossible(
+        request, last, frame.hop, 'ancestry.invalid',
+        `lineage entry ${bad?.status ?? 'missing'}: ${bad?.reason ?? ''} ${bad?.message ?? ''}`, []
+      )
     }
     const replay = this.replayed(request, from)
     if (replay !== undefined) return replay
     if (last.entry.type === 'exec.hop' && (last.entry.body as ExecHopBody).next !== node.self.peerId) {
-      return await this.refuse(request, last, frame.hop, 'ancestry.invalid', 'the previous hop named another next peer', [])
+      return await this.refuse(
+        request, last, frame.hop, 'ancestry.invalid', 'the previous hop named another next peer', []
+      )
     }
     const body = request.entry.body as ExecRequestBody
     const check = this.check(body, chain, frame.rest, frame.hop, from)
@@ -437,8 +467,12 @@ export class ExecService implements Startable {
   }
 
   /** A refusal needs its parent in the DAG; when the lineage itself is invalid, answer without recording. */
-  private async refuseWhenPossible (request: SignedEntry, last: SignedEntry, hop: number, reason: RefusalReason, detail: string, lineage: string[]): Promise<WireResponse> {
-    if (this.node.dag.has(last.id) && this.node.dag.has(request.id)) return await this.refuse(request, last, hop, reason, detail, lineage)
+  private async refuseWhenPossible (
+    request: SignedEntry, last: SignedEntry, hop: number, reason: RefusalReason, detail: string, lineage: string[]
+  ): Promise<WireResponse> {
+    if (
+      this.node.dag.has(last.id) && this.node.dag.has(request.id)
+    ) return await this.refuse(request, last, hop, reason, detail, lineage)
     this.node.events.emit('exec:refused', { request: request.id, reason, detail, hop })
     return { ok: false, reason, detail, lineage: [], entries: [] }
   }
@@ -450,7 +484,13 @@ function peerIdOfKey (key: string): string {
 
 /** dag-cbor has no `undefined`: drop absent optional fields before encoding a response. */
 function encodeWire (r: WireResponse): Uint8Array {
-  return dagCbor.encode(Object.fromEntries(Object.entries({ ...r, result: r.result === undefined ? undefined : jsonSafe(r.result) }).filter(([, v]) => v !== undefined)))
+  return dagCbor.encode(
+    Object.fromEntries(
+      Object.entries(
+        { ...r, result: r.result === undefined ? undefined : jsonSafe(r.result) }
+      ).filter(([, v]) => v !== undefined)
+    )
+  )
 }
 
 /** Executor output goes into a dag-cbor entry: drop undefined, keep JSON values. */
@@ -485,7 +525,11 @@ function decodeForwardFrame (bytes: Uint8Array): ForwardFrame {
 
 function decodeWireResponse (bytes: Uint8Array): WireResponse {
   const r = dagCbor.decode<WireResponse>(bytes)
-  if (r === null || typeof r !== 'object' || typeof r.ok !== 'boolean' || !Array.isArray(r.lineage) || !Array.isArray(r.entries)) {
+  if (
+    r === null || typeof r !== 'object' || typeof r.ok !== 'boolean' || !Array.isArray(
+      r.lineage
+    ) || !Array.isArray(r.entries)
+  ) {
     throw new Error('malformed exec response')
   }
   return r

@@ -65,7 +65,9 @@ export class GossipService implements Startable {
     if (outcome?.reason === 'entry.bad-signature') {
       // Relays forward only validated messages, so the direct sender made this one.
       const key = keyOfPeer(peer)
-      if (key !== undefined) void reporter.reportOnce(key, 'sent an entry with an invalid signature', 'signature', { entry: data })
+      if (key !== undefined) void reporter.reportOnce(
+        key, 'sent an entry with an invalid signature', 'signature', { entry: data }
+      )
     }
     // Parents unknown: fetch them in order from the peer that has them.
     if (outcome?.status === 'pending') sync(peer, { minIntervalMs: SYNC_ON_PENDING_MIN_INTERVAL_MS })

@@ -1,8 +1,11 @@
 import {
-  decodeHeartbeat, driftAfterOwnDigestChange, encodeHeartbeat, GovmeshError, headsHash, nextHeartbeatAt, observeHeartbeat,
+  decodeHeartbeat, driftAfterOwnDigestChange, encodeHeartbeat, GovmeshError, headsHash, nextHeartbeatAt,
+  observeHeartbeat,
   peerIdFromPublicKey, type Dag, type CryptoProvider, type KeyPair, type PolicyState
 } from '@govmesh/core'
-import { CONNECT_REANNOUNCE_MS, FIRST_HEARTBEAT_DELAY_MS, HEARTBEAT_MAX_ADDRS, SYNC_ON_HEARTBEAT_MIN_INTERVAL_MS } from '../constants.js'
+import {
+  CONNECT_REANNOUNCE_MS, FIRST_HEARTBEAT_DELAY_MS, HEARTBEAT_MAX_ADDRS, SYNC_ON_HEARTBEAT_MIN_INTERVAL_MS
+} from '../constants.js'
 import type { NodeEventBus } from '../events.js'
 import type { Logger } from '../logger.js'
 import type { NodeMetrics } from '../metrics.js'
@@ -87,7 +90,9 @@ export class HeartbeatService implements Startable {
   /** Hash of our heads; heads only change when an entry is accepted, i.e. when the size changes. */
   ownHeadsHash (): string {
     const { dag } = this.components
-    if (this.headsHashCache?.size !== dag.size) this.headsHashCache = { size: dag.size, hash: headsHash(dag.heads(), this.components.crypto) }
+    if (this.headsHashCache?.size !== dag.size) this.headsHashCache = {
+      size: dag.size, hash: headsHash(dag.heads(), this.components.crypto)
+    }
     return this.headsHashCache.hash
   }
 
@@ -122,7 +127,9 @@ export class HeartbeatService implements Startable {
     const now = Date.now()
     for (const record of [...peers.values()]) {
       if (record.policyDigest === null) continue
-      const driftSince = driftAfterOwnDigestChange({ policyDigest: record.policyDigest, driftSince: record.driftSince }, digest, now)
+      const driftSince = driftAfterOwnDigestChange(
+        { policyDigest: record.policyDigest, driftSince: record.driftSince }, digest, now
+      )
       if (driftSince !== record.driftSince) peers.set({ ...record, driftSince })
     }
   }

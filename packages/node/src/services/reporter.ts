@@ -36,7 +36,9 @@ export class TrustReporter {
       self,
       selfIsMember: isMember(self),
       inFlight: this.reporting.has(subjectKey),
-      openReportBySelf: view.failures.some(f => f.subject === subjectKey && f.reporter === self && !view.cleared.has(f.id))
+      openReportBySelf: view.failures.some(
+        f => f.subject === subjectKey && f.reporter === self && !view.cleared.has(f.id)
+      )
     })
     if (!report) return undefined
     this.reporting.add(subjectKey)

@@ -1,4 +1,6 @@
-import { LogThrottle, mayOpenProtocol, TokenBuckets, type StreamProtocol, type StreamVerdict, type TrustStatus } from '@govmesh/core'
+import {
+  LogThrottle, mayOpenProtocol, TokenBuckets, type StreamProtocol, type StreamVerdict, type TrustStatus
+} from '@govmesh/core'
 import { REFUSAL_LOG_INTERVAL_MS } from '../constants.js'
 import type { Logger } from '../logger.js'
 import type { NodeMetrics } from '../metrics.js'
@@ -56,6 +58,8 @@ export class StreamGuard {
   /** A warning about a peer's stream, rate-limited per peer and protocol. */
   warn (protocol: StreamProtocol, peerId: string, message: string, fields: Record<string, unknown>): void {
     const held = this.quiet.admit(`${protocol} ${peerId}`, Date.now())
-    if (held !== undefined) this.components.logger.warn(`${protocol} ${message}`, { peer: peerId, ...fields, suppressed: held })
+    if (held !== undefined) this.components.logger.warn(
+      `${protocol} ${message}`, { peer: peerId, ...fields, suppressed: held }
+    )
   }
 }

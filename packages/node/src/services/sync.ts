@@ -106,7 +106,9 @@ export class SyncService implements Startable {
     const inflight: Array<Promise<IngestOutcome[]>> = []
     let ingestTail: Promise<unknown> = Promise.resolve()
     try {
-      const stream = await network.openStream(peerId, SYNC_PROTOCOL, { signal: AbortSignal.timeout(SYNC_OPEN_TIMEOUT_MS) })
+      const stream = await network.openStream(
+        peerId, SYNC_PROTOCOL, { signal: AbortSignal.timeout(SYNC_OPEN_TIMEOUT_MS) }
+      )
       framed = new FramedStream(stream, { maxFrameBytes: SYNC_MAX_FRAME_BYTES, readTimeoutMs: SYNC_READ_TIMEOUT_MS })
       await framed.write(encodeSyncMessage({ t: SYNC_FRONTIER, mesh: this.init.meshId, frontier: dag.frontier() }))
       await framed.closeWrite()
@@ -174,7 +176,9 @@ export class SyncService implements Startable {
 
   private async respond (stream: FramedDuplex, peer: string): Promise<void> {
     const { dag, metrics, streams } = this.components
-    const framed = new FramedStream(stream, { maxFrameBytes: SYNC_MAX_FRAME_BYTES, readTimeoutMs: SYNC_READ_TIMEOUT_MS })
+    const framed = new FramedStream(
+      stream, { maxFrameBytes: SYNC_MAX_FRAME_BYTES, readTimeoutMs: SYNC_READ_TIMEOUT_MS }
+    )
     try {
       const frame = await framed.read()
       if (frame === undefined) throw new SyncProtocolError('stream ended before frontier')

@@ -101,7 +101,9 @@ export class TrustTracker implements TrustReader, Startable {
   /** Every member and every peer we heard from, with status. */
   all (): TrustEntry[] {
     const gov = this.components.dag.currentGovernance()
-    const keys = new Set<string>([...gov.members.keys(), ...this.components.peers.keys(), ...this.current().quarantined.keys()])
+    const keys = new Set<string>(
+      [...gov.members.keys(), ...this.components.peers.keys(), ...this.current().quarantined.keys()]
+    )
     return [...keys].sort().map(key => ({
       peerId: peerIdFromPublicKey(Buffer.from(key, 'hex')),
       key,

@@ -13,7 +13,9 @@ class ChunkQueue implements AsyncIterable<Chunk> {
 
   push (c: Chunk): void {
     if (this.ended) return
-    if (this.waiting !== undefined) { const w = this.waiting; this.clear(); w({ value: c, done: false }) } else this.items.push(c)
+    if (this.waiting !== undefined) {
+      const w = this.waiting; this.clear(); w({ value: c, done: false })
+    } else this.items.push(c)
   }
 
   end (err?: Error): void {
@@ -34,7 +36,9 @@ class ChunkQueue implements AsyncIterable<Chunk> {
         if (this.error !== undefined) throw this.error
         return
       }
-      const r = await new Promise<IteratorResult<Chunk>>((resolve, reject) => { this.waiting = resolve; this.failWaiting = reject })
+      const r = await new Promise<IteratorResult<Chunk>>(
+        (resolve, reject) => { this.waiting = resolve; this.failWaiting = reject }
+      )
       if (r.done === true) return
       yield r.value
     }

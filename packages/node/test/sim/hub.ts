@@ -87,7 +87,9 @@ export class SimHub {
       addrs: () => [],
       connectedPeers: () => others().map(i => this.peers[i]!),
       isConnected: (peerId) => { const i = indexOf(peerId); return i >= 0 && this.connected(self, i) },
-      connections: (): ConnectionInfo[] => others().map(i => ({ peerId: this.peers[i]!, direction: 'outbound', remoteAddr: `sim/${i}` })),
+      connections: (): ConnectionInfo[] => others().map(
+        i => ({ peerId: this.peers[i]!, direction: 'outbound', remoteAddr: `sim/${i}` })
+      ),
       openStream: async (peerId, protocol) => {
         const to = indexOf(peerId)
         const handler = to >= 0 && this.connected(self, to) ? this.handlers[to]!.get(protocol) : undefined

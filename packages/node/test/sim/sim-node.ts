@@ -1,6 +1,8 @@
 import type { CryptoProvider, KeyPair, SignedEntry } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
-import { createLocalServices, createNetworkServices, type LocalServices, type NetworkServices } from '../../src/compose.js'
+import {
+  createLocalServices, createNetworkServices, type LocalServices, type NetworkServices
+} from '../../src/compose.js'
 import { NodeEventBus } from '../../src/events.js'
 import { Ledger, type LedgerStore } from '../../src/ledger.js'
 import { silentLogger } from '../../src/logger.js'

@@ -73,7 +73,9 @@ export function consoleRoutes (app: FastifyInstance, { ctx: node }: RouteDeps): 
   }, async (req) => {
     const q = req.query
     const author = q.author?.startsWith('12D3KooW') === true ? keyOfPeer(q.author) ?? q.author : q.author
-    const query = { cid: q.cid, author, type: q.type, since: q.since, until: q.until, limit: q.limit ?? API_DEFAULT_PAGE }
+    const query = {
+      cid: q.cid, author, type: q.type, since: q.since, until: q.until, limit: q.limit ?? API_DEFAULT_PAGE
+    }
     return { entries: searchLineage(node.dag, query) }
   })
 

@@ -68,6 +68,9 @@ export function dagRoutes (app: FastifyInstance, { ctx }: RouteDeps): void {
       return sendError(reply, 400, 'invalid-request', 'querystring/parents must be comma-separated CIDs')
     }
     const pos = nextPosition(dag, req.query.author, extra)
-    return { mesh: pos.mesh.toString(), seq: pos.seq, prev: pos.prev?.toString() ?? null, parents: pos.parents.map(p => p.toString()) }
+    return {
+      mesh: pos.mesh.toString(), seq: pos.seq, prev: pos.prev?.toString() ?? null,
+      parents: pos.parents.map(p => p.toString())
+    }
   })
 }

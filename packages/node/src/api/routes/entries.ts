@@ -13,7 +13,9 @@ function statusFor (outcomes: IngestOutcome[]): number {
 
 /** The entries of a JSON body `{ entry }` or `{ entries }` (base64 strings), or why it is neither. */
 function parseEntriesBody (body: unknown): Uint8Array[] | string {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return 'body must be a JSON object or raw dag-cbor'
+  if (
+    body === null || typeof body !== 'object' || Array.isArray(body)
+  ) return 'body must be a JSON object or raw dag-cbor'
   const unknown = Object.keys(body).find(k => k !== 'entry' && k !== 'entries')
   if (unknown !== undefined) return `body/${unknown} is not a known field (expected "entry" or "entries")`
   const { entry, entries } = body as { entry?: unknown, entries?: unknown }
@@ -21,7 +23,8 @@ function parseEntriesBody (body: unknown): Uint8Array[] | string {
   let list: unknown[]
   if (entry !== undefined) list = [entry]
   else if (Array.isArray(entries) && entries.length > 0 && entries.length <= API_MAX_ENTRIES_PER_POST) list = entries
-  else return `body must have "entry" (base64 string) or "entries" (array of 1..${API_MAX_ENTRIES_PER_POST} base64 strings)`
+  else return `body must have "entry" (base64 string) or "entries" (array of 1..${API_MAX_ENTRIES_PER_POST} ` +
+    `base64 strings)`
   const items: Uint8Array[] = []
   for (const [i, s] of list.entries()) {
     const field = entry !== undefined ? 'body/entry' : `body/entries/${i}`

@@ -9,10 +9,14 @@ export function eventRoutes (app: FastifyInstance, { ctx }: RouteDeps): void {
   app.get('/v1/events', (req, reply) => {
     // Events are small and latency matters more than packet count.
     reply.raw.socket?.setNoDelay(true)
-    reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' })
+    reply.raw.writeHead(
+      200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' }
+    )
     reply.raw.write(': govmesh events\n\n')
     const listeners = NODE_EVENTS.map(name => {
-      const fn = (data: unknown): void => { reply.raw.write(`event: ${name}\ndata: ${JSON.stringify(toJsonValue(data))}\n\n`) }
+      const fn = (data: unknown): void => {
+        reply.raw.write(`event: ${name}\ndata: ${JSON.stringify(toJsonValue(data))}\n\n`)
+      }
       ctx.events.on(name, fn)
       return [name, fn] as const
     })

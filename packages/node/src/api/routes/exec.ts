@@ -6,11 +6,15 @@ import { sendError, type RouteDeps } from '../context.js'
 import { ExecBody } from '../schemas.js'
 
 /** Entry errors raised before signing: the request could never become an entry peers accept. */
-const UNSIGNABLE: Record<string, number> = { 'entry.too-large': 413, 'entry.malformed': 400, 'entry.non-canonical': 400 }
+const UNSIGNABLE: Record<string, number> = {
+  'entry.too-large': 413, 'entry.malformed': 400, 'entry.non-canonical': 400
+}
 
 /** `POST /v1/exec`: a governed execution from this node (the origin). */
 export function execRoutes (app: FastifyInstance, { ctx, requireToken }: RouteDeps): void {
-  app.post<{ Body: ExecSubmit }>('/v1/exec', { preHandler: requireToken, schema: { body: ExecBody } }, async (req, reply) => {
+  app.post<{ Body: ExecSubmit }>('/v1/exec', {
+    preHandler: requireToken, schema: { body: ExecBody }
+  }, async (req, reply) => {
     try {
       return await ctx.exec.submit(req.body)
     } catch (err) {

@@ -40,7 +40,9 @@ export function governanceApprovalRoutes (app: FastifyInstance, { ctx, requireTo
 
   app.get<{ Querystring: { type?: string } }>('/v1/governance/approvals', {
     schema: {
-      querystring: { type: 'object', properties: { type: { type: 'string', maxLength: 64 } }, additionalProperties: false }
+      querystring: {
+        type: 'object', properties: { type: { type: 'string', maxLength: 64 } }, additionalProperties: false
+      }
     }
   }, async (req) => {
     const gov = deps.governance()

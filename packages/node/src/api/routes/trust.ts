@@ -43,10 +43,16 @@ export function trustRoutes (app: FastifyInstance, { ctx, requireToken }: RouteD
       if (!(err instanceof InputRejectedError)) throw err
       return sendError(reply, 400, 'invalid-request', err.message, { field: err.field, rule: err.rule })
     }
-    const refusal = manualReportRefusal({ subject: toHex(subject), self: ctx.publicKey, selfIsMember: ctx.isMember(ctx.publicKey) })
-    if (refusal === 'not-member') return sendError(reply, 409, 'not-member', 'this node is not a member and cannot report')
+    const refusal = manualReportRefusal(
+      { subject: toHex(subject), self: ctx.publicKey, selfIsMember: ctx.isMember(ctx.publicKey) }
+    )
+    if (refusal === 'not-member') return sendError(
+      reply, 409, 'not-member', 'this node is not a member and cannot report'
+    )
     if (refusal === 'self-report') return sendError(reply, 409, 'self-report', 'a node does not report itself')
-    const entry = await ctx.append('trust.fail', { subject, reason: req.body.reason, detector: 'manual', evidence: null })
+    const entry = await ctx.append(
+      'trust.fail', { subject, reason: req.body.reason, detector: 'manual', evidence: null }
+    )
     return { cid: entry.id, subject: toHex(subject) }
   })
 
@@ -78,7 +84,9 @@ export function trustRoutes (app: FastifyInstance, { ctx, requireToken }: RouteD
     const list = (approvals.get(key) ?? []).filter(x => x.governor !== a.governor)
     list.push({ ...a, clears: [...a.clears].sort() })
     approvals.set(key, list)
-    ctx.log.info('restore approval collected', { subject: a.subject, approvals: list.length, quorum: gov.quorums.restore })
+    ctx.log.info(
+      'restore approval collected', { subject: a.subject, approvals: list.length, quorum: gov.quorums.restore }
+    )
     return { approvals: list.length, quorum: gov.quorums.restore }
   })
 }
