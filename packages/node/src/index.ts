@@ -12,7 +12,7 @@ export {
 export { NodeEventBus, NODE_EVENTS, type NodeEvents, type NodeEventName, type EntrySource } from './events.js'
 export * from './errors.js'
 export * as constants from './constants.js'
-export { startApi, type ApiInit, type ApiServer } from './api/server.js'
+export { apiService, ApiService, startApi, type ApiInit, type ApiServer, type ApiServiceInit } from './api/server.js'
 export type { ApiContext } from './api/context.js'
 export type * from './api/wire.js'
 export { DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts } from './http-timeouts.js'

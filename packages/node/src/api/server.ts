@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { API_BODY_LIMIT_BYTES } from '../constants.js'
 import { registerConsoleStatic } from '../console-static.js'
 import { DEFAULT_HTTP_TIMEOUTS, limitedServerFactory, type HttpTimeouts } from '../http-timeouts.js'
+import type { Startable } from '../services/startable.js'
 import { sendError, type ApiContext, type RouteDeps, type TokenGuard } from './context.js'
 import { adminRoutes } from './routes/admin.js'
 import { consoleRoutes } from './routes/console.js'
@@ -72,10 +73,71 @@ function installHandlers (app: FastifyInstance, ctx: ApiContext): void {
   })
 }
 
+/** Options of the API service: where it listens, its token and connection limits. */
+export type ApiServiceInit = Omit<ApiInit, 'node'>
+
 /**
- * Starts the HTTP API (Fastify): JSON, versioned `/v1` paths, JSON-schema
- * validated input (unknown fields rejected), a bearer token on every mutating
- * call, server-sent events and Prometheus `/metrics`.
+ * The HTTP API as a service (Fastify): JSON, versioned `/v1` paths, JSON-schema validated input
+ * (unknown fields rejected), a bearer token on every mutating call, server-sent events and
+ * Prometheus `/metrics`. Its one component is the narrow {@link ApiContext}; `start()` listens,
+ * `stop()` closes.
+ *
+ * @example
+ * ```ts
+ * const api = apiService({ host: '127.0.0.1', port: 7700 })(node)
+ * await api.start()
+ * console.log(api.url, api.token)
+ * ```
+ */
+export class ApiService implements Startable {
+  readonly token: string
+  readonly app: FastifyInstance
+  url = ''
+
+  constructor (private readonly init: ApiServiceInit, ctx: ApiContext) {
+    this.token = init.token ?? randomBytes(24).toString('hex')
+    const timeouts = init.timeouts ?? DEFAULT_HTTP_TIMEOUTS
+    this.app = Fastify({
+      logger: false,
+      serverFactory: limitedServerFactory(timeouts),
+      requestTimeout: timeouts.requestMs,
+      keepAliveTimeout: timeouts.keepAliveMs,
+      bodyLimit: API_BODY_LIMIT_BYTES,
+      ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } }
+    })
+    installHandlers(this.app, ctx)
+    const deps: RouteDeps = { ctx, requireToken: tokenGuard(this.token) }
+    for (const register of ROUTES) register(this.app, deps)
+    registerConsoleStatic(this.app)
+  }
+
+  async start (): Promise<void> {
+    const { host } = this.init
+    await this.app.listen({ host, port: this.init.port })
+    const addr = this.app.server.address()
+    const port = typeof addr === 'object' && addr !== null ? addr.port : this.init.port
+    this.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+  }
+
+  async stop (): Promise<void> {
+    await this.app.close()
+  }
+}
+
+/**
+ * Creates the API service (js-libp2p style: init, then components).
+ *
+ * @example
+ * ```ts
+ * const api = apiService({ host: '127.0.0.1', port: 0 })(node)
+ * ```
+ */
+export function apiService (init: ApiServiceInit): (ctx: ApiContext) => ApiService {
+  return (ctx) => new ApiService(init, ctx)
+}
+
+/**
+ * Creates and starts the API ({@link ApiService}) for a node.
  *
  * @example
  * ```ts
@@ -84,24 +146,8 @@ function installHandlers (app: FastifyInstance, ctx: ApiContext): void {
  * ```
  */
 export async function startApi (init: ApiInit): Promise<ApiServer> {
-  const token = init.token ?? randomBytes(24).toString('hex')
-  const timeouts = init.timeouts ?? DEFAULT_HTTP_TIMEOUTS
-  const app = Fastify({
-    logger: false,
-    serverFactory: limitedServerFactory(timeouts),
-    requestTimeout: timeouts.requestMs,
-    keepAliveTimeout: timeouts.keepAliveMs,
-    bodyLimit: API_BODY_LIMIT_BYTES,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } }
-  })
-  installHandlers(app, init.node)
-  const deps: RouteDeps = { ctx: init.node, requireToken: tokenGuard(token) }
-  for (const register of ROUTES) register(app, deps)
-  registerConsoleStatic(app)
-
-  await app.listen({ host: init.host, port: init.port })
-  const addr = app.server.address()
-  const port = typeof addr === 'object' && addr !== null ? addr.port : init.port
-  const url = `http://${init.host.includes(':') ? `[${init.host}]` : init.host}:${port}`
-  return { url, token, app, close: async () => { await app.close() } }
+  const { node, ...rest } = init
+  const api = apiService(rest)(node)
+  await api.start()
+  return { url: api.url, token: api.token, app: api.app, close: async () => { await api.stop() } }
 }
