@@ -101,9 +101,9 @@ describe('govmesh testnet', () => {
     expect(k.code, k.stderr).toBe(0)
     expect((await status()).find(x => x.name === 'node3')!.status).toBe('down')
     // node2 stays quarantined, so `up` restarts node3 but cannot report every node trusted.
-    const up = await govmesh(['testnet', 'up', '--dir', dir, '--detach', '--timeout', '1'])
-    expect(up.code).toBe(1)
-    expect(up.stderr).toMatch(/timed out waiting for every node to trust every other after 1 s: node2 \(quarantined\)/)
+    const up = await govmesh(['testnet', 'up', '--dir', dir, '--detach', '--timeout', '5'])
+    expect(up.code, up.stderr).toBe(1)
+    expect(up.stderr).toMatch(/timed out waiting for every node to trust every other after 5 s: node2 \(quarantined\)/)
     // It names why and the fix, and says the detached nodes are left running.
     expect(up.stderr).toMatch(/node2 \(\w{8}\): quarantined — runs a tampered measurement/)
     expect(up.stderr).toMatch(/runtime measurement \w+… is not in the policy allowlist/)
