@@ -29,29 +29,29 @@ export class NodeError extends GovmeshError {
   }
 }
 
-/** A request was malformed before anything was recorded (HTTP 400). */
-export class ExecInputError extends NodeError {
-  constructor (message: string) {
-    super('exec.input', message)
-    this.name = 'ExecInputError'
+/** A NodeError subclass with its own stable `name` and `code`, for errors that carry only a message. */
+function nodeErrorClass (name: string, code: string): new (message: string) => NodeError {
+  const cls = class extends NodeError {
+    constructor (message: string) {
+      super(code, message)
+      this.name = name
+    }
   }
+  Object.defineProperty(cls, 'name', { value: name })
+  return cls
 }
+
+/** A request was malformed before anything was recorded (HTTP 400). */
+export const ExecInputError = nodeErrorClass('ExecInputError', 'exec.input')
+export type ExecInputError = InstanceType<typeof ExecInputError>
 
 /** The deadline ran out while this node was still reaching the next one. */
-export class DeadlineError extends NodeError {
-  constructor (message: string) {
-    super('exec.deadline', message)
-    this.name = 'DeadlineError'
-  }
-}
+export const DeadlineError = nodeErrorClass('DeadlineError', 'exec.deadline')
+export type DeadlineError = InstanceType<typeof DeadlineError>
 
 /** An executor's configuration is invalid or it failed to run. */
-export class ExecutorError extends NodeError {
-  constructor (message: string) {
-    super('exec.executor', message)
-    this.name = 'ExecutorError'
-  }
-}
+export const ExecutorError = nodeErrorClass('ExecutorError', 'exec.executor')
+export type ExecutorError = InstanceType<typeof ExecutorError>
 
 /** This node's own entry failed the checks a peer applies; it was not stored nor published. */
 export class OwnEntryRejectedError extends NodeError {
@@ -72,12 +72,8 @@ export class NodeRefillingError extends NodeError {
 }
 
 /** A sync peer broke the protocol (unexpected message, wrong mesh, oversized batch). */
-export class SyncProtocolError extends NodeError {
-  constructor (message: string) {
-    super('sync.protocol', message)
-    this.name = 'SyncProtocolError'
-  }
-}
+export const SyncProtocolError = nodeErrorClass('SyncProtocolError', 'sync.protocol')
+export type SyncProtocolError = InstanceType<typeof SyncProtocolError>
 
 /** A frame's payload exceeds the configured maximum (on read or write). */
 export class FrameTooLargeError extends NodeError {
@@ -96,9 +92,5 @@ export class ReadTimeoutError extends NodeError {
 }
 
 /** Thrown at start-up when the console was not built (`npm run build` builds it). */
-export class ConsoleNotBuiltError extends NodeError {
-  constructor (message: string) {
-    super('console.not-built', message)
-    this.name = 'ConsoleNotBuiltError'
-  }
-}
+export const ConsoleNotBuiltError = nodeErrorClass('ConsoleNotBuiltError', 'console.not-built')
+export type ConsoleNotBuiltError = InstanceType<typeof ConsoleNotBuiltError>
