@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
-    setupFiles: ['./packages/node/src/polyfill.ts'],
+    setupFiles: ['./packages/node/src/polyfill.ts', './test/helpers/fetch-fresh-connection.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -1,5 +1,6 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { concatBytes, toHex, utf8 } from './bytes.js'
+import { encodeCanonical } from './cbor-encode.js'
 import { nobleCrypto, type CryptoProvider } from './crypto.js'
 import { BadSignatureError, MalformedEntryError } from './errors.js'
 
@@ -29,7 +30,7 @@ export interface VerifiedHeartbeat extends Heartbeat {
 }
 
 function unsigned (h: Omit<Heartbeat, 'sig'>): Uint8Array {
-  return concatBytes(HEARTBEAT_DOMAIN, dagCbor.encode({
+  return concatBytes(HEARTBEAT_DOMAIN, encodeCanonical({
     v: h.v, node: h.node, measurement: h.measurement, policyDigest: h.policyDigest,
     entries: h.entries, headsHash: h.headsHash, addrs: h.addrs, time: h.time
   }))
@@ -51,7 +52,7 @@ export function encodeHeartbeat (
 ): Uint8Array {
   const body = { v: 1 as const, node: keys.publicKey, ...h }
   const sig = crypto.sign(unsigned(body), keys.secretKey)
-  return dagCbor.encode({ ...body, sig })
+  return encodeCanonical({ ...body, sig })
 }
 
 /** Decodes and verifies a heartbeat; throws MalformedEntryError or BadSignatureError. */

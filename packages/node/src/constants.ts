@@ -12,6 +12,12 @@ export const DEFAULT_ANTI_ENTROPY_MS = 2_000
 export const DEFAULT_MAX_PENDING = 10_000
 /** Most open connections libp2p keeps. */
 export const DEFAULT_MAX_CONNECTIONS = 64
+/**
+ * Members a node dials on its own, from their heartbeats (others may still dial it). Gossip needs a
+ * few mesh peers (D 4) and sync one; each further connection costs gossip copies at idle, so a
+ * 50-member mesh need not be a full mesh. Executions dial the next hop when not connected.
+ */
+export const DEFAULT_TARGET_PEERS = 8
 /** Delay of the first heartbeat after start (the policy's timing applies afterwards, PROTOCOL §19.1). */
 export const FIRST_HEARTBEAT_DELAY_MS = 50
 /** A member connected: heartbeat again this long after (past a gossipsub heartbeat, when it is in the mesh). */

@@ -15,6 +15,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
+import { installHalfWindowUpdates } from './yamux-window.js'
 import type { GossipSub, GossipSubComponents } from '@chainsafe/libp2p-gossipsub'
 import type { MsgIdFn } from '@chainsafe/libp2p-gossipsub/types'
 import type { Ed25519PrivateKey } from '@libp2p/interface'
@@ -61,23 +62,25 @@ export interface MeshTransportInit {
 const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0']
 const DEFAULT_MAX_CONNECTIONS = 64
 const DEFAULT_HEARTBEAT_MS = 1000
+const INBOUND_CONNECTIONS_PER_SECOND = 64
 // @libp2p/bootstrap otherwise waits 1000 ms before its first dial.
 const BOOTSTRAP_DELAY_MS = 50
 
 /**
  * Gossipsub's mesh degrees for a governance mesh: tens of members, a few messages a second.
  * The library's defaults (D 6, up to 12, gossip to 6 more, flood publish to every peer) are made
- * for large public networks; here each copy of a message is a noise-encrypted write to a socket,
- * and what an idle node spends grows with the copies. Four mesh peers still reach 50 nodes in
- * three hops, and sync (not gossip) is what guarantees delivery.
+ * for large public networks; here each copy of a message is a noise-encrypted write to a socket
+ * and a decrypt on the other end, and what an idle node spends grows with the copies (about D
+ * per message). Three mesh peers still reach 50 nodes in four hops, and sync (not gossip) is
+ * what guarantees delivery.
  */
 export const GOVERNANCE_MESH_GOSSIP = {
-  D: 4,
-  Dlo: 3,
-  Dhi: 8,
-  Dscore: 2,
+  D: 3,
+  Dlo: 2,
+  Dhi: 6,
+  Dscore: 1,
   Dout: 1,
-  Dlazy: 3,
+  Dlazy: 2,
   floodPublish: false
 } as const
 
@@ -138,6 +141,7 @@ export async function peerIdFromSeed (seed: Uint8Array): Promise<string> {
  * ```
  */
 export async function createMeshLibp2p (init: MeshTransportInit) {
+  installHalfWindowUpdates()
   const privateKey = await privateKeyFromSeed(init.seed)
 
   const peerDiscovery: NonNullable<Libp2pOptions['peerDiscovery']> = []
@@ -172,7 +176,16 @@ export async function createMeshLibp2p (init: MeshTransportInit) {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery,
-    connectionManager: { maxConnections: init.maxConnections ?? DEFAULT_MAX_CONNECTIONS },
+    connectionManager: {
+      maxConnections: init.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+      // libp2p's default (5 inbound connections per second per IP) is a public-network defence; a
+      // local testnet is one IP, and joining members dialing together would be turned away and retry.
+      inboundConnectionThreshold: INBOUND_CONNECTIONS_PER_SECOND
+    },
+    // The connection monitor pings every connection every 10 s and aborts it when a ping is late:
+    // on a busy machine that drops healthy connections, and the redials make the machine busier.
+    // Members' signed heartbeats already judge liveness (staleness), and TCP reports dead sockets.
+    connectionMonitor: { enabled: false },
     connectionGater: {
       denyDialPeer: async (peerId) => init.isBlocked?.(peerId.toString()) ?? false,
       denyInboundEncryptedConnection: async (peerId) =>

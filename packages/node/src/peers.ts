@@ -1,12 +1,20 @@
-import { publicKeyFromPeerId, toHex } from '@govmesh/core'
+import { BoundedMap, publicKeyFromPeerId, toHex } from '@govmesh/core'
+
+/** PeerIds decoded so far: every gossip message and connection asks, and base58 decoding is not free. */
+const KEYS_OF_PEERS = new BoundedMap<string, string | null>(4096)
 
 /** Hex Ed25519 key of a PeerId string, or undefined for any other key type or a malformed id. */
 export function keyOfPeer (peerId: string): string | undefined {
+  const known = KEYS_OF_PEERS.get(peerId)
+  if (known !== undefined) return known ?? undefined
+  let key: string | null
   try {
-    return toHex(publicKeyFromPeerId(peerId))
+    key = toHex(publicKeyFromPeerId(peerId))
   } catch {
-    return undefined
+    key = null
   }
+  KEYS_OF_PEERS.set(peerId, key)
+  return key ?? undefined
 }
 
 /** What a node knows of one peer from its heartbeats. */

@@ -25,13 +25,15 @@ export class TestnetNotReadyError extends CliError {
 
 const say = (json: boolean, line: string): void => { if (!json) process.stderr.write(line + '\n') }
 
-async function poll<T> (check: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+async function poll<T> (
+  check: () => Promise<T | undefined>, timeoutMs: number, what: string, intervalMs = 200
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const v = await check()
     if (v !== undefined) return v
     if (Date.now() > deadline) throw new CliError(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 200))
+    await new Promise(resolve => setTimeout(resolve, intervalMs))
   }
 }
 
@@ -47,8 +49,9 @@ async function startMissing (dir: string, opts: UpOptions, basePort: number | un
     startNode(
       n, { genesis, bootstrap, apiPort: ports(basePort, i).api, p2pPort: ports(basePort, i).p2p, detach: opts.detach }
     )
+    // A node loading on a machine busy with the ones before it may take long; --timeout bounds it too.
     await poll(
-      async () => existsSync(join(n.dir, 'node.json')) ? true : undefined, 60_000,
+      async () => existsSync(join(n.dir, 'node.json')) ? true : undefined, Math.max(60, Number(opts.timeout)) * 1000,
       `${n.name} to start (see ${join(n.dir, 'node.log')})`
     )
   }
@@ -63,6 +66,14 @@ async function startMissing (dir: string, opts: UpOptions, basePort: number | un
   }
 }
 
+/**
+ * How often to ask every node for its trust view while waiting: each round is two requests per node,
+ * and on 50 nodes asking every 200 ms would itself keep two cores busy.
+ */
+function statusPollMs (nodes: number): number {
+  return Math.max(200, nodes * 25)
+}
+
 /** Waits until every node trusts every other with one policy digest; on timeout, explains each node that is not. */
 async function waitTrusted (dir: string, opts: UpOptions): Promise<void> {
   const nodes = listNodes(dir)
@@ -75,7 +86,7 @@ async function waitTrusted (dir: string, opts: UpOptions): Promise<void> {
       const line = `${trusted}/${rows.length} nodes trusted by every peer, ${digests.size} policy digest(s)`
       if (line !== last) { say(opts.json, line); last = line }
       return trusted === rows.length && digests.size === 1 ? true : undefined
-    }, Number(opts.timeout) * 1000, 'every node to trust every other')
+    }, Number(opts.timeout) * 1000, 'every node to trust every other', statusPollMs(nodes.length))
   } catch (err) {
     if (!(err instanceof CliError)) throw err
     const rows = await statusRows(listNodes(dir))

@@ -4,8 +4,8 @@ import {
   type ConnectionVerdict, type Dag
 } from '@govmesh/core'
 import {
-  BOOTSTRAP_DIAL_TIMEOUT_MS, BOOTSTRAP_REDIAL_MS, DEFAULT_MAX_CONNECTIONS, HEARTBEAT_DIAL_BACKOFF_MS,
-  REFUSAL_LOG_INTERVAL_MS
+  BOOTSTRAP_DIAL_TIMEOUT_MS, BOOTSTRAP_REDIAL_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_TARGET_PEERS,
+  HEARTBEAT_DIAL_BACKOFF_MS, REFUSAL_LOG_INTERVAL_MS
 } from '../constants.js'
 import type { AcceptedListener } from '../ledger.js'
 import type { Logger } from '../logger.js'
@@ -101,6 +101,8 @@ export class ConnectionGate {
 export interface ConnectionServiceInit {
   bootstrap?: string[]
   maxConnections?: number
+  /** Members this node dials from their heartbeats while it has fewer connected peers. @defaultValue 8 */
+  targetPeers?: number
 }
 
 export interface ConnectionServiceComponents {
@@ -134,6 +136,12 @@ export class ConnectionService implements Startable {
   }
 
   stop (): void {}
+
+  /** How many peers this node dials on its own: the target, never more than half the connection slots. */
+  private dialTarget (): number {
+    const max = this.init.maxConnections ?? DEFAULT_MAX_CONNECTIONS
+    return Math.min(this.init.targetPeers ?? DEFAULT_TARGET_PEERS, Math.floor(max / 2))
+  }
 
   /** Dials an address the operator gave (`govmesh join`). */
   async join (addr: string): Promise<string> {
@@ -179,7 +187,7 @@ export class ConnectionService implements Startable {
     const { network, gate, self, logger } = this.components
     if (record.key === self || record.addrs.length === 0 || gate.isBlocked(record.peerId)) return
     if (network.isConnected(record.peerId)) return
-    if (network.connections().length >= (this.init.maxConnections ?? DEFAULT_MAX_CONNECTIONS) / 2) return
+    if (network.connectedPeers().length >= this.dialTarget()) return
     const last = this.dialAttempts.get(record.key) ?? 0
     if (Date.now() - last < HEARTBEAT_DIAL_BACKOFF_MS) return
     this.dialAttempts.set(record.key, Date.now())
