@@ -2,7 +2,7 @@ import { CID } from 'multiformats/cid'
 import { toHex } from './bytes.js'
 import { nobleCrypto, type CryptoProvider } from './crypto.js'
 import type { EntryBody, EntryType } from './bodies.js'
-import { createEntry, type SignedEntry } from './entry.js'
+import { createEntry, type EntryInit, type SignedEntry } from './entry.js'
 import { MAX_PARENTS } from './limits.js'
 import type { Dag } from './dag.js'
 import type { KeyPair } from './identity.js'
@@ -33,7 +33,11 @@ export function nextEntry<T extends EntryType> (
   dag: Dag, keys: KeyPair, init: NextEntryInit<T>, crypto: CryptoProvider = nobleCrypto
 ): SignedEntry<T> {
   const position = nextPosition(dag, toHex(keys.publicKey), init.parents)
-  return createEntry({ ...position, type: init.type, body: init.body, time: init.time ?? Date.now() }, keys, crypto)
+  const entryInit: EntryInit<T> = {
+    mesh: position.mesh, seq: position.seq, prev: position.prev, parents: position.parents,
+    type: init.type, body: init.body, time: init.time ?? Date.now()
+  }
+  return createEntry(entryInit, keys, crypto)
 }
 
 /** Where an author's next entry goes: mesh, seq, prev and parents (see {@link nextEntry}). */

@@ -85,6 +85,8 @@ function isAscii (s: string): boolean {
 /** DAG-CBOR map key order: shorter UTF-8 first, then bytewise. */
 function keyOrder (keys: string[]): string[] {
   if (keys.every(isAscii)) {
+    // Objects built in canonical order (decoded ones, entries) need no sort: one pass proves it.
+    if (inAsciiOrder(keys)) return keys
     // For ASCII, UTF-16 code units are the UTF-8 bytes.
     return keys.sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0))
   }
@@ -95,6 +97,15 @@ function keyOrder (keys: string[]): string[] {
     return 0
   })
   return encoded.map(e => e.k)
+}
+
+function inAsciiOrder (keys: string[]): boolean {
+  for (let i = 1; i < keys.length; i++) {
+    const a = keys[i - 1]!
+    const b = keys[i]!
+    if (a.length > b.length || (a.length === b.length && a >= b)) return false
+  }
+  return true
 }
 
 function write (w: Writer, v: unknown, depth: number): void {
@@ -172,6 +183,42 @@ export function encodeCanonical (value: unknown): Uint8Array {
   } finally {
     w.busy = false
     // A rare huge value must not keep its buffer alive.
+    if (w === shared && w.buf.length > MAX_KEPT_SCRATCH) shared = new Writer()
+  }
+}
+
+/**
+ * Calls `use` with `prefix` followed by the DAG-CBOR encoding of `value` (the bytes
+ * {@link encodeCanonical} returns), written into the reused scratch buffer: the view is
+ * valid only until `use` returns. Lets a caller sign or check an encoding and copy it
+ * once into its final form, instead of allocating every intermediate buffer.
+ *
+ * @example
+ * ```ts
+ * const sig = withEncoded(domain, unsigned, (message) => sign(message, key))
+ * ```
+ */
+export function withEncoded<T> (prefix: Uint8Array, value: unknown, use: (encoded: Uint8Array) => T): T {
+  const w = shared.busy ? new Writer() : shared
+  w.busy = true
+  w.pos = 0
+  let encoded: Uint8Array
+  try {
+    w.bytes(prefix)
+    write(w, value, 0)
+    encoded = w.buf.subarray(0, w.pos)
+  } catch (err) {
+    w.busy = false
+    if (!(err instanceof NotFastPath)) throw err
+    const body = dagCbor.encode(value)
+    encoded = new Uint8Array(prefix.length + body.length)
+    encoded.set(prefix, 0)
+    encoded.set(body, prefix.length)
+  }
+  try {
+    return use(encoded)
+  } finally {
+    w.busy = false
     if (w === shared && w.buf.length > MAX_KEPT_SCRATCH) shared = new Writer()
   }
 }

@@ -1,0 +1,145 @@
+/**
+ * The entry paths' shortcuts (shared scratch buffers, cached key objects, no re-sorting of
+ * keys already in order) change no verdict: the same bytes, the same signatures, the same
+ * rejections as the plain encode / decode they replace.
+ */
+import * as dagCbor from '@ipld/dag-cbor'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import {
+  createEntry, decodeEntry, encodeEntry, ENTRY_SIGNATURE_DOMAIN, signingBytes, utf8, verifyEntrySignature
+} from '../src/index.js'
+import { encodeCanonical, withEncoded } from '../src/cbor-encode.js'
+import { createNodeCrypto } from '../src/node-crypto.js'
+import { buildMesh, execBody, expectThrows, seedKey } from './helpers.js'
+
+const node = createNodeCrypto()
+const text = fc.string({ maxLength: 12 })
+const value = fc.letrec(tie => ({
+  v: fc.oneof({ depthSize: 'small' }, fc.integer(), text, fc.constant(null), fc.uint8Array({ maxLength: 80 }),
+    fc.array(tie('v'), { maxLength: 4 }), fc.dictionary(text.filter(k => k !== '__proto__'), tie('v'), { maxKeys: 6 }))
+})).v
+
+function hexOrError (f: () => Uint8Array): string {
+  try {
+    return Buffer.from(f()).toString('hex')
+  } catch (err) {
+    return `error: ${(err as Error).message}`
+  }
+}
+
+describe('withEncoded', () => {
+  it('hands over exactly the prefix and then encodeCanonical\'s bytes, for any value', () => {
+    const prefix = utf8('prefix\0')
+    fc.assert(fc.property(value, (v) => {
+      const expected = hexOrError(() => {
+        const body = dagCbor.encode(v)
+        return Uint8Array.from([...prefix, ...body])
+      })
+      expect(hexOrError(() => withEncoded(prefix, v, m => m.slice()))).toBe(expected)
+    }), { seed: 5, numRuns: 1000 })
+  })
+
+  it('keeps its view intact while the callback encodes other values', () => {
+    const outer = { b: [1, 2, 3], a: 'outer' }
+    const got = withEncoded(new Uint8Array([9]), outer, (view) => {
+      const before = view.slice()
+      const inner = encodeCanonical({ x: 'inner'.repeat(400) })
+      expect(inner.length).toBeGreaterThan(2000)
+      expect(view).toEqual(before)
+      return view.slice()
+    })
+    expect(got).toEqual(Uint8Array.from([9, ...dagCbor.encode(outer)]))
+  })
+
+  it('falls back to @ipld/dag-cbor for values outside the fast path (and its error is what the caller gets)', () => {
+    expect(withEncoded(new Uint8Array([1]), { big: 2n }, m => m.slice()))
+      .toEqual(Uint8Array.from([1, ...dagCbor.encode({ big: 2n })]))
+    expect(() => withEncoded(new Uint8Array(), { u: undefined }, m => m.slice())).toThrow()
+  })
+})
+
+describe('entry fast paths', () => {
+  const mesh = buildMesh({ label: 'fast-path', members: 2 })
+
+  it('createEntry writes the same bytes as encoding the whole entry, and signs signingBytes', () => {
+    for (let n = 0; n < 20; n++) {
+      const body = { ...execBody(n), payload: { text: 'x'.repeat(n * 50) } }
+      const s = createEntry(
+        { mesh: mesh.meshId, seq: 1, prev: null, parents: [mesh.meshId], type: 'exec.request', body, time: n },
+        mesh.members[0]!, node
+      )
+      expect(s.bytes).toEqual(encodeEntry(s.entry))
+      expect(s.bytes).toEqual(dagCbor.encode(s.entry))
+      expect(verifyEntrySignature(s.entry, node)).toBe(true)
+      const message = signingBytes(s.entry)
+      expect(message.subarray(0, ENTRY_SIGNATURE_DOMAIN.length)).toEqual(ENTRY_SIGNATURE_DOMAIN)
+      expect(node.verify(s.entry.sig, message, s.entry.author)).toBe(true)
+    }
+  })
+
+  it('decodeEntry verifies entries of growing and shrinking sizes in turn (the signing scratch is reused)', () => {
+    const sizes = [0, 3000, 10, 60_000, 1, 500]
+    const made = sizes.map((size, i) => createEntry({
+      mesh: mesh.meshId, seq: 1, prev: null, parents: [mesh.meshId], type: 'exec.request',
+      body: { ...execBody(i), payload: { text: 'y'.repeat(size) } }, time: i
+    }, mesh.members[i % 2]!, node))
+    for (let round = 0; round < 2; round++) {
+      for (const s of made) expect(decodeEntry(s.bytes, { crypto: node, maxBytes: 1 << 20 }).id).toBe(s.id)
+    }
+  })
+
+  it('a tampered entry after a valid, larger one is still refused (nothing of the last message survives)', () => {
+    const big = createEntry({
+      mesh: mesh.meshId, seq: 1, prev: null, parents: [mesh.meshId], type: 'exec.request',
+      body: { ...execBody(1), payload: { text: 'z'.repeat(5000) } }, time: 1
+    }, mesh.members[0]!, node)
+    const small = createEntry({
+      mesh: mesh.meshId, seq: 1, prev: null, parents: [mesh.meshId], type: 'exec.request', body: execBody(2), time: 2
+    }, mesh.members[0]!, node)
+    const tampered = small.bytes.slice()
+    tampered[tampered.length - 1] ^= 1 // the last parent's digest: still well-formed, so only the signature fails
+    decodeEntry(big.bytes, { crypto: node, maxBytes: 1 << 20 })
+    expectThrows(() => decodeEntry(tampered, { crypto: node }), 'BadSignatureError', 'entry.bad-signature')
+    const resigned = small.bytes.slice()
+    resigned[20] ^= 1 // inside the signature (its 64 bytes start at offset 15)
+    decodeEntry(big.bytes, { crypto: node, maxBytes: 1 << 20 })
+    expectThrows(() => decodeEntry(resigned, { crypto: node }), 'BadSignatureError', 'entry.bad-signature')
+  })
+})
+
+describe('node:crypto key object cache', () => {
+  it('a cached author key never verifies another key\'s signature, even one byte apart', () => {
+    const crypto = createNodeCrypto({ keyCacheSize: 8 })
+    const a = seedKey('cache/a')
+    const b = seedKey('cache/b')
+    const msg = utf8('message')
+    const sigA = crypto.sign(msg, a.secretKey)
+    const sigB = crypto.sign(msg, b.secretKey)
+    expect(crypto.verify(sigA, msg, a.publicKey)).toBe(true) // caches a's key object
+    expect(crypto.verify(sigB, msg, a.publicKey)).toBe(false)
+    expect(crypto.verify(sigB, msg, b.publicKey)).toBe(true)
+    expect(crypto.verify(sigA, msg, b.publicKey)).toBe(false)
+    const near = a.publicKey.slice()
+    near[31] ^= 1
+    expect(crypto.verify(sigA, msg, near)).toBe(false)
+    // The cache holds the bytes it was given, not a view the caller may change later.
+    const mutable = a.publicKey.slice()
+    expect(crypto.verify(sigA, msg, mutable)).toBe(true)
+    mutable.set(b.publicKey)
+    expect(crypto.verify(sigA, msg, mutable)).toBe(false)
+    expect(crypto.verify(sigB, msg, mutable)).toBe(true)
+  })
+
+  it('a cached signing key signs only for its own secret', () => {
+    const crypto = createNodeCrypto()
+    const a = seedKey('cache/sign/a')
+    const b = seedKey('cache/sign/b')
+    const msg = utf8('m')
+    const sigA = crypto.sign(msg, a.secretKey)
+    const sigB = crypto.sign(msg, b.secretKey)
+    expect(sigB).not.toEqual(sigA)
+    expect(crypto.verify(sigB, msg, b.publicKey)).toBe(true)
+    expect(crypto.verify(crypto.sign(msg, a.secretKey), msg, a.publicKey)).toBe(true)
+  })
+})
