@@ -215,6 +215,7 @@ export class GovmeshNode {
       addrs: this.addrs(),
       entries: this.dag.size,
       replayed: accepted.length,
+      verifyThreads: this.verifyPool?.threads ?? 0,
       measurement: this.measurement,
       member: ledger.isMember(this.publicKey),
       zone: ledger.zone()

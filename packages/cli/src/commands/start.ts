@@ -22,6 +22,18 @@ function parseHostPort (v: string): { host: string, port: number } {
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port }
 }
 
+/** More worker threads than this only add memory: each holds its own copy of the core. */
+const MAX_VERIFY_THREADS = 64
+
+function parseVerifyThreads (v: string | undefined): number | undefined {
+  if (v === undefined) return undefined
+  const n = Number(v)
+  if (!/^\d+$/.test(v) || n > MAX_VERIFY_THREADS) {
+    throw new CliError(`--verify-threads ${v}: expected an integer from 0 to ${MAX_VERIFY_THREADS}`, EXIT.usage)
+  }
+  return n
+}
+
 export function registerStart (program: Command): void {
   program.command('start')
     .description('run a node in the foreground (stops cleanly on SIGINT/SIGTERM)')
@@ -47,13 +59,19 @@ export function registerStart (program: Command): void {
       '--fsync', 'fsync every acknowledged write (survives power loss; slower). Without it writes survive kill -9',
       false
     )
+    .option(
+      '--verify-threads <n>',
+      `worker threads that check sync batches' signatures; 0 checks them on the main thread ` +
+        `(default: one per core but one, at least one; at most ${MAX_VERIFY_THREADS})`
+    )
     .action(async (
       opts: {
         dataDir?: string, genesis: string, listen: string[], bootstrap: string[], api: string, zone?: string,
         mdns: boolean, measurement?: string, logLevel: string, logFormat?: string, fsync: boolean, config?: string,
-        advertiseDigest?: string
+        advertiseDigest?: string, verifyThreads?: string
       }
     ) => {
+      const verifyThreads = parseVerifyThreads(opts.verifyThreads)
       const dataDir = requireDataDir(opts.dataDir)
       if (!existsSync(join(dataDir, 'node.key'))) throw new CliError(
         `${dataDir}/node.key not found: run \`govmesh init --data-dir ${dataDir}\` first`
@@ -91,6 +109,7 @@ export function registerStart (program: Command): void {
         zone: opts.zone,
         measurement: opts.measurement,
         fsync: opts.fsync,
+        verifyThreads,
         executors: opts.config !== undefined ? readConfig(opts.config) : undefined,
         advertiseDigest: opts.advertiseDigest,
         logger
