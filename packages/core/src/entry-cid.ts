@@ -17,12 +17,37 @@ export function isEntryCidBytes (raw: Uint8Array): boolean {
 }
 
 /**
+ * Entry CIDs repeat across entries (the mesh id in every one, each head in the entries that cite it),
+ * so decoding shares one CID object per recent value instead of building five objects each time.
+ * Direct-mapped by two digest bytes (SHA-256 output, so uniform); a collision only replaces the slot.
+ */
+const CID_SLOTS = 4096
+const internedCids: Array<CID | undefined> = new Array<CID | undefined>(CID_SLOTS)
+
+/** Slot of an entry CID's binary form: two bytes of its digest. */
+function slotOf (raw: Uint8Array): number {
+  return (raw[ENTRY_CID_BYTES - 1]! | (raw[ENTRY_CID_BYTES - 2]! << 8)) & (CID_SLOTS - 1)
+}
+
+function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = ENTRY_CID_BYTES - 1; i >= 0; i--) if (a[i] !== b[i]) return false
+  return true
+}
+
+/**
  * An entry CID from its binary form, built without re-parsing varints (the
- * caller checked {@link isEntryCidBytes}). Copies, so the CID owns its bytes.
+ * caller checked {@link isEntryCidBytes}). The CID owns its bytes (a copy, never a view of
+ * `raw`); a recently decoded CID with the same bytes is returned as it is.
  */
 export function entryCidFromBytes (raw: Uint8Array): CID {
+  const slot = slotOf(raw)
+  const known = internedCids[slot]
+  // Compared with the CID's bytes as they are now, so what is returned always has `raw`'s bytes.
+  if (known !== undefined && sameBytes(known.bytes, raw)) return known
   const bytes = raw.slice()
-  return new CID(1, DAG_CBOR_CODE, new Digest(SHA2_256_CODE, 32, bytes.subarray(4), bytes.subarray(2)), bytes)
+  const cid = new CID(1, DAG_CBOR_CODE, new Digest(SHA2_256_CODE, 32, bytes.subarray(4), bytes.subarray(2)), bytes)
+  internedCids[slot] = cid
+  return cid
 }
 
 /** The entry CID of a sha2-256 digest: the same CID as `CID.createV1(0x71, Digest.create(0x12, digest))`. */
@@ -50,6 +75,21 @@ const chars = new Uint16Array(1 + Math.ceil(ENTRY_CID_BYTES * 8 / 5))
 export function cidString (cid: CID): string {
   const raw = cid.bytes
   if (cid.version !== 1 || !isEntryCidBytes(raw)) return cid.toString()
+  // The same CIDs are named again and again (parents, prevs, lookups): one string per recent value,
+  // whose hash the index maps then already know. The slot keeps its own copy of the bytes.
+  const slot = slotOf(raw)
+  const knownBytes = stringSlotBytes[slot]
+  if (knownBytes !== undefined && sameBytes(knownBytes, raw)) return stringSlotText[slot]!
+  const text = base32Of(raw)
+  stringSlotBytes[slot] = raw.slice()
+  stringSlotText[slot] = text
+  return text
+}
+
+const stringSlotBytes: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(CID_SLOTS)
+const stringSlotText: string[] = new Array<string>(CID_SLOTS)
+
+function base32Of (raw: Uint8Array): string {
   let n = 0
   let bits = 0
   let acc = 0

@@ -7,7 +7,8 @@ import * as dagCbor from '@ipld/dag-cbor'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
-  createEntry, decodeEntry, encodeEntry, ENTRY_SIGNATURE_DOMAIN, signingBytes, utf8, verifyEntrySignature
+  CID, cidString, createEntry, decodeEntry, encodeEntry, ENTRY_SIGNATURE_DOMAIN, signingBytes, utf8,
+  verifyEntrySignature
 } from '../src/index.js'
 import { encodeCanonical, withEncoded } from '../src/cbor-encode.js'
 import { createNodeCrypto } from '../src/node-crypto.js'
@@ -141,5 +142,40 @@ describe('node:crypto key object cache', () => {
     expect(sigB).not.toEqual(sigA)
     expect(crypto.verify(sigB, msg, b.publicKey)).toBe(true)
     expect(crypto.verify(crypto.sign(msg, a.secretKey), msg, a.publicKey)).toBe(true)
+  })
+})
+
+describe('entry CID sharing', () => {
+  const mesh = buildMesh({ label: 'cid-share', members: 2 })
+  const made = Array.from({ length: 40 }, (_, i) => createEntry({
+    mesh: mesh.meshId, seq: 1, prev: null, parents: [mesh.meshId], type: 'exec.request', body: execBody(i), time: i
+  }, mesh.members[i % 2]!, node))
+
+  it('cidString of any entry CID is multiformats\' own string, across slot collisions', () => {
+    // Same last two digest bytes (the slot), different elsewhere: each keeps its own string.
+    const a = made[0]!.cid
+    const twin = CID.decode(Uint8Array.from(a.bytes.map((b, i) => i === 10 ? b ^ 0xff : b)))
+    for (let round = 0; round < 3; round++) {
+      for (const c of [a, twin, ...made.map(m => m.cid)]) expect(cidString(c)).toBe(c.toString())
+    }
+  })
+
+  it('a CID whose bytes were changed after it was named gets the string of its new bytes', () => {
+    const c = CID.decode(made[1]!.cid.bytes.slice())
+    const before = cidString(c)
+    c.bytes[20] ^= 1
+    expect(cidString(c)).not.toBe(before)
+    expect(cidString(c)).toBe(CID.decode(c.bytes.slice()).toString())
+  })
+
+  it('decoded parents are the same values as the CIDs that were encoded, however often they repeat', () => {
+    for (const m of made) {
+      const d = decodeEntry(m.bytes, { crypto: node })
+      expect(d.entry.mesh!.equals(mesh.meshId)).toBe(true)
+      expect(d.entry.parents.map(p => p.toString())).toEqual([mesh.meshId.toString()])
+      expect(d.entry.mesh!.bytes).toEqual(mesh.meshId.bytes)
+      // The shared CID owns its bytes: not a view of the entry's bytes.
+      expect(d.entry.mesh!.bytes.buffer).not.toBe(m.bytes.buffer)
+    }
   })
 })
