@@ -21,6 +21,11 @@ const value = fc.letrec(tie => ({
     fc.array(tie('v'), { maxLength: 4 }), fc.dictionary(text.filter(k => k !== '__proto__'), tie('v'), { maxKeys: 6 }))
 })).v
 
+/** Flips the low bit of one byte in place. */
+function flip (bytes: Uint8Array, at: number): void {
+  bytes[at] = bytes[at]! ^ 1
+}
+
 function hexOrError (f: () => Uint8Array): string {
   try {
     return Buffer.from(f()).toString('hex')
@@ -99,11 +104,11 @@ describe('entry fast paths', () => {
       mesh: mesh.meshId, seq: 1, prev: null, parents: [mesh.meshId], type: 'exec.request', body: execBody(2), time: 2
     }, mesh.members[0]!, node)
     const tampered = small.bytes.slice()
-    tampered[tampered.length - 1] ^= 1 // the last parent's digest: still well-formed, so only the signature fails
+    flip(tampered, tampered.length - 1) // the last parent's digest: still well-formed, so only the signature fails
     decodeEntry(big.bytes, { crypto: node, maxBytes: 1 << 20 })
     expectThrows(() => decodeEntry(tampered, { crypto: node }), 'BadSignatureError', 'entry.bad-signature')
     const resigned = small.bytes.slice()
-    resigned[20] ^= 1 // inside the signature (its 64 bytes start at offset 15)
+    flip(resigned, 20) // inside the signature (its 64 bytes start at offset 15)
     decodeEntry(big.bytes, { crypto: node, maxBytes: 1 << 20 })
     expectThrows(() => decodeEntry(resigned, { crypto: node }), 'BadSignatureError', 'entry.bad-signature')
   })
@@ -122,7 +127,7 @@ describe('node:crypto key object cache', () => {
     expect(crypto.verify(sigB, msg, b.publicKey)).toBe(true)
     expect(crypto.verify(sigA, msg, b.publicKey)).toBe(false)
     const near = a.publicKey.slice()
-    near[31] ^= 1
+    flip(near, 31)
     expect(crypto.verify(sigA, msg, near)).toBe(false)
     // The cache holds the bytes it was given, not a view the caller may change later.
     const mutable = a.publicKey.slice()
@@ -163,7 +168,7 @@ describe('entry CID sharing', () => {
   it('a CID whose bytes were changed after it was named gets the string of its new bytes', () => {
     const c = CID.decode(made[1]!.cid.bytes.slice())
     const before = cidString(c)
-    c.bytes[20] ^= 1
+    flip(c.bytes, 20)
     expect(cidString(c)).not.toBe(before)
     expect(cidString(c)).toBe(CID.decode(c.bytes.slice()).toString())
   })
