@@ -5,7 +5,9 @@ import { sha256 } from '@noble/hashes/sha2.js'
  * The primitives the core needs. `nobleCrypto` is the portable reference (also used
  * by the offline proof verifier and the browser); the daemon passes the faster
  * `node:crypto` provider from `@govmesh/core/node-crypto`. Both must agree byte for
- * byte, which the test suite checks.
+ * byte, which the test suite checks. The `message` given to `sign` and `verify` may be a view of
+ * a buffer the core reuses (the entry paths encode into scratch): read it during the call, and
+ * copy it to keep it.
  */
 export interface CryptoProvider {
   readonly name: string
