@@ -143,6 +143,22 @@ export function keepAliveMs (timing: HeartbeatTiming): number {
   return Math.max(timing.heartbeatMs, Math.floor(timing.staleMs / 2))
 }
 
+/**
+ * Whether a member's connection is news worth a heartbeat (docs/PROTOCOL.md §19.1): only when it
+ * is the node's first connected member, i.e. the node just joined (or rejoined) the mesh and its
+ * peers have not heard from it. A node already in the mesh stays quiet: its next keep-alive
+ * reaches the newcomer, and announcing every connection to the whole mesh made each join cost a
+ * heartbeat from every peer it reached, to every member (quadratic while a large mesh starts).
+ *
+ * @example
+ * ```ts
+ * if (connectIsNews(connectedMembers)) announce()
+ * ```
+ */
+export function connectIsNews (connectedMembers: number): boolean {
+  return connectedMembers <= 1
+}
+
 export interface HeartbeatSchedule {
   /** Local clock (ms). */
   now: number

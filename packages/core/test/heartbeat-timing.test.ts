@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
-  antiEntropyNeeded, driftAfterOwnDigestChange, keepAliveMs, nextHeartbeatAt, peerStatus, type PolicyTiming
+  antiEntropyNeeded, connectIsNews, driftAfterOwnDigestChange, keepAliveMs, nextHeartbeatAt, peerStatus, type PolicyTiming
 } from '../src/index.js'
 import type { GovernanceState } from '../src/governance.js'
 
@@ -55,5 +55,12 @@ describe('heartbeat timing', () => {
     expect(antiEntropyNeeded('h1', [{ headsHash: 'h1' }, { headsHash: 'h1' }])).toBe(false)
     expect(antiEntropyNeeded('h1', [{ headsHash: 'h1' }, { headsHash: 'h2' }])).toBe(true)
     expect(antiEntropyNeeded('h1', [{ headsHash: 'h1' }, undefined])).toBe(true)
+  })
+
+  it('a connection is news only for a node that just joined: its first connected member', () => {
+    expect(connectIsNews(1)).toBe(true)
+    // A node already in the mesh does not broadcast a heartbeat to every member for each newcomer.
+    expect(connectIsNews(2)).toBe(false)
+    expect(connectIsNews(49)).toBe(false)
   })
 })

@@ -23,8 +23,11 @@ export function libp2pNetwork (libp2p: MeshLibp2p): MeshNetwork {
     c.status === 'open')
   return {
     addrs: () => libp2p.getMultiaddrs().map(a => a.toString()),
-    connectedPeers: () => libp2p.getPeers().map(p => p.toString()),
+    // From the connections' own PeerIds, whose strings are cached: getPeers() builds new PeerIds
+    // from strings and encodes them again, on every heartbeat and anti-entropy round.
+    connectedPeers: () => [...new Set(libp2p.getConnections().map(c => c.remotePeer.toString()))],
     isConnected: (peerId) => open(peerId).length > 0,
+    connectionCount: () => libp2p.getConnections().length,
     connections: (): ConnectionInfo[] => libp2p.getConnections().map(c => ({
       peerId: c.remotePeer.toString(), direction: c.direction, remoteAddr: c.remoteAddr.toString()
     })),

@@ -24,6 +24,8 @@ export interface MeshNetwork {
   /** Peers with an open connection. */
   connectedPeers: () => string[]
   isConnected: (peerId: string) => boolean
+  /** Open connections (cheap: no PeerId strings are made). */
+  connectionCount: () => number
   connections: () => ConnectionInfo[]
   /**
    * Opens a protocol stream to a peer: over an open connection, else by dialing `addrs`.

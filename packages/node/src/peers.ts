@@ -1,4 +1,4 @@
-import { BoundedMap, publicKeyFromPeerId, toHex } from '@govmesh/core'
+import { BoundedMap, fromHex, peerIdFromPublicKey, publicKeyFromPeerId, toHex } from '@govmesh/core'
 
 /** PeerIds decoded so far: every gossip message and connection asks, and base58 decoding is not free. */
 const KEYS_OF_PEERS = new BoundedMap<string, string | null>(4096)
@@ -15,6 +15,18 @@ export function keyOfPeer (peerId: string): string | undefined {
   }
   KEYS_OF_PEERS.set(peerId, key)
   return key ?? undefined
+}
+
+const PEERS_OF_KEYS = new BoundedMap<string, string>(4096)
+
+/** PeerId string of a hex Ed25519 key (base58 encoding is not free; heartbeats and trust views ask often). */
+export function peerIdOfKey (key: string): string {
+  let peerId = PEERS_OF_KEYS.get(key)
+  if (peerId === undefined) {
+    peerId = peerIdFromPublicKey(fromHex(key))
+    PEERS_OF_KEYS.set(key, peerId)
+  }
+  return peerId
 }
 
 /** What a node knows of one peer from its heartbeats. */

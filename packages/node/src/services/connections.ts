@@ -187,7 +187,7 @@ export class ConnectionService implements Startable {
     const { network, gate, self, logger } = this.components
     if (record.key === self || record.addrs.length === 0 || gate.isBlocked(record.peerId)) return
     if (network.isConnected(record.peerId)) return
-    if (network.connectedPeers().length >= this.dialTarget()) return
+    if (network.connectionCount() >= this.dialTarget()) return
     const last = this.dialAttempts.get(record.key) ?? 0
     if (Date.now() - last < HEARTBEAT_DIAL_BACKOFF_MS) return
     this.dialAttempts.set(record.key, Date.now())

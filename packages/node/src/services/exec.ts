@@ -4,7 +4,7 @@ import {
   decodeEntry,
   executionBudget, executorRefusal, EXEC_DIAL_TIMEOUT_MS, EXEC_REQUEST_READ_TIMEOUT_MS,
   forwardBudget, fromHex, GovmeshError, InputRejectedError, MAX_EXEC_FRAME_BYTES, MAX_FRAME_HOP, MAX_FRAME_LINEAGE,
-  MAX_PATH, peerIdFromPublicKey, planRoute, publicKeyFromPeerId, ReplayWindow, requestPrincipal, scanAncestry,
+  MAX_PATH, planRoute, publicKeyFromPeerId, ReplayWindow, requestPrincipal, scanAncestry,
   selfRefusal, toHex,
   ZONE_TARGET_PREFIX, type CompiledPolicy, type ExecHopBody, type ExecRequestBody, type GovernanceState,
   type HopVerdict, type PolicyEvidence, type RefusalReason, type RouteMember, type RoutePlan, type SignedEntry,
@@ -22,7 +22,7 @@ import type { Logger } from '../logger.js'
 import type { NodeMetrics } from '../metrics.js'
 import type { MeshNetwork } from '../network.js'
 import { newNonce } from '../nonce.js'
-import { keyOfPeer, type PeerDirectory } from '../peers.js'
+import { keyOfPeer, peerIdOfKey, type PeerDirectory } from '../peers.js'
 import { EXEC_PROTOCOL } from '../protocol.js'
 import type { StreamGuard } from './streams.js'
 import type { Startable } from './startable.js'
@@ -476,10 +476,6 @@ export class ExecService implements Startable {
     this.node.events.emit('exec:refused', { request: request.id, reason, detail, hop })
     return { ok: false, reason, detail, lineage: [], entries: [] }
   }
-}
-
-function peerIdOfKey (key: string): string {
-  return peerIdFromPublicKey(fromHex(key))
 }
 
 /** dag-cbor has no `undefined`: drop absent optional fields before encoding a response. */

@@ -1,7 +1,7 @@
 import {
-  decodeHeartbeat, driftAfterOwnDigestChange, encodeHeartbeat, GovmeshError, headsHash, nextHeartbeatAt,
+  connectIsNews, decodeHeartbeat, driftAfterOwnDigestChange, encodeHeartbeat, GovmeshError, headsHash, nextHeartbeatAt,
   observeHeartbeat,
-  peerIdFromPublicKey, type Dag, type CryptoProvider, type KeyPair, type PolicyState
+  type Dag, type CryptoProvider, type KeyPair, type PolicyState
 } from '@govmesh/core'
 import {
   CONNECT_REANNOUNCE_MS, FIRST_HEARTBEAT_DELAY_MS, HEARTBEAT_MAX_ADDRS, SYNC_ON_HEARTBEAT_MIN_INTERVAL_MS
@@ -10,7 +10,7 @@ import type { NodeEventBus } from '../events.js'
 import type { Logger } from '../logger.js'
 import type { NodeMetrics } from '../metrics.js'
 import type { GossipResult, MeshNetwork } from '../network.js'
-import type { PeerDirectory, PeerRecord } from '../peers.js'
+import { peerIdOfKey, type PeerDirectory, type PeerRecord } from '../peers.js'
 import type { TrustReporter } from './reporter.js'
 import type { Startable } from './startable.js'
 
@@ -74,7 +74,7 @@ export class HeartbeatService implements Startable {
     if (this.init.periodic === false) return
     onAccepted(() => { this.announce() })
     network.onPeerConnect((peer) => {
-      if (!isMemberPeer(peer)) return
+      if (!isMemberPeer(peer) || !connectIsNews(network.connectedPeers().filter(isMemberPeer).length)) return
       this.announce()
       // Gossip published before the new peer joins our gossip mesh may miss it: say it again once it has.
       setTimeout(() => { this.announce() }, CONNECT_REANNOUNCE_MS).unref()
@@ -169,7 +169,7 @@ export class HeartbeatService implements Startable {
     } catch (err) {
       return reject(err instanceof GovmeshError ? err.code : 'heartbeat.malformed')
     }
-    const from = peerIdFromPublicKey(hb.node)
+    const from = peerIdOfKey(hb.nodeHex)
     const now = Date.now()
     const prior = peers.get(hb.nodeHex)
     const outcome = observeHeartbeat(hb, {

@@ -1,10 +1,10 @@
 import {
-  deriveTrust, entryEffects, peerIdFromPublicKey, peerStatus, type Dag, type PeerStatus, type PolicyState,
+  deriveTrust, entryEffects, peerStatus, type Dag, type PeerStatus, type PolicyState,
   type TrustStatus, type TrustView
 } from '@govmesh/core'
 import type { NodeEventBus } from '../events.js'
 import type { AcceptedListener } from '../ledger.js'
-import { keyOfPeer, type PeerDirectory } from '../peers.js'
+import { keyOfPeer, peerIdOfKey, type PeerDirectory } from '../peers.js'
 import type { Startable } from './startable.js'
 
 export interface TrustEntry extends PeerStatus {
@@ -56,7 +56,7 @@ export class TrustTracker implements TrustReader, Startable {
     this.view = undefined
     const now = new Set(this.current().quarantined.keys())
     const announce = (key: string, status: 'quarantined' | 'restored'): void => {
-      events.emit('trust:changed', { peerId: peerIdFromPublicKey(Buffer.from(key, 'hex')), key, status })
+      events.emit('trust:changed', { peerId: peerIdOfKey(key), key, status })
     }
     for (const key of now) if (!this.lastQuarantined.has(key)) announce(key, 'quarantined')
     for (const key of this.lastQuarantined) if (!now.has(key)) announce(key, 'restored')
@@ -105,7 +105,7 @@ export class TrustTracker implements TrustReader, Startable {
       [...gov.members.keys(), ...this.components.peers.keys(), ...this.current().quarantined.keys()]
     )
     return [...keys].sort().map(key => ({
-      peerId: peerIdFromPublicKey(Buffer.from(key, 'hex')),
+      peerId: peerIdOfKey(key),
       key,
       zone: gov.members.get(key)?.zone ?? null,
       ...this.statusOfKey(key)

@@ -87,6 +87,7 @@ export class SimHub {
       addrs: () => [],
       connectedPeers: () => others().map(i => this.peers[i]!),
       isConnected: (peerId) => { const i = indexOf(peerId); return i >= 0 && this.connected(self, i) },
+      connectionCount: () => others().length,
       connections: (): ConnectionInfo[] => others().map(
         i => ({ peerId: this.peers[i]!, direction: 'outbound', remoteAddr: `sim/${i}` })
       ),
