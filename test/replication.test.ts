@@ -99,7 +99,7 @@ describe('replication across real node processes', () => {
     const metrics = await mesh.metrics(late)
     const received = Number(/govmesh_sync_entries_total\{direction="received"\} (\d+)/.exec(metrics)?.[1] ?? 0)
     expect(received).toBeGreaterThanOrEqual(1200)
-  })
+  }, 150_000) // 1,200 writes, an admission and a 60 s catch-up: more than the default 60 s on a starved machine
 
   it('stops cleanly on SIGINT', async () => {
     const code = await mesh.stop(n3, 'SIGINT')
