@@ -106,7 +106,9 @@ export function renderVerify (r: VerifyResult, dataDir: string): string {
   if (r.ok) {
     const note = r.schema === 1
       ? ' (schema 1 store: no integrity record yet, it is written at the next start)'
-      : r.schema !== null && r.schema < SCHEMA_VERSION ? ` (schema ${r.schema} store: no checkpoint yet, it is written at the next start)` : ''
+      : r.schema !== null && r.schema < SCHEMA_VERSION
+        ? ` (schema ${r.schema} store: no checkpoint yet, it is written at the next start)`
+        : ''
     const checked = r.schema === SCHEMA_VERSION ? ', checkpoint equal to a full replay' : ''
     return `store ok: ${r.entries} entries of ${r.expected} vouched for, mesh ${r.meshId ?? '?'}, ` +
       `every signature, chain and writer checked${checked}${note}`

@@ -105,7 +105,10 @@ export class Dag {
   /** Accepted entries, genesis included. */
   private count = 0
   /** Per-entry lookups, read through the history. */
-  private readonly metas = { has: (id: string): boolean => this.history.meta(id) !== undefined, get: (id: string) => this.history.meta(id) }
+  private readonly metas = {
+    has: (id: string): boolean => this.history.meta(id) !== undefined,
+    get: (id: string) => this.history.meta(id)
+  }
   private readonly frontierMap = new Map<string, number>()
   private readonly headSet = new Set<string>()
   private readonly pendingMap = new Map<string, PendingEntry>()
@@ -628,17 +631,25 @@ export class Dag {
    * kept membership entries.
    */
   resume (cp: DagCheckpoint, kept: SignedEntry[]): void {
-    if (this.count !== 1 || this.pendingMap.size > 0) throw new CheckpointMismatchError('resume: the DAG already holds entries')
+    if (this.count !== 1 || this.pendingMap.size > 0) {
+      throw new CheckpointMismatchError('resume: the DAG already holds entries')
+    }
     if (cp.kept[0] !== this.meshIdString || kept.length !== cp.kept.length) {
-      throw new CheckpointMismatchError('checkpoint: kept entries do not start at this genesis or do not match their ids')
+      throw new CheckpointMismatchError(
+        'checkpoint: kept entries do not start at this genesis or do not match their ids'
+      )
     }
     if (cp.frontier[toHex(this.genesis.entry.author)] === undefined) {
       throw new CheckpointMismatchError('checkpoint: frontier lacks the genesis author')
     }
     const metas = kept.map((signed, i) => {
-      if (signed.id !== cp.kept[i]) throw new CheckpointMismatchError(`checkpoint: kept entry ${i} is not ${cp.kept[i]}`)
+      if (signed.id !== cp.kept[i]) {
+        throw new CheckpointMismatchError(`checkpoint: kept entry ${i} is not ${cp.kept[i]}`)
+      }
       const m = this.metas.get(signed.id)
-      if (m === undefined) throw new CheckpointMismatchError(`checkpoint: kept entry ${signed.id} is not in the history`)
+      if (m === undefined) {
+        throw new CheckpointMismatchError(`checkpoint: kept entry ${signed.id} is not in the history`)
+      }
       return m
     })
     this.count = cp.entries

@@ -36,11 +36,14 @@ export function compareCheckpoints (stored: DagCheckpoint, derived: DagCheckpoin
 export function compareMeta (stored: EntryMeta | undefined, derived: EntryMeta): string | undefined {
   if (stored === undefined) return `entry ${derived.id} has no metadata record`
   for (const field of ['author', 'seq', 'type', 'prev', 'time', 'index'] as const) {
-    if (stored[field] !== derived[field]) return `metadata record of ${derived.id}: ${field} is ${short(stored[field])}, not ${short(derived[field])}`
+    if (stored[field] !== derived[field]) {
+      return `metadata record of ${derived.id}: ${field} is ${short(stored[field])}, not ${short(derived[field])}`
+    }
   }
   if (json(stored.parents) !== json(derived.parents)) return `metadata record of ${derived.id}: parents differ`
   if (json([...stored.govHeads].sort()) !== json([...derived.govHeads].sort())) {
-    return `metadata record of ${derived.id}: governance context ${short(stored.govHeads)}, a full replay gives ${short(derived.govHeads)}`
+    return `metadata record of ${derived.id}: governance context ${short(stored.govHeads)}, ` +
+      `a full replay gives ${short(derived.govHeads)}`
   }
   return undefined
 }

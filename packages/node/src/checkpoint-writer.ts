@@ -32,8 +32,13 @@ export class CheckpointWriter {
     for (const e of accepted) {
       if (isKeptType(e.entry.type)) ops.push({ type: 'put', key: keptKey(this.kept++), value: utf8.encode(e.id) })
     }
-    for (const ev of equivocations) ops.push({ type: 'put', key: evidenceKey(this.evidence++), value: encodeEvidence(ev) })
-    const state = { entries: dag.size, heads: dag.heads(), cuts: Object.fromEntries(dag.cuts()), kept: this.kept, evidence: this.evidence }
+    for (const ev of equivocations) {
+      ops.push({ type: 'put', key: evidenceKey(this.evidence++), value: encodeEvidence(ev) })
+    }
+    const state = {
+      entries: dag.size, heads: dag.heads(), cuts: Object.fromEntries(dag.cuts()),
+      kept: this.kept, evidence: this.evidence
+    }
     ops.push({ type: 'put', key: CHECKPOINT_KEY, value: encodeCheckpointState(state) })
     return ops
   }
@@ -45,14 +50,20 @@ export class CheckpointWriter {
  *
  * @example
  * ```ts
- * const ledger = new Ledger({ genesis, keys, history }, { store, metrics, events, logger, batches: new StoreBatches(history, writer) })
+ * const batches = new StoreBatches(history, writer)
+ * const ledger = new Ledger({ genesis, keys, history }, { store, metrics, events, logger, batches })
  * ```
  */
 export class StoreBatches implements BatchPreparer {
   constructor (private readonly history: LevelHistory, private readonly checkpoints: CheckpointWriter) {}
 
-  prepare (dag: Dag, accepted: SignedEntry[], equivocations: EquivocationEvidence[]): ReturnType<BatchPreparer['prepare']> {
-    return { entries: this.history.take(accepted.map(e => e.id)), extraOps: this.checkpoints.opsFor(dag, accepted, equivocations) }
+  prepare (
+    dag: Dag, accepted: SignedEntry[], equivocations: EquivocationEvidence[]
+  ): ReturnType<BatchPreparer['prepare']> {
+    return {
+      entries: this.history.take(accepted.map(e => e.id)),
+      extraOps: this.checkpoints.opsFor(dag, accepted, equivocations)
+    }
   }
 
   written (ids: string[]): void { this.history.written(ids) }

@@ -1,4 +1,6 @@
-import { CheckpointMismatchError, cidOfBytes, decodeEntry, type CryptoProvider, type Dag, type SignedEntry } from '@govmesh/core'
+import {
+  CheckpointMismatchError, cidOfBytes, decodeEntry, type CryptoProvider, type Dag, type SignedEntry
+} from '@govmesh/core'
 import { toDagCheckpoint } from './checkpoint-record.js'
 import type { CheckpointWriter } from './checkpoint-writer.js'
 import type { LevelHistory } from './level-history.js'
@@ -60,13 +62,20 @@ async function checkHeads (init: OpenLedgerInit, stored: StoredCheckpoint): Prom
     if (id === undefined) throw damaged(store, `the latest entry of ${author.slice(0, 16)}… is not indexed`)
     candidates.add(id)
   }
-  for (const ev of stored.evidence) for (const bytes of [ev.a, ev.b]) candidates.add(cidOfBytes(bytes, init.crypto).toString())
+  for (const ev of stored.evidence) {
+    for (const bytes of [ev.a, ev.b]) candidates.add(cidOfBytes(bytes, init.crypto).toString())
+  }
   const heads: string[] = []
-  for (const id of candidates) if (store.entrySync(id) !== undefined && (await store.children(id)).length === 0) heads.push(id)
+  for (const id of candidates) {
+    if (store.entrySync(id) !== undefined && (await store.children(id)).length === 0) heads.push(id)
+  }
   heads.sort()
   const named = [...stored.state.heads].sort()
   if (heads.join(',') !== named.join(',')) {
-    throw damaged(store, `it names ${named.length} heads, the store's children index gives ${heads.length} (${heads.filter(h => !named.includes(h)).length} not named)`)
+    const unnamed = heads.filter(h => !named.includes(h)).length
+    throw damaged(
+      store, `it names ${named.length} heads, the store's children index gives ${heads.length} (${unnamed} not named)`
+    )
   }
 }
 
@@ -77,7 +86,9 @@ function resume (init: OpenLedgerInit, stored: StoredCheckpoint): void {
   if (state.entries !== store.integrityEntries) {
     throw damaged(store, `it counts ${state.entries} entries, the integrity record ${store.integrityEntries}`)
   }
-  if (state.kept !== stored.kept.length) throw damaged(store, `it names ${state.kept} kept entries, ${stored.kept.length} are stored`)
+  if (state.kept !== stored.kept.length) {
+    throw damaged(store, `it names ${state.kept} kept entries, ${stored.kept.length} are stored`)
+  }
   if (state.evidence !== stored.evidence.length) {
     throw damaged(store, `it names ${state.evidence} equivocation records, ${stored.evidence.length} are stored`)
   }
@@ -108,7 +119,8 @@ async function replay (init: OpenLedgerInit): Promise<number> {
   let batch: string[] = [dag.meshIdString]
   const flush = async (done: boolean): Promise<void> => {
     const metas = history.take(batch).map(e => ({ id: e.id, meta: e.meta! }))
-    await store.putMigration(metas, done ? init.checkpoints.opsFor(dag, keptInOrder(dag), dag.equivocations()) : undefined)
+    const checkpoint = done ? init.checkpoints.opsFor(dag, keptInOrder(dag), dag.equivocations()) : undefined
+    await store.putMigration(metas, checkpoint)
     history.written(batch)
     batch = []
   }

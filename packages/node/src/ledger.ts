@@ -59,7 +59,9 @@ export interface LedgerStore {
  */
 export interface BatchPreparer {
   /** Called synchronously right after the DAG accepted `accepted`, so the checkpoint is of exactly them. */
-  prepare: (dag: Dag, accepted: SignedEntry[], equivocations: EquivocationEvidence[]) => { entries: StoredEntry[], extraOps: StoreOp[] }
+  prepare: (
+    dag: Dag, accepted: SignedEntry[], equivocations: EquivocationEvidence[]
+  ) => { entries: StoredEntry[], extraOps: StoreOp[] }
   /** The batch holding these entries is on disk. */
   written: (ids: string[]) => void
 }
@@ -124,7 +126,9 @@ export class Ledger {
     this.crypto = init.crypto ?? nodeCrypto
     this.publicKey = toHex(init.keys.publicKey)
     this.peerId = peerIdFromPublicKey(init.keys.publicKey)
-    this.dag = createDag({ genesis: init.genesis, crypto: this.crypto, maxPending: init.maxPending, history: init.history })
+    this.dag = createDag({
+      genesis: init.genesis, crypto: this.crypto, maxPending: init.maxPending, history: init.history
+    })
     this.meshId = this.dag.meshIdString
     this.policy = createPolicyState({ crypto: this.crypto })
     const genesisPolicy = init.genesis.entry.body.policy
@@ -293,7 +297,8 @@ export class Ledger {
   private async persist (
     accepted: SignedEntry[],
     opts: {
-      sync?: boolean, pending?: Array<{ id: string, bytes: Uint8Array }>, dropped?: string[], equivocations?: EquivocationEvidence[]
+      sync?: boolean, pending?: Array<{ id: string, bytes: Uint8Array }>, dropped?: string[],
+      equivocations?: EquivocationEvidence[]
     } = {}
   ): Promise<void> {
     const { store, logger, batches } = this.components

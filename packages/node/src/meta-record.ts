@@ -54,7 +54,9 @@ export function encodeMetaRecord (m: EntryMeta): Uint8Array {
 }
 
 export function decodeMetaRecord (id: string, bytes: Uint8Array): EntryMeta {
-  if (bytes[0] !== RECORD_VERSION || bytes.length < 62) throw new MetaRecordError(`metadata record of ${id} is malformed`)
+  if (bytes[0] !== RECORD_VERSION || bytes.length < 62) {
+    throw new MetaRecordError(`metadata record of ${id} is malformed`)
+  }
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   let at = 57
   const getString = (): string => {

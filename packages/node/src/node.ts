@@ -176,9 +176,13 @@ export class GovmeshNode {
         'store migrated: integrity record computed from what the store holds', { fromSchema: store.migratedFrom }
       )
     }
-    const replayed = await openLedger({ ledger, store, history: this.history, checkpoints: this.checkpoints, crypto: nodeCrypto })
+    const replayed = await openLedger({
+      ledger, store, history: this.history, checkpoints: this.checkpoints, crypto: nodeCrypto
+    })
     if (store.migratedFrom !== undefined && replayed > 0) {
-      this.log.info('store migrated: metadata records and checkpoint written', { fromSchema: store.migratedFrom, replayed })
+      this.log.info(
+        'store migrated: metadata records and checkpoint written', { fromSchema: store.migratedFrom, replayed }
+      )
     }
 
     this.libp2p = await createMeshLibp2p({
@@ -196,7 +200,8 @@ export class GovmeshNode {
     const network = libp2pNetwork(this.libp2p)
     this.network = network
     const services = createNetworkServices({
-      ledger, peers: this.peers, metrics: this.metrics, events: this.events, logger: this.log, history: this.historyIndex
+      ledger, peers: this.peers, metrics: this.metrics, events: this.events, logger: this.log,
+      history: this.historyIndex
     }, this.local, network, {
       measurement: this.measurement,
       advertiseDigest: init.advertiseDigest,

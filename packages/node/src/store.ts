@@ -6,7 +6,8 @@ import type { DagCheckpoint, EntryMeta, EquivocationEvidence } from '@govmesh/co
 import { NodeError } from './errors.js'
 import { GroupCommit, type GroupCommitStats } from './group-commit.js'
 import {
-  CHECKPOINT_KEY, decodeCheckpointState, decodeEvidence, EVIDENCE_PREFIX, KEPT_PREFIX, toDagCheckpoint, type CheckpointState
+  CHECKPOINT_KEY, decodeCheckpointState, decodeEvidence, EVIDENCE_PREFIX, KEPT_PREFIX, toDagCheckpoint,
+  type CheckpointState
 } from './checkpoint-record.js'
 import { decodeMetaRecord } from './meta-record.js'
 import { checkLevelTables, describeLogDamage, describeTableDamage, scanLevelLogs, type LogScan } from './leveldb-log.js'
@@ -470,12 +471,16 @@ export class Store {
     if (this.needsCheckpoint) return undefined
     try {
       const stateBytes = await this.db.get(CHECKPOINT_KEY)
-      if (stateBytes === undefined) throw new StoreDamagedError(this.path, `the checkpoint (${CHECKPOINT_KEY}) is missing`)
+      if (stateBytes === undefined) {
+        throw new StoreDamagedError(this.path, `the checkpoint (${CHECKPOINT_KEY}) is missing`)
+      }
       const state = decodeCheckpointState(stateBytes)
       const kept: string[] = []
       for await (const v of this.db.values({ gte: KEPT_PREFIX, lt: KEPT_PREFIX + '\xff' })) kept.push(text(v)!)
       const evidence: EquivocationEvidence[] = []
-      for await (const v of this.db.values({ gte: EVIDENCE_PREFIX, lt: EVIDENCE_PREFIX + '\xff' })) evidence.push(decodeEvidence(v))
+      for await (const v of this.db.values({ gte: EVIDENCE_PREFIX, lt: EVIDENCE_PREFIX + '\xff' })) {
+        evidence.push(decodeEvidence(v))
+      }
       return { state, kept, evidence, frontier: new Map(this.record.authors) }
     } catch (err) {
       if (err instanceof StoreDamagedError) throw err
