@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs'
 import {
-  createEntry, decodeGenesisFile, execRequestBody, generateKeyPair, toBase64, type CID, type KeyPair, type SignedEntry
+  createEntry, decodeGenesisFile, execRequestBody, generateKeyPair, type CID, type KeyPair, type SignedEntry
 } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
+import { createGovmeshNode, silentLogger, type NodeStatus } from '@govmesh/node'
 import type { NodeHandle, TestMesh } from './cluster.js'
 
-/** Entries per `POST /v1/entries` (the API's limit). */
-const PER_REQUEST = 100
+/** Entries per ingest call while a history is built. */
+const PER_INGEST = 1000
 
 /** Member keys held by the test that write a long history; name them in the genesis (`extraMembers`). */
 export function historyWriters (count: number): KeyPair[] {
@@ -20,74 +21,62 @@ export interface WrittenHistory {
   sample: string[]
   /** Each writer's last entry. */
   last: string[]
+  /** The building node's state once everything was ingested. */
+  state: Pick<NodeStatus, 'heads' | 'frontier' | 'entries' | 'policyDigest'>
 }
 
 /**
- * Writes `total` pre-signed `exec.request` entries through a node's normal ingest path
- * (`POST /v1/entries`, 100 per request), round-robin over the writers: each chain cites its
- * prev, and its first entry the genesis. Signed here with node:crypto, without a DAG mirror,
- * so writing a long history costs the test little memory. `lanes` requests are in flight at
- * once, each for its own subset of writers (so no request waits for another's entries).
+ * Writes `total` signed `exec.request` entries into a stopped node's data dir through the node's
+ * own code, in this process: a real {@link createGovmeshNode} on that dir (real level store,
+ * real ingest: every signature checked, checkpoints written with the entries), no HTTP and no
+ * peers. Round-robin over the writers; each chain cites its prev, and its first entry the
+ * genesis. Afterwards the node is stopped, so the test can start it as a process on the store.
  */
-export async function writeHistory (
-  mesh: TestMesh, node: NodeHandle, writers: KeyPair[], total: number, opts: { sampleEvery?: number, lanes?: number } = {}
+export async function buildHistory (
+  mesh: TestMesh, node: NodeHandle, writers: KeyPair[], total: number, opts: { sampleEvery?: number } = {}
 ): Promise<WrittenHistory> {
+  if (node.proc !== undefined) throw new Error(`${node.name} must be stopped while its history is built`)
   const genesis = decodeGenesisFile(readFileSync(mesh.genesisPath, 'utf8'), nodeCrypto)
+  const built = await createGovmeshNode({
+    dataDir: node.dir, genesis, listen: ['/ip4/127.0.0.1/tcp/0'], verifyThreads: 0,
+    logger: silentLogger
+  })
   const prev: Array<CID | null> = writers.map(() => null)
   const sampleEvery = opts.sampleEvery ?? 1000
-  const lanes = Math.min(opts.lanes ?? 2, writers.length)
-  const sampled: Array<{ n: number, id: string }> = []
+  const sample: string[] = []
   let time = Date.now()
-  const lane = async (k: number, count: number): Promise<void> => {
-    const mine = writers.map((_, w) => w).filter(w => w % lanes === k)
-    for (let done = 0; done < count;) {
+  let state: WrittenHistory['state'] | undefined
+  try {
+    for (let n = 0; n < total;) {
       const batch: SignedEntry[] = []
-      for (; batch.length < PER_REQUEST && done < count; done++) {
-        const w = mine[done % mine.length]!
-        const n = done * lanes + k
+      for (; batch.length < PER_INGEST && n < total; n++) {
+        const w = n % writers.length
         const before = prev[w] ?? null
         const e = createEntry({
-          mesh: genesis.cid, seq: Math.floor(done / mine.length) + 1, prev: before, parents: before === null ? [genesis.cid] : [],
+          mesh: genesis.cid,
+          seq: Math.floor(n / writers.length) + 1,
+          prev: before,
+          parents: before === null ? [genesis.cid] : [],
           type: 'exec.request',
           body: execRequestBody({ action: 'echo', resource: `history/${n}`, target: 'zone:a', payload: { n }, nonce: String(n) }),
           time: ++time
         }, writers[w]!, nodeCrypto)
         prev[w] = e.cid
         batch.push(e)
-        if (n % sampleEvery === sampleEvery - 1) sampled.push({ n, id: e.id })
+        if (n % sampleEvery === sampleEvery - 1) sample.push(e.id)
       }
-      const res = await postRetrying(mesh, node, { entries: batch.map(e => toBase64(e.bytes)) })
-      const outcomes = (res.body as { results?: Array<{ status: string }> }).results
-      if (res.status !== 200 || outcomes?.some(o => o.status !== 'accepted' && o.status !== 'duplicate') !== false) {
-        throw new Error(`ingest failed in lane ${k}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`)
-      }
+      // Handed over as bytes, so the node decodes and checks each signature as it would from the API.
+      const outcomes = await built.ingest(batch.map(e => e.bytes), 'api')
+      const refused = outcomes.find(o => o.status !== 'accepted')
+      if (refused !== undefined) throw new Error(`building the history: an entry was ${JSON.stringify(refused)}`)
     }
+    const { heads, frontier, entries, policyDigest } = built.status()
+    state = { heads, frontier, entries, policyDigest }
+  } finally {
+    await built.stop()
   }
-  await Promise.all(Array.from({ length: lanes }, async (_, k) => {
-    await lane(k, Math.floor(total / lanes) + (k < total % lanes ? 1 : 0))
-  }))
-  return {
-    entries: total,
-    sample: sampled.sort((a, b) => a.n - b.n).map(s => s.id),
-    last: prev.filter((p): p is CID => p !== null).map(p => p.toString())
-  }
-}
-
-/**
- * A kept-alive socket the server closed meanwhile (or a node slow on a loaded machine) fails a
- * request: sent again, its entries are duplicates. Gives up after three attempts.
- */
-async function postRetrying (mesh: TestMesh, node: NodeHandle, body: unknown): ReturnType<TestMesh['post']> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await mesh.post(node, '/v1/entries', body)
-    } catch (err) {
-      if (attempt >= 3 || node.proc?.exitCode !== null) {
-        throw new Error(`POST /v1/entries failed (${(err as Error).message}); node log: ${node.log.slice(-5).join('\n')}`)
-      }
-      await new Promise(resolve => setTimeout(resolve, 500 * attempt))
-    }
-  }
+  const last = prev.filter((p): p is CID => p !== null).map(p => p.toString())
+  return { entries: total, sample, last, state: state }
 }
 
 /** Resident set size of a process, in MB, from /proc. */
