@@ -5,7 +5,7 @@ import {
   createMeshLibp2p, decodeSyncMessage, encodeSyncMessage, FramedStream, readProofCar, SYNC_PROTOCOL, type MeshLibp2p
 } from '@govmesh/node'
 import { TestMesh, waitFor, type NodeHandle } from '../../test/helpers/cluster.js'
-import { historyWriters, rssMbOf, writeHistory } from '../../test/helpers/history.js'
+import { buildHistory, historyWriters, rssMbOf } from '../../test/helpers/history.js'
 import { percentile } from './measure.js'
 
 export interface HistoryFigures {
@@ -19,6 +19,9 @@ export interface HistoryFigures {
   syncServeEntriesPerSec: number
   /** Mean number of entries in the exported proofs (a proof holds the root's whole ancestry). */
   exportEntriesMean: number
+  /** The parts of `rssMb`: anonymous memory, and pages of mapped files (LevelDB tables). */
+  rssAnonMb: number
+  rssFileMb: number
   writers: number
   ingestSeconds: number
 }
@@ -95,7 +98,10 @@ async function syncServeRate (node: NodeHandle, meshId: string, key: KeyPair, ex
   }
 }
 
-/** One node ingests `n` entries through its API, is restarted, and answers queries and a full sync. */
+/**
+ * One node ingests `n` entries through its ingest path (in this process, on its data dir), then runs as a process
+ * on that store: restart time, queries, a full sync served, memory.
+ */
 export async function benchHistoryAt (n: number): Promise<HistoryFigures> {
   const writers = historyWriters(WRITERS)
   const mesh = new TestMesh()
@@ -104,11 +110,9 @@ export async function benchHistoryAt (n: number): Promise<HistoryFigures> {
   try {
     await mesh.create({ nodes: 1, extraMembers: writers.map(keys => ({ keys, zone: 'a' })) })
     const node = mesh.nodes[0]!
-    await mesh.start(node)
     const t0 = performance.now()
-    const written = await writeHistory(mesh, node, writers, n, { sampleEvery: Math.max(1, Math.floor(n / QUERIES)) })
+    const written = await buildHistory(mesh, node, writers, n, { sampleEvery: Math.max(1, Math.floor(n / QUERIES)) })
     const ingestSeconds = round((performance.now() - t0) / 1000)
-    await mesh.stop(node)
 
     const restartMs = await timed(async () => {
       await mesh.start(node, { nodeArgs: ['--expose-gc', '--import', GC_PROBE] })
@@ -146,6 +150,8 @@ export async function benchHistoryAt (n: number): Promise<HistoryFigures> {
       exportP50Ms,
       syncServeEntriesPerSec,
       exportEntriesMean: Math.round(exportEntries / QUERIES),
+      rssAnonMb: round(rssMbOf(node.proc!.pid!, 'RssAnon')),
+      rssFileMb: round(rssMbOf(node.proc!.pid!, 'RssFile')),
       writers: WRITERS,
       ingestSeconds
     }

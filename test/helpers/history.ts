@@ -8,6 +8,8 @@ import type { NodeHandle, TestMesh } from './cluster.js'
 
 /** Entries per ingest call while a history is built. */
 const PER_INGEST = 1000
+/** Consecutive entries of one writer. */
+const RUN = 10
 
 /** Member keys held by the test that write a long history; name them in the genesis (`extraMembers`). */
 export function historyWriters (count: number): KeyPair[] {
@@ -29,7 +31,7 @@ export interface WrittenHistory {
  * Writes `total` signed `exec.request` entries into a stopped node's data dir through the node's
  * own code, in this process: a real {@link createGovmeshNode} on that dir (real level store,
  * real ingest: every signature checked, checkpoints written with the entries), no HTTP and no
- * peers. Round-robin over the writers; each chain cites its prev, and its first entry the
+ * peers. Round-robin over the writers, `RUN` entries each in turn; each chain cites its prev, and its first entry the
  * genesis. Afterwards the node is stopped, so the test can start it as a process on the store.
  */
 export async function buildHistory (
@@ -42,6 +44,7 @@ export async function buildHistory (
     logger: silentLogger
   })
   const prev: Array<CID | null> = writers.map(() => null)
+  const seqs = writers.map(() => 0)
   const sampleEvery = opts.sampleEvery ?? 1000
   const sample: string[] = []
   let time = Date.now()
@@ -50,11 +53,12 @@ export async function buildHistory (
     for (let n = 0; n < total;) {
       const batch: SignedEntry[] = []
       for (; batch.length < PER_INGEST && n < total; n++) {
-        const w = n % writers.length
+        // Runs of RUN entries per writer: the signer's key cache holds fewer keys than there may be writers.
+        const w = Math.floor(n / RUN) % writers.length
         const before = prev[w] ?? null
         const e = createEntry({
           mesh: genesis.cid,
-          seq: Math.floor(n / writers.length) + 1,
+          seq: ++seqs[w]!,
           prev: before,
           parents: before === null ? [genesis.cid] : [],
           type: 'exec.request',
@@ -79,8 +83,8 @@ export async function buildHistory (
   return { entries: total, sample, last, state: state }
 }
 
-/** Resident set size of a process, in MB, from /proc. */
-export function rssMbOf (pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+/** Resident set size of a process, in MB, from /proc (`field`: VmRSS, or its parts RssAnon, RssFile). */
+export function rssMbOf (pid: number, field: 'VmRSS' | 'RssAnon' | 'RssFile' = 'VmRSS'): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
   return m === null ? NaN : Number(m[1]) / 1024
 }

@@ -60,6 +60,8 @@ export class StoreDamagedError extends NodeError {
 //   m!integrity       the integrity record (see store-integrity.ts), in every entry batch
 //   x!<cid>           metadata record (meta-record.ts)   k!...  the DAG checkpoint (checkpoint-record.ts)
 const pad = (n: number): string => n.toString(16).padStart(12, '0')
+/** Keys per read while the open checks walk an index. */
+const KEY_BATCH = 1000
 const utf8 = new TextEncoder()
 const text = (v: Uint8Array | undefined): string | undefined =>
   v === undefined ? undefined : new TextDecoder().decode(v)
@@ -105,8 +107,18 @@ const unknownSchema = (schema: string | undefined): StoreMismatchError =>
   new StoreMismatchError(`store schema version ${schema} is not ${SCHEMA_VERSION}; migrate or use a new data dir`)
 
 /** Opens level, turning its failures into one-line typed errors. */
+/**
+ * LevelDB memory that does not grow with the store: LevelDB maps each table file it keeps open
+ * (the table cache, `maxOpenFiles` less 10 files), and every page read through a map counts in the
+ * process's RSS. Small tables and a small table cache bound that to about 70 × 512 KB; the block
+ * cache and write buffer are LevelDB's defaults, spelled out.
+ */
+export const LEVEL_OPTIONS = {
+  maxOpenFiles: 80, maxFileSize: 512 * 1024, cacheSize: 8 * 2 ** 20, writeBufferSize: 2 * 2 ** 20
+} as const
+
 async function openLevel (path: string, createIfMissing: boolean): Promise<Db> {
-  const db = new Level<string, Uint8Array>(path, { valueEncoding: 'view', createIfMissing })
+  const db = new Level<string, Uint8Array>(path, { valueEncoding: 'view', createIfMissing, ...LEVEL_OPTIONS })
   try {
     await db.open()
   } catch (err) {
@@ -269,20 +281,36 @@ export class Store {
   /** The record a store without one would have: its highest seq per author and its order index length. */
   private async computeRecord (): Promise<IntegrityRecord> {
     const authors = new Map<string, number>()
-    for await (const [author, seq] of this.authorKeys()) authors.set(author, Math.max(seq, authors.get(author) ?? 0))
+    for await (const keys of this.authorKeys()) {
+      for (const [author, seq] of keys) authors.set(author, Math.max(seq, authors.get(author) ?? 0))
+    }
     return { entries: await this.orderCount(), authors }
   }
 
   private async orderCount (): Promise<number> {
     let n = 0
-    for await (const key of this.db.keys({ gte: 'o!', lt: 'o"' })) if (key.length > 0) n++
+    for await (const keys of this.keyBatches({ gte: 'o!', lt: 'o"' })) n += keys.length
     return n
   }
 
-  private async * authorKeys (): AsyncGenerator<[string, number]> {
-    for await (const key of this.db.keys({ gte: 'a!', lt: 'a"' })) {
-      const [, author, seq] = key.split('!')
-      yield [author!, parseInt(seq!, 16)]
+  /**
+   * Keys of a range, a thousand per read: the open checks read every index key, and one promise
+   * per batch instead of per key keeps a restart on a long history short.
+   */
+  private async * keyBatches (range: { gte: string, lt: string }): AsyncGenerator<string[]> {
+    const it = this.db.keys(range)
+    try {
+      for (let keys = await it.nextv(KEY_BATCH); keys.length > 0; keys = await it.nextv(KEY_BATCH)) yield keys
+    } finally {
+      await it.close()
+    }
+  }
+
+  /** The author/seq index as (author, seq) pairs, in key order, in batches. */
+  private async * authorKeys (): AsyncGenerator<Array<[string, number]>> {
+    // a!<64 hex digits>!<12 hex digits>
+    for await (const keys of this.keyBatches({ gte: 'a!', lt: 'a"' })) {
+      yield keys.map(key => [key.slice(2, key.length - 13), parseInt(key.slice(key.length - 12), 16)])
     }
   }
 
@@ -324,9 +352,9 @@ export class Store {
   }
 
   /** The author/seq keys the record vouches for that a point read still finds (when iteration fails). */
-  private async * authorKeysByGet (): AsyncGenerator<[string, number]> {
+  private async * authorKeysByGet (): AsyncGenerator<Array<[string, number]>> {
     for (const [author, last] of [...this.record.authors].sort(([a], [b]) => a < b ? -1 : 1)) {
-      for (let seq = 1; seq <= last; seq++) if (await this.readable(`a!${author}!${pad(seq)}`)) yield [author, seq]
+      for (let seq = 1; seq <= last; seq++) if (await this.readable(`a!${author}!${pad(seq)}`)) yield [[author, seq]]
     }
   }
 
