@@ -9,11 +9,14 @@ import { benchConsole } from './bench/console.js'
 import { benchCli } from './bench/cli.js'
 import { benchIdle } from './bench/idle.js'
 import { benchAppend } from './bench/append.js'
+import { benchHistory, type HistoryFigures } from './bench/history.js'
 
-/** Options some suites take: `--nodes N` (idle), `--seconds S` (idle's sampling window). */
-interface BenchOptions { nodes?: number, seconds?: number }
-type Suite = (opts: BenchOptions) => Promise<Record<string, number>>
-const SUITES: Record<string, { run: Suite, describe: (r: Record<string, number>) => string[] }> = {
+/** Options some suites take: `--nodes N` (idle), `--seconds S` (idle's sampling window), `--n N` (history). */
+interface BenchOptions { nodes?: number, seconds?: number, n?: number }
+type Figures = Record<string, number>
+/** A suite gives one figure set, or one per size it runs at (each printed as its own JSON object). */
+type Suite = (opts: BenchOptions) => Promise<Figures | Figures[]>
+const SUITES: Record<string, { run: Suite, describe: (r: Figures) => string[] }> = {
   core: {
     run: async () => ({ ...await benchCore() }),
     describe: (r) => [
@@ -65,6 +68,20 @@ const SUITES: Record<string, { run: Suite, describe: (r: Record<string, number>)
       `proof of an execution with ${r.ancestry} entries in its ancestry: export ${r.exportMs} ms, read + verify offline (noble) ${r.verifyMs} ms, ${r.carBytes} bytes`
     ]
   },
+  history: {
+    run: async (o) => (await benchHistory(o.n === undefined ? undefined : [o.n])).map(f => ({ ...f })),
+    describe: (r) => {
+      const f = r as unknown as HistoryFigures
+      return [
+        `${f.entries} entries (${f.writers} writers, ingested in ${f.ingestSeconds} s), after restart:`,
+        `  memory                            RSS ${f.rssMb} MB, heap ${f.heapMb} MB after GC (target RSS <= 200 MB)`,
+        `  restart until the API answers     ${f.restartMs} ms (target <= 3000 ms)`,
+        `  p50 ancestry (limit 100) / log / export   ${f.ancestryP50Ms} / ${f.logP50Ms} / ${f.exportP50Ms} ms ` +
+          `(target <= 10 ms; proofs held ${f.exportEntriesMean} entries on average)`,
+        `  sync serving, empty frontier      ${f.syncServeEntriesPerSec} entries/s`
+      ]
+    }
+  },
   console: {
     run: async () => ({ ...await benchConsole() }),
     describe: (r) => [
@@ -101,12 +118,14 @@ const SUITES: Record<string, { run: Suite, describe: (r: Record<string, number>)
 const args = process.argv.slice(2)
 const json = args.includes('--json')
 if (args.includes('--help') || args.includes('-h')) {
-  console.log(`usage: npm run bench -- [${Object.keys(SUITES).join('|')}]... [--json] [--nodes N] [--seconds S]\n` +
-    'With no suite, runs all. --json prints one JSON object per suite. --nodes: testnet size of idle (default 20); ' +
-    '--seconds: its sampling window (default 30).')
+  console.log(`usage: npm run bench -- [${Object.keys(SUITES).join('|')}]... [--json] [--nodes N] [--seconds S] ` +
+    '[--n N]\n' +
+    'With no suite, runs all. --json prints one JSON object per suite (history: one per size). --nodes: testnet ' +
+    'size of idle (default 20); --seconds: its sampling window (default 30); --n: the history suite at that size ' +
+    'only (default 100000 and 250000).')
   process.exit(0)
 }
-const VALUE_FLAGS = ['--nodes', '--seconds']
+const VALUE_FLAGS = ['--nodes', '--seconds', '--n']
 function flagValue (flag: string): number | undefined {
   const i = args.indexOf(flag)
   if (i < 0) return undefined
@@ -117,7 +136,7 @@ function flagValue (flag: string): number | undefined {
   }
   return v
 }
-const opts: BenchOptions = { nodes: flagValue('--nodes'), seconds: flagValue('--seconds') }
+const opts: BenchOptions = { nodes: flagValue('--nodes'), seconds: flagValue('--seconds'), n: flagValue('--n') }
 const names = args.filter((a, i) => !a.startsWith('-') && !VALUE_FLAGS.includes(args[i - 1] ?? ''))
 for (const name of names) {
   if (!(name in SUITES)) {
@@ -128,6 +147,8 @@ for (const name of names) {
 for (const name of names.length > 0 ? names : Object.keys(SUITES)) {
   const suite = SUITES[name]!
   const result = await suite.run(opts)
-  if (json) console.log(JSON.stringify(result))
-  else console.log([`== ${name} ==`, ...suite.describe(result)].join('\n'))
+  for (const figures of Array.isArray(result) ? result : [result]) {
+    if (json) console.log(JSON.stringify(figures))
+    else console.log([`== ${name} ==`, ...suite.describe(figures)].join('\n'))
+  }
 }

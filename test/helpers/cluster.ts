@@ -138,7 +138,8 @@ export class TestMesh {
 
   /** Starts `govmesh start` for a node and waits until its API answers. */
   async start (
-    node: NodeHandle, opts: { bootstrap?: NodeHandle[], extraArgs?: string[], nodeArgs?: string[] } = {}
+    node: NodeHandle,
+    opts: { bootstrap?: NodeHandle[], extraArgs?: string[], nodeArgs?: string[], timeoutMs?: number } = {}
   ): Promise<NodeHandle> {
     rmSync(join(node.dir, 'node.json'), { force: true })
     const args = [...(
@@ -160,7 +161,7 @@ export class TestMesh {
         `${node.name} exited ${proc.exitCode}: ${node.log.slice(-5).join('\n')}`
       )
       return existsSync(join(node.dir, 'node.json'))
-    }, 30_000)
+    }, opts.timeoutMs ?? 30_000)
     const info = JSON.parse(readFileSync(join(node.dir, 'node.json'), 'utf8')) as { api: string, addrs: string[] }
     node.api = info.api
     node.addrs = info.addrs

@@ -5,7 +5,8 @@ import { join } from 'node:path'
 import { createDag, decodeKeyFile, GovmeshError, toHex } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
 import {
-  seqSpan, Store, StoreDamagedError, writeRefillMarker, type InspectedStore, type IntegrityReport
+  compareCheckpoints, compareMeta, SCHEMA_VERSION, seqSpan, Store, StoreDamagedError, writeRefillMarker,
+  type InspectedStore, type IntegrityReport
 } from '@govmesh/node'
 import { CliError } from './output.js'
 
@@ -80,11 +81,20 @@ async function deepCheck (opened: InspectedStore, json: boolean): Promise<DeepCh
     if (waiting.length > 3) {
       problems.push(`and ${waiting.length - 3} more entries wait for entries the store does not hold`)
     }
+    const checkpoint = opened.schema === SCHEMA_VERSION ? await store.dagCheckpoint() : undefined
+    let metaProblems = 0
     for await (const [author, seq, cid] of store.authorIndex()) {
       const m = d.meta(cid)
-      if (m !== undefined && m.author === author && m.seq === seq) continue
-      problems.push(`author index ${author.slice(0, 16)}…/${seq} points to ${cid}, which does not match`)
+      if (m === undefined || m.author !== author || m.seq !== seq) {
+        problems.push(`author index ${author.slice(0, 16)}…/${seq} points to ${cid}, which does not match`)
+        continue
+      }
+      const bad = checkpoint === undefined ? undefined : compareMeta(store.storedMeta(cid), m)
+      if (bad !== undefined && metaProblems++ < 3) problems.push(bad)
     }
+    if (metaProblems > 3) problems.push(`and ${metaProblems - 3} more metadata records disagree with a full replay`)
+    // The checkpoint the node resumes from must be what a replay from scratch derives.
+    if (checkpoint !== undefined) problems.push(...compareCheckpoints(checkpoint, d.checkpoint()))
   } catch (err) {
     problems.push(err instanceof StoreDamagedError ? err.summary : `store unreadable: ${(err as Error).message}`)
   }
@@ -94,9 +104,14 @@ async function deepCheck (opened: InspectedStore, json: boolean): Promise<DeepCh
 /** The human report of `dag verify`. */
 export function renderVerify (r: VerifyResult, dataDir: string): string {
   if (r.ok) {
-    const note = r.schema === 1 ? ' (schema 1 store: no integrity record yet, it is written at the next start)' : ''
+    const note = r.schema === 1
+      ? ' (schema 1 store: no integrity record yet, it is written at the next start)'
+      : r.schema !== null && r.schema < SCHEMA_VERSION
+        ? ` (schema ${r.schema} store: no checkpoint yet, it is written at the next start)`
+        : ''
+    const checked = r.schema === SCHEMA_VERSION ? ', checkpoint equal to a full replay' : ''
     return `store ok: ${r.entries} entries of ${r.expected} vouched for, mesh ${r.meshId ?? '?'}, ` +
-      `every signature, chain and writer checked${note}`
+      `every signature, chain and writer checked${checked}${note}`
   }
   const head = r.missing.entries > 0
     ? `store damaged: ${r.missing.entries} of ${r.expected} entries missing`

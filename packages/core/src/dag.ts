@@ -19,23 +19,9 @@ import { equivocationEvidence, type EquivocationEvidence } from './evidence.js'
 import { verifyRestoreApproval } from './restore.js'
 import { restoreQuorum } from './governance-rules.js'
 import { foldOrder } from './governance-fold.js'
-
-/** Index record of an accepted entry (the bytes are kept separately). */
-export interface EntryMeta {
-  id: string
-  cid: CID
-  /** Hex public key of the author. */
-  author: string
-  seq: number
-  type: EntryType
-  prev: string | null
-  parents: string[]
-  time: number
-  /** Newest membership entries in this entry's causal past (excluding itself). */
-  govContext: GovContext
-  /** Position in acceptance order. */
-  index: number
-}
+import {
+  CheckpointMismatchError, HistoryNotInMemoryError, MemoryHistory, type DagCheckpoint, type DagHistory, type EntryMeta
+} from './dag-history.js'
 
 /** An interned set of membership heads; its governance state is computed once. */
 interface GovContext {
@@ -56,6 +42,10 @@ export interface DagInit {
    * so the verdict does not depend on whether a removal came before or after them.
    */
   deferCuts?: boolean
+  /** Where accepted entries are kept and read back. Default: a {@link MemoryHistory}. */
+  history?: DagHistory
+  /** Resume from a checkpoint instead of an empty DAG (see {@link Dag.resume}). */
+  resume?: { checkpoint: DagCheckpoint, kept: SignedEntry[] }
 }
 
 export interface AddOptions {
@@ -77,16 +67,25 @@ export interface AddResult {
   missing: string[]
 }
 
+/**
+ * Entry types the DAG keeps decoded in memory, and lists in its checkpoint: what the governance,
+ * policy and trust reducers read. Few, however long the history.
+ */
+export function isKeptType (type: EntryType): boolean {
+  return GOVERNANCE_TYPES.has(type) || type === 'trust.fail'
+}
+
 interface PendingEntry {
   signed: SignedEntry
   missing: Set<string>
 }
 
 /**
- * The lineage DAG of one mesh, in memory, with every rule of docs/PROTOCOL.md:
- * signatures, author chains, writer authorization judged in the causal past,
- * removal and equivocation cuts, a bounded pending area, heads and frontier.
- * Pure: the node persists what it accepts and replays it with `verified: true`.
+ * The lineage DAG of one mesh with every rule of docs/PROTOCOL.md: signatures, author
+ * chains, writer authorization judged in the causal past, removal and equivocation cuts,
+ * a bounded pending area, heads and frontier. It holds only bounded working state; each
+ * accepted entry goes to its {@link DagHistory} (memory by default, the node's level store
+ * in the daemon), and {@link Dag.checkpoint} is what it needs to resume without a replay.
  *
  * @example
  * ```ts
@@ -102,10 +101,14 @@ export class Dag {
   private readonly crypto: CryptoProvider
   private readonly maxPending: number
   private readonly deferCuts: boolean
-  private readonly metas = new Map<string, EntryMeta>()
-  private readonly bytes = new Map<string, Uint8Array>()
-  private readonly order: string[] = []
-  private readonly chains = new Map<string, Map<number, string>>()
+  private readonly history: DagHistory
+  /** Accepted entries, genesis included. */
+  private count = 0
+  /** Per-entry lookups, read through the history. */
+  private readonly metas = {
+    has: (id: string): boolean => this.history.meta(id) !== undefined,
+    get: (id: string) => this.history.meta(id)
+  }
   private readonly frontierMap = new Map<string, number>()
   private readonly headSet = new Set<string>()
   private readonly pendingMap = new Map<string, PendingEntry>()
@@ -124,6 +127,7 @@ export class Dag {
     this.crypto = init.crypto ?? nobleCrypto
     this.maxPending = init.maxPending ?? 10_000
     this.deferCuts = init.deferCuts === true
+    this.history = init.history ?? new MemoryHistory()
     const genesis = init.genesis instanceof Uint8Array ? decodeEntry(
       init.genesis, { crypto: this.crypto }
     ) : init.genesis
@@ -147,23 +151,25 @@ export class Dag {
     this.contexts.set('', empty)
     this.membershipAncestors.set(genesis.id, new Set())
     this.membershipEntries.set(genesis.id, genesis)
-    this.insert(genesis, author, empty, [])
+    // A history that outlives this DAG (the node's store) holds the genesis already.
+    this.insert(genesis, author, empty, [], this.history.meta(genesis.id) !== undefined)
+    if (init.resume !== undefined) this.resume(init.resume.checkpoint, init.resume.kept)
   }
 
   /** Number of accepted entries (including genesis). */
-  get size (): number { return this.metas.size }
+  get size (): number { return this.count }
   get pendingCount (): number { return this.pendingMap.size }
 
   has (id: string): boolean { return this.metas.has(id) }
   isPending (id: string): boolean { return this.pendingMap.has(id) }
   meta (id: string): EntryMeta | undefined { return this.metas.get(id) }
-  getBytes (id: string): Uint8Array | undefined { return this.bytes.get(id) }
+  getBytes (id: string): Uint8Array | undefined { return this.history.bytes(id) }
 
   /** Decodes a stored entry (signatures were checked when it was added). */
   getEntry (id: string): SignedEntry | undefined {
     const kept = this.kept.get(id)
     if (kept !== undefined) return kept
-    const bytes = this.bytes.get(id)
+    const bytes = this.history.bytes(id)
     return bytes === undefined ? undefined : decodeEntry(bytes, { crypto: this.crypto, verify: false })
   }
 
@@ -171,7 +177,12 @@ export class Dag {
   latest (author: string): EntryMeta | undefined {
     const seq = this.frontierMap.get(author)
     if (seq === undefined) return undefined
-    const id = this.chains.get(author)?.get(seq)
+    return this.entryAt(author, seq)
+  }
+
+  /** An accepted entry of the author at `seq`. */
+  entryAt (author: string, seq: number): EntryMeta | undefined {
+    const id = this.history.at(author, seq)
     return id === undefined ? undefined : this.metas.get(id)
   }
 
@@ -183,8 +194,26 @@ export class Dag {
     return Object.fromEntries([...this.frontierMap].sort(([a], [b]) => a < b ? -1 : 1))
   }
 
-  /** Accepted entry ids in the order they were accepted (always a causal order). */
-  ids (): readonly string[] { return this.order }
+  /**
+   * Accepted entry ids in the order they were accepted (always a causal order). Only for a
+   * history held in memory; a node reads its order index from the store instead.
+   */
+  ids (): readonly string[] {
+    if (this.history.ids === undefined) throw new HistoryNotInMemoryError('ids(): this DAG keeps its history on disk')
+    return this.history.ids()
+  }
+
+  /** What this DAG derived from its history, to resume from later (see {@link DagInit.resume}). */
+  checkpoint (): DagCheckpoint {
+    return {
+      entries: this.count,
+      frontier: this.frontier(),
+      heads: this.heads(),
+      cuts: Object.fromEntries([...this.cutMap].sort(([a], [b]) => a < b ? -1 : 1)),
+      kept: [...this.kept.keys()],
+      evidence: [...this.evidence]
+    }
+  }
 
   /**
    * Accepted entries that a peer with the given frontier lacks, in causal order.
@@ -196,9 +225,8 @@ export class Dag {
     for (const [author, top] of this.frontierMap) {
       const from = remote[author] ?? 0
       if (top <= from) continue
-      const chain = this.chains.get(author)!
       for (let seq = from + 1; seq <= top; seq++) {
-        const id = chain.get(seq)
+        const id = this.history.at(author, seq)
         if (id !== undefined) missing.push(this.metas.get(id)!)
       }
     }
@@ -231,7 +259,7 @@ export class Dag {
     const m = this.metas.get(id)
     if (m === undefined) throw new MalformedEntryError(`unknown entry ${id}`)
     if (MEMBERSHIP_TYPES.has(m.type)) return this.stateOf(this.internContext([id]))
-    return this.stateOf(m.govContext)
+    return this.stateOf(this.internContext([...m.govHeads]))
   }
 
   /** Governance state of everything accepted so far. */
@@ -461,10 +489,10 @@ export class Dag {
     const author = reuse?.author ?? toHex(e.author)
     const depIds = reuse?.depIds ?? (e.prev === null ? e.parents : [e.prev, ...e.parents]).map(cidString)
     const ctx = reuse?.ctx ?? this.contextFor(depIds)
-    const chain = this.chains.get(author)
-    const existing = chain?.get(e.seq)
+    // Chains are contiguous from seq 1, so a seq at or below the frontier is taken.
+    const existing = e.seq <= (this.frontierMap.get(author) ?? 0) ? this.history.at(author, e.seq) : undefined
     if (existing !== undefined && existing !== signed.id) {
-      const ev = equivocationEvidence(this.bytes.get(existing)!, signed.bytes)
+      const ev = equivocationEvidence(this.history.bytes(existing)!, signed.bytes)
       this.evidence.push(ev)
       result.equivocations.push(ev)
       const cut = e.seq - 1
@@ -488,8 +516,11 @@ export class Dag {
     result.accepted.push(signed)
   }
 
-  /** `depIds`: the ids of prev (when not null) and then of every parent. */
-  private insert (signed: SignedEntry, author: string, ctx: GovContext, depIds: string[]): void {
+  /**
+   * `depIds`: the ids of prev (when not null) and then of every parent. `inHistory`: the history holds
+   * this entry already (the genesis of a store that outlives this DAG).
+   */
+  private insert (signed: SignedEntry, author: string, ctx: GovContext, depIds: string[], inHistory = false): void {
     const e = signed.entry
     const meta: EntryMeta = {
       id: signed.id,
@@ -500,21 +531,16 @@ export class Dag {
       prev: e.prev === null ? null : depIds[0]!,
       parents: e.prev === null ? depIds : depIds.slice(1),
       time: e.time,
-      govContext: ctx,
-      index: this.order.length
+      govHeads: ctx.heads,
+      index: this.count++
     }
-    this.metas.set(signed.id, meta)
-    this.bytes.set(signed.id, signed.bytes)
-    this.order.push(signed.id)
-    let chain = this.chains.get(author)
-    if (chain === undefined) this.chains.set(author, chain = new Map())
-    if (!chain.has(e.seq)) chain.set(e.seq, signed.id)
+    if (!inHistory) this.history.add(meta, signed.bytes)
     if ((this.frontierMap.get(author) ?? 0) < e.seq) this.frontierMap.set(author, e.seq)
     if (meta.prev !== null) this.headSet.delete(meta.prev)
     for (const p of meta.parents) this.headSet.delete(p)
     this.headSet.add(signed.id)
     this.currentContext = undefined
-    if (GOVERNANCE_TYPES.has(e.type) || e.type === 'trust.fail') this.kept.set(signed.id, signed)
+    if (isKeptType(e.type)) this.kept.set(signed.id, signed)
   }
 
   /** Retries pending entries whose last missing dependency just arrived. */
@@ -571,23 +597,23 @@ export class Dag {
   /** The maximal membership entries among what the given accepted dependencies know. */
   private contextFor (deps: string[]): GovContext {
     // Usual case: every dependency already knows the same governance, and none is itself a membership entry.
-    let shared: GovContext | undefined
+    let shared: readonly string[] | undefined
     for (const d of deps) {
       const m = this.metas.get(d)
       if (m === undefined) continue
-      if (MEMBERSHIP_TYPES.has(m.type) || (shared !== undefined && shared !== m.govContext)) {
+      if (MEMBERSHIP_TYPES.has(m.type) || (shared !== undefined && !sameHeads(shared, m.govHeads))) {
         shared = undefined
         break
       }
-      shared = m.govContext
+      shared = m.govHeads
     }
-    if (shared !== undefined) return shared
+    if (shared !== undefined) return this.contexts.get(shared.join(',')) ?? this.internContext([...shared])
     const candidates = new Set<string>()
     for (const d of deps) {
       const m = this.metas.get(d)
       if (m === undefined) continue
       if (MEMBERSHIP_TYPES.has(m.type)) candidates.add(d)
-      else for (const h of m.govContext.heads) candidates.add(h)
+      else for (const h of m.govHeads) candidates.add(h)
     }
     const heads = [...candidates].filter(c => {
       for (const other of candidates) {
@@ -596,6 +622,56 @@ export class Dag {
       return true
     })
     return this.internContext(heads)
+  }
+
+  /**
+   * Takes the working state from a checkpoint instead of a replay: the history already holds
+   * every entry it counts, and `kept` are the decoded entries its `kept` ids name, in that order.
+   * Only on a DAG that holds nothing but its genesis; the governance closure is rebuilt from the
+   * kept membership entries.
+   */
+  resume (cp: DagCheckpoint, kept: SignedEntry[]): void {
+    if (this.count !== 1 || this.pendingMap.size > 0) {
+      throw new CheckpointMismatchError('resume: the DAG already holds entries')
+    }
+    if (cp.kept[0] !== this.meshIdString || kept.length !== cp.kept.length) {
+      throw new CheckpointMismatchError(
+        'checkpoint: kept entries do not start at this genesis or do not match their ids'
+      )
+    }
+    if (cp.frontier[toHex(this.genesis.entry.author)] === undefined) {
+      throw new CheckpointMismatchError('checkpoint: frontier lacks the genesis author')
+    }
+    const metas = kept.map((signed, i) => {
+      if (signed.id !== cp.kept[i]) {
+        throw new CheckpointMismatchError(`checkpoint: kept entry ${i} is not ${cp.kept[i]}`)
+      }
+      const m = this.metas.get(signed.id)
+      if (m === undefined) {
+        throw new CheckpointMismatchError(`checkpoint: kept entry ${signed.id} is not in the history`)
+      }
+      return m
+    })
+    this.count = cp.entries
+    this.frontierMap.clear()
+    for (const [a, seq] of Object.entries(cp.frontier)) this.frontierMap.set(a, seq)
+    this.headSet.clear()
+    for (const h of cp.heads) this.headSet.add(h)
+    this.currentContext = undefined
+    for (const [a, seq] of Object.entries(cp.cuts)) this.cutMap.set(a, seq)
+    this.evidence.push(...cp.evidence)
+    for (const [i, signed] of kept.entries()) {
+      this.kept.set(signed.id, signed)
+      if (i === 0 || !MEMBERSHIP_TYPES.has(signed.entry.type)) continue
+      const m = metas[i]!
+      const anc = new Set<string>()
+      for (const h of m.govHeads) {
+        anc.add(h)
+        for (const a of this.membershipAncestors.get(h) ?? []) anc.add(a)
+      }
+      this.membershipAncestors.set(signed.id, anc)
+      this.membershipEntries.set(signed.id, signed)
+    }
   }
 
   private internContext (heads: string[]): GovContext {
@@ -624,6 +700,14 @@ export class Dag {
     ctx.state = state
     return state
   }
+}
+
+/** Equal sorted head lists; records read from a store carry their own arrays, memory ones share the context's. */
+function sameHeads (a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 /**

@@ -1,4 +1,5 @@
 import { antiEntropyNeeded } from '@govmesh/core'
+import { memoryIndex, type HistoryIndex } from './history-index.js'
 import { ConnectionGate, connectionService, type ConnectionService } from './services/connections.js'
 import { execService, type ExecService } from './services/exec.js'
 import { gossipService, type GossipService } from './services/gossip.js'
@@ -25,6 +26,8 @@ export interface NodeBase {
   metrics: NodeMetrics
   events: NodeEventBus
   logger: Logger
+  /** The orderings of history that sync serving walks; default: the ledger DAG's, in memory. */
+  history?: HistoryIndex
 }
 
 /** The services that need no network: trust, stream admission, reporting, the connection gate. */
@@ -129,7 +132,8 @@ export function createNetworkServices (
   const sync = syncService({
     meshId: ledger.meshId, antiEntropyMs: init.antiEntropyMs, onTick: () => { connections.redialBootstrap() }
   })({
-    dag: ledger.dag, ingest: ledger.ingest, verify: init.verify, network, isMemberPeer, streams: local.streams, metrics,
+    dag: ledger.dag, history: base.history ?? memoryIndex(ledger.dag), ingest: ledger.ingest, verify: init.verify,
+    network, isMemberPeer, streams: local.streams, metrics,
     // Nothing to find while every connected member advertises our heads.
     antiEntropyNeeded: () => antiEntropyNeeded(heartbeats.ownHeadsHash(), network.connectedPeers().filter(isMemberPeer)
       .map(p => advertisedHeads(peers, p))),

@@ -4,6 +4,8 @@ import {
 } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
 import { entryView, type EntryView } from './entry-view.js'
+import type { HistoryIndex } from './history-index.js'
+import { inPastOf, logEntries, type LogQuery } from './history-queries.js'
 
 function genesisPolicyOf (dag: Dag): Uint8Array {
   return (dag.genesis.entry.body as EntryBody<'mesh.genesis'>).policy
@@ -69,32 +71,45 @@ function requestOf (e: SignedEntry): string | null {
 }
 
 /**
+ * The request and the hops, refusals and results recorded for it: each names the previous step
+ * as a parent, so they are found through the children index from the request.
+ */
+async function executionOf (dag: Dag, index: HistoryIndex, request: string): Promise<string[]> {
+  if (!dag.has(request)) return []
+  const out = [request]
+  const seen = new Set(out)
+  for (let i = 0; i < out.length; i++) {
+    for (const child of await index.children(out[i]!)) {
+      if (seen.has(child)) continue
+      seen.add(child)
+      const m = dag.meta(child)
+      if (m === undefined || !m.type.startsWith('exec.') || m.type === 'exec.request') continue
+      if (requestOf(dag.getEntry(child)!) === request) out.push(child)
+    }
+  }
+  return out
+}
+
+/**
  * Builds the graph the lineage explorer draws for an entry: the whole execution it belongs
  * to (request → hops → result or refusal, across nodes), the trust changes about the nodes
  * involved in its causal past, and optionally up to `ancestry` further past entries.
  */
-export function lineageGraph (dag: Dag, rootId: string, ancestry = 0): LineageGraph | undefined {
+export async function lineageGraph (
+  dag: Dag, index: HistoryIndex, rootId: string, ancestry = 0
+): Promise<LineageGraph | undefined> {
   const root = dag.getEntry(rootId)
   if (root === undefined) return undefined
   const request = requestOf(root)
   const roles = new Map<string, LineageNode['role']>()
-  if (request !== null) {
-    for (const id of dag.ids()) {
-      const m = dag.meta(id)!
-      if (!m.type.startsWith('exec.')) continue
-      const ofRequest = id === request || (m.type !== 'exec.request' && requestOf(dag.getEntry(id)!) === request)
-      if (ofRequest) roles.set(id, 'execution')
-    }
-  }
+  if (request !== null) for (const id of await executionOf(dag, index, request)) roles.set(id, 'execution')
   roles.set(rootId, roles.get(rootId) ?? 'execution')
   const chain = [...roles.keys()]
-  const past = new Set(chain.flatMap(id => dag.ancestry(id)))
   const involved = new Set(chain.map(id => dag.meta(id)!.author))
-  for (const type of ['trust.fail', 'trust.restore'] as const) {
-    for (const e of dag.entriesOfType(type)) {
-      if (past.has(e.id) && involved.has(toHex((e.entry.body as TrustFailBody).subject))) roles.set(e.id, 'trust')
-    }
-  }
+  const trustChanges = [...dag.entriesOfType('trust.fail'), ...dag.entriesOfType('trust.restore')]
+    .filter(e => involved.has(toHex((e.entry.body as TrustFailBody).subject)))
+  const past = inPastOf(dag, trustChanges.map(e => e.id), chain)
+  for (const e of trustChanges) if (past.has(e.id)) roles.set(e.id, 'trust')
   if (ancestry > 0) {
     for (const id of dag.ancestry(rootId, { limit: ancestry + 1 })) if (!roles.has(id)) roles.set(id, 'ancestry')
   }
@@ -117,7 +132,7 @@ function policyDigestAt (dag: Dag): (id: string) => string {
     return () => only
   }
   return (id) => {
-    const past = new Set(dag.ancestry(id))
+    const past = inPastOf(dag, updates.map(u => u.id), [id])
     const mine = updates.filter(u => past.has(u.id))
     const key = mine.map(u => u.id).join(',')
     let digest = cache.get(key)
@@ -133,37 +148,15 @@ function digestOfUpdates (genesisPolicy: Uint8Array, updates: Uint8Array[]): str
   return createPolicyState({ updates: [genesisPolicy, ...updates], crypto: nodeCrypto }).digest()
 }
 
-export interface LineageQuery {
-  cid?: string
-  author?: string
-  type?: string
-  since?: number
-  until?: number
-  limit: number
-}
+export type LineageQuery = LogQuery
 
 /** Entries matching every given filter (CID prefix, author key, type, time range), newest first. */
-export function searchLineage (dag: Dag, q: LineageQuery): EntryView[] {
-  const ids = dag.ids()
-  const out: EntryView[] = []
-  for (let i = ids.length - 1; i >= 0 && out.length < q.limit; i--) {
-    const m = dag.meta(ids[i]!)!
-    if (q.cid !== undefined && !m.id.startsWith(q.cid)) continue
-    if (q.author !== undefined && m.author !== q.author) continue
-    if (q.type !== undefined && m.type !== q.type) continue
-    if (q.since !== undefined && m.time < q.since) continue
-    if (q.until !== undefined && m.time > q.until) continue
-    out.push(entryView(dag, m.id)!)
-  }
-  return out
+export async function searchLineage (dag: Dag, index: HistoryIndex, q: LineageQuery): Promise<EntryView[]> {
+  return logEntries(dag, index, q)
 }
 
-/** CIDs of the entries that name `id` as prev or parent (one scan; asked per click, not per event). */
-export function childrenOf (dag: Dag, id: string): string[] {
-  const out: string[] = []
-  for (const other of dag.ids()) {
-    const m = dag.meta(other)!
-    if (m.prev === id || m.parents.includes(id)) out.push(other)
-  }
-  return out
+/** CIDs of the entries that name `id` as prev or parent, in acceptance order (from the children index). */
+export async function childrenOf (dag: Dag, index: HistoryIndex, id: string): Promise<string[]> {
+  const ids = await index.children(id)
+  return ids.sort((a, b) => (dag.meta(a)?.index ?? 0) - (dag.meta(b)?.index ?? 0))
 }

@@ -1,7 +1,8 @@
 import {
   cidOfBytes, cidString, createDag, createPolicyState, entryEffects, GovmeshError, nextEntry, peerIdFromPublicKey,
   toHex,
-  type Dag, type EntryBody, type EntryType, type EquivocationEvidence, type KeyPair, type PolicyState,
+  type Dag, type DagHistory, type EntryBody, type EntryType, type EquivocationEvidence, type KeyPair,
+  type PolicyState,
   type CryptoProvider, type PolicyUpdateBody, type SignedEntry
 } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
@@ -11,7 +12,7 @@ import type { Logger } from './logger.js'
 import type { NodeMetrics } from './metrics.js'
 import { keyOfPeer } from './peers.js'
 import type { RefillMarker } from './refill.js'
-import type { StoredEntry } from './store.js'
+import type { StoredEntry, StoreOp } from './store.js'
 
 /** Outcome of offering one entry. */
 export interface IngestOutcome {
@@ -46,9 +47,23 @@ Promise<SignedEntry<T>>
  * must be applied in call order, whether or not the caller awaits each one first.
  */
 export interface LedgerStore {
-  putAccepted: (entries: StoredEntry[], opts: { sync?: boolean }) => Promise<void>
+  /** One atomic batch: the entries, and `extraOps` (the DAG checkpoint) with them. */
+  putAccepted: (entries: StoredEntry[], opts: { sync?: boolean, extraOps?: StoreOp[] }) => Promise<void>
   putPending: (id: string, bytes: Uint8Array) => Promise<void>
   deletePending: (ids: string[]) => Promise<void>
+}
+
+/**
+ * How accepted entries become a store batch when the DAG's history lives in the store: the
+ * entries' stored form (with their metadata records) and the checkpoint writes for the same batch.
+ */
+export interface BatchPreparer {
+  /** Called synchronously right after the DAG accepted `accepted`, so the checkpoint is of exactly them. */
+  prepare: (
+    dag: Dag, accepted: SignedEntry[], equivocations: EquivocationEvidence[]
+  ) => { entries: StoredEntry[], extraOps: StoreOp[] }
+  /** The batch holding these entries is on disk. */
+  written: (ids: string[]) => void
 }
 
 /** Told about every accepted batch, in acceptance order, after it is on disk. */
@@ -66,6 +81,8 @@ export interface LedgerInit {
   onRefilled?: () => void
   /** The primitives (default node:crypto); the simulated mesh shares verifications between its nodes. */
   crypto?: CryptoProvider
+  /** Where the DAG keeps accepted entries (default: memory); the daemon's store. */
+  history?: DagHistory
 }
 
 export interface LedgerComponents {
@@ -73,6 +90,8 @@ export interface LedgerComponents {
   metrics: NodeMetrics
   events: NodeEventBus
   logger: Logger
+  /** With a store-backed history: metadata records and checkpoints go in each batch. */
+  batches?: BatchPreparer
 }
 
 /**
@@ -107,7 +126,9 @@ export class Ledger {
     this.crypto = init.crypto ?? nodeCrypto
     this.publicKey = toHex(init.keys.publicKey)
     this.peerId = peerIdFromPublicKey(init.keys.publicKey)
-    this.dag = createDag({ genesis: init.genesis, crypto: this.crypto, maxPending: init.maxPending })
+    this.dag = createDag({
+      genesis: init.genesis, crypto: this.crypto, maxPending: init.maxPending, history: init.history
+    })
     this.meshId = this.dag.meshIdString
     this.policy = createPolicyState({ crypto: this.crypto })
     const genesisPolicy = init.genesis.entry.body.policy
@@ -140,17 +161,30 @@ export class Ledger {
   }
 
   /**
-   * Loads entries the store already holds (validated before they were written), without
-   * writing them again; `written` is false when the store was empty and the genesis must go in.
+   * Offers the store's pending entries again (their signatures are checked); any whose parents
+   * are known now is written like any accepted entry.
    */
-  load (accepted: Uint8Array[], pending: Uint8Array[]): void {
-    for (const bytes of accepted) {
-      const r = this.dag.add(bytes, { verified: true })
-      for (const e of r.accepted) this.applyPolicy(e)
-    }
+  async loadPending (pending: Uint8Array[]): Promise<void> {
+    const accepted: SignedEntry[] = []
+    const equivocations: EquivocationEvidence[] = []
     for (const bytes of pending) {
-      try { this.dag.add(bytes) } catch { /* no longer valid: left out */ }
+      try {
+        const r = this.dag.add(bytes)
+        accepted.push(...r.accepted)
+        equivocations.push(...r.equivocations)
+      } catch { /* no longer valid: left out */ }
     }
+    this.applyLoaded(accepted)
+    if (accepted.length > 0) await this.persist(accepted, { equivocations })
+  }
+
+  /** Folds what entries read back from the store derive (the policy), without writing them. */
+  applyLoaded (entries: readonly SignedEntry[]): void {
+    for (const e of entries) this.applyPolicy(e)
+  }
+
+  /** Loading is done: the refill check and gauges. */
+  loaded (): void {
     this.checkRefilled()
     this.updateGauges()
   }
@@ -204,7 +238,7 @@ export class Ledger {
     }
     // A pending entry may be an admit: the peer it names may connect from now on.
     if (pendingNew.length > 0) this.membershipEpoch++
-    await this.persist(accepted, { sync: opts.sync, pending: pendingNew, dropped: droppedPending })
+    await this.persist(accepted, { sync: opts.sync, pending: pendingNew, dropped: droppedPending, equivocations })
     const policyBefore = this.policy.digest()
     const listening = events.listening('entry:added')
     for (const e of accepted) {
@@ -262,20 +296,20 @@ export class Ledger {
 
   private async persist (
     accepted: SignedEntry[],
-    opts: { sync?: boolean, pending?: Array<{ id: string, bytes: Uint8Array }>, dropped?: string[] } = {}
+    opts: {
+      sync?: boolean, pending?: Array<{ id: string, bytes: Uint8Array }>, dropped?: string[],
+      equivocations?: EquivocationEvidence[]
+    } = {}
   ): Promise<void> {
-    const { store, logger } = this.components
-    const stored: StoredEntry[] = accepted.map(e => ({
-      id: e.id,
-      bytes: e.bytes,
-      author: toHex(e.entry.author),
-      seq: e.entry.seq,
-      // The DAG's index already holds these ids; cidString is the fast path for any other.
-      deps: [...(e.entry.prev !== null ? [cidString(e.entry.prev)] : []), ...e.entry.parents.map(cidString)]
-    }))
+    const { store, logger, batches } = this.components
+    // Prepared now, synchronously after the DAG accepted exactly these: the checkpoint is of this batch.
+    const batch = batches?.prepare(this.dag, accepted, opts.equivocations ?? []) ??
+      { entries: accepted.map(storedForm), extraOps: [] }
     // The store applies writes in call order (acceptance order), so a crash never stores a child without its
     // parent; called at once, not chained, so concurrent ingests share one batch and one fsync (group commit).
-    const writes = [store.putAccepted(stored, { sync: opts.sync })]
+    const put = store.putAccepted(batch.entries, { sync: opts.sync, extraOps: batch.extraOps })
+      .then(() => { batches?.written(batch.entries.map(e => e.id)) })
+    const writes = [put]
     for (const p of opts.pending ?? []) writes.push(store.putPending(p.id, p.bytes))
     if ((opts.dropped ?? []).length > 0) writes.push(store.deletePending(opts.dropped ?? []))
     const write = Promise.all(writes)
@@ -301,5 +335,17 @@ export class Ledger {
   private updateGauges (): void {
     this.components.metrics.entries.set(this.dag.size)
     this.components.metrics.pending.set(this.dag.pendingCount)
+  }
+}
+
+/** An accepted entry as the store indexes it. */
+function storedForm (e: SignedEntry): StoredEntry {
+  return {
+    id: e.id,
+    bytes: e.bytes,
+    author: toHex(e.entry.author),
+    seq: e.entry.seq,
+    // The DAG's index already holds these ids; cidString is the fast path for any other.
+    deps: [...(e.entry.prev !== null ? [cidString(e.entry.prev)] : []), ...e.entry.parents.map(cidString)]
   }
 }

@@ -26,6 +26,10 @@ import type { Startable } from './services/startable.js'
 import type { StreamGuard } from './services/streams.js'
 import type { TrustTracker } from './services/trust.js'
 import { Store } from './store.js'
+import { CheckpointWriter, StoreBatches } from './checkpoint-writer.js'
+import { storeIndex, type HistoryIndex } from './history-index.js'
+import { LevelHistory } from './level-history.js'
+import { openLedger } from './ledger-open.js'
 
 export type { EntrySource } from './events.js'
 export type { IngestOutcome } from './ledger.js'
@@ -100,6 +104,10 @@ export class GovmeshNode {
   private readonly local: LocalServices
   private readonly services: Startable[] = []
   private readonly storeRef: { store?: Store } = {}
+  private readonly history: LevelHistory
+  /** The store's orderings of history, for queries that walk it (log, search, children, sync serving). */
+  readonly historyIndex: HistoryIndex = storeIndex(() => this.storeRef.store!)
+  private readonly checkpoints = new CheckpointWriter()
   private readonly startedAt = Date.now()
   private stopped = false
 
@@ -109,13 +117,16 @@ export class GovmeshNode {
     this.measurement = init.measurement ?? measureRuntime()
     const storeRef = this.storeRef
     const refill = readRefillMarker(init.dataDir)
+    // History lives in the store: the DAG reads accepted entries back through a bounded cache.
+    this.history = new LevelHistory(() => storeRef.store)
     this.ledger = new Ledger({
       genesis: init.genesis,
       keys,
       fsync: init.fsync,
       maxPending: init.maxPending,
       refill,
-      onRefilled: () => { clearRefillMarker(init.dataDir) }
+      onRefilled: () => { clearRefillMarker(init.dataDir) },
+      history: this.history
     }, {
       // The store opens in start(); nothing is ingested before it is.
       store: {
@@ -125,7 +136,8 @@ export class GovmeshNode {
       },
       metrics: this.metrics,
       events: this.events,
-      logger: componentLogger(this.log, 'ledger')
+      logger: componentLogger(this.log, 'ledger'),
+      batches: new StoreBatches(this.history, this.checkpoints)
     })
     this.publicKey = this.ledger.publicKey
     this.peerId = this.ledger.peerId
@@ -141,6 +153,7 @@ export class GovmeshNode {
   }
 
   get dag (): Dag { return this.ledger.dag }
+
   get policy (): PolicyState { return this.ledger.policy }
   /** Whether acknowledged writes are fsynced (see {@link GovmeshNodeInit.fsync}). */
   get fsync (): boolean { return this.ledger.fsync }
@@ -163,12 +176,14 @@ export class GovmeshNode {
         'store migrated: integrity record computed from what the store holds', { fromSchema: store.migratedFrom }
       )
     }
-    const accepted: Uint8Array[] = []
-    for await (const bytes of store.replay()) accepted.push(bytes)
-    const pending: Uint8Array[] = []
-    for await (const bytes of store.pending()) pending.push(bytes)
-    ledger.load(accepted, pending)
-    if (accepted.length === 0) await ledger.writeGenesis()
+    const replayed = await openLedger({
+      ledger, store, history: this.history, checkpoints: this.checkpoints, crypto: nodeCrypto
+    })
+    if (store.migratedFrom !== undefined && replayed > 0) {
+      this.log.info(
+        'store migrated: metadata records and checkpoint written', { fromSchema: store.migratedFrom, replayed }
+      )
+    }
 
     this.libp2p = await createMeshLibp2p({
       seed: this.keys.secretKey,
@@ -185,7 +200,8 @@ export class GovmeshNode {
     const network = libp2pNetwork(this.libp2p)
     this.network = network
     const services = createNetworkServices({
-      ledger, peers: this.peers, metrics: this.metrics, events: this.events, logger: this.log
+      ledger, peers: this.peers, metrics: this.metrics, events: this.events, logger: this.log,
+      history: this.historyIndex
     }, this.local, network, {
       measurement: this.measurement,
       advertiseDigest: init.advertiseDigest,
@@ -214,7 +230,7 @@ export class GovmeshNode {
       meshId: this.meshId,
       addrs: this.addrs(),
       entries: this.dag.size,
-      replayed: accepted.length,
+      replayed,
       verifyThreads: this.verifyPool?.threads ?? 0,
       measurement: this.measurement,
       member: ledger.isMember(this.publicKey),

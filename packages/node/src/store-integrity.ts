@@ -83,11 +83,11 @@ const peerOf = (author: string): string => {
 }
 
 /**
- * Compares the author/seq index (keys in order: by author, then seq) with the record,
- * streaming: memory is bounded by the number of gaps reported, not by history.
+ * Compares the author/seq index (keys in order: by author, then seq, in batches) with the
+ * record, streaming: memory is bounded by the number of gaps reported, not by history.
  */
 export async function scanAuthorIndex (
-  keys: AsyncIterable<[string, number]>, record: IntegrityRecord
+  batches: AsyncIterable<ReadonlyArray<[string, number]>>, record: IntegrityRecord
 ): Promise<IndexScan> {
   const out: IndexScan = { ranges: [], ahead: [] }
   const gap = (author: string, from: number, to: number): void => {
@@ -103,15 +103,17 @@ export async function scanAuthorIndex (
     if (held > last) out.ahead.push({ author, held, record: last })
     gap(author, held + 1, last)
   }
-  for await (const [a, seq] of keys) {
-    if (a !== author) {
-      endAuthor()
-      author = a
-      held = 0
-      seen.add(a)
+  for await (const keys of batches) {
+    for (const [a, seq] of keys) {
+      if (a !== author) {
+        endAuthor()
+        author = a
+        held = 0
+        seen.add(a)
+      }
+      gap(a, held + 1, seq - 1)
+      held = seq
     }
-    gap(a, held + 1, seq - 1)
-    held = seq
   }
   endAuthor()
   for (const [a, last] of record.authors) if (!seen.has(a)) gap(a, 1, last)

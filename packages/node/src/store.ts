@@ -2,8 +2,14 @@ import { copyFileSync, existsSync, linkSync, mkdtempSync, readdirSync, rmSync } 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Level } from 'level'
+import type { DagCheckpoint, EntryMeta, EquivocationEvidence } from '@govmesh/core'
 import { NodeError } from './errors.js'
 import { GroupCommit, type GroupCommitStats } from './group-commit.js'
+import {
+  CHECKPOINT_KEY, decodeCheckpointState, decodeEvidence, EVIDENCE_PREFIX, KEPT_PREFIX, toDagCheckpoint,
+  type CheckpointState
+} from './checkpoint-record.js'
+import { decodeMetaRecord } from './meta-record.js'
 import { checkLevelTables, describeLogDamage, describeTableDamage, scanLevelLogs, type LogScan } from './leveldb-log.js'
 import {
   decodeIntegrityRecord, describeLoss, encodeIntegrityRecord, INTEGRITY_KEY, integrityReport, scanAuthorIndex,
@@ -13,8 +19,11 @@ import {
 /**
  * Bumped whenever the on-disk layout changes. 2 added the integrity record; a store of
  * schema 1 is migrated once at open (the record is computed from what it holds then).
+ * 3 added per-entry metadata records and the DAG checkpoint; a store of schema 1 or 2 is
+ * migrated once by the node's first start (one replay writes them, then the schema).
  */
-export const SCHEMA_VERSION = 2
+export const SCHEMA_VERSION = 3
+const SCHEMAS = new Set(['1', '2', String(SCHEMA_VERSION)])
 
 /** The data directory was written by another schema version or for another mesh. */
 export class StoreMismatchError extends NodeError {
@@ -49,7 +58,10 @@ export class StoreDamagedError extends NodeError {
 //   a!<author>!<seq>  cid (author/seq index)    c!<parent>!<child>  '' (children index)
 //   p!<cid>           bytes of a pending entry  y!state  Yjs policy state
 //   m!integrity       the integrity record (see store-integrity.ts), in every entry batch
+//   x!<cid>           metadata record (meta-record.ts)   k!...  the DAG checkpoint (checkpoint-record.ts)
 const pad = (n: number): string => n.toString(16).padStart(12, '0')
+/** Keys per read while the open checks walk an index. */
+const KEY_BATCH = 1000
 const utf8 = new TextEncoder()
 const text = (v: Uint8Array | undefined): string | undefined =>
   v === undefined ? undefined : new TextDecoder().decode(v)
@@ -60,14 +72,32 @@ export interface StoredEntry {
   author: string
   seq: number
   deps: string[]
+  /** Its metadata record (schema 3), written beside the bytes. */
+  meta?: Uint8Array
+  /**
+   * False for the later entry of an equivocation: the author/seq index keeps the first entry
+   * accepted at a seq (the author's chain), so this one gets no `a!` key.
+   */
+  inChain?: boolean
+}
+
+/** One level write; {@link Store.putAccepted} takes extra ones to commit in the same batch. */
+export type StoreOp = { type: 'put', key: string, value: Uint8Array } | { type: 'del', key: string }
+
+/** What {@link Store.readCheckpoint} found. */
+export interface StoredCheckpoint {
+  state: CheckpointState
+  kept: string[]
+  evidence: EquivocationEvidence[]
+  /** Author → highest seq, from the integrity record. */
+  frontier: ReadonlyMap<string, number>
 }
 
 type Db = Level<string, Uint8Array>
-type BatchOp = { type: 'put', key: string, value: Uint8Array } | { type: 'del', key: string }
 
 /** One caller's write in the group commit; `accepted` are the entries the integrity record must count. */
 interface StoreWrite {
-  ops: BatchOp[]
+  ops: StoreOp[]
   accepted: StoredEntry[]
   sync: boolean
 }
@@ -77,8 +107,18 @@ const unknownSchema = (schema: string | undefined): StoreMismatchError =>
   new StoreMismatchError(`store schema version ${schema} is not ${SCHEMA_VERSION}; migrate or use a new data dir`)
 
 /** Opens level, turning its failures into one-line typed errors. */
+/**
+ * LevelDB memory that does not grow with the store: LevelDB maps each table file it keeps open
+ * (the table cache, `maxOpenFiles` less 10 files), and every page read through a map counts in the
+ * process's RSS. Small tables and a small table cache bound that to about 70 × 512 KB; the block
+ * cache and write buffer are LevelDB's defaults, spelled out.
+ */
+export const LEVEL_OPTIONS = {
+  maxOpenFiles: 80, maxFileSize: 512 * 1024, cacheSize: 8 * 2 ** 20, writeBufferSize: 2 * 2 ** 20
+} as const
+
 async function openLevel (path: string, createIfMissing: boolean): Promise<Db> {
-  const db = new Level<string, Uint8Array>(path, { valueEncoding: 'view', createIfMissing })
+  const db = new Level<string, Uint8Array>(path, { valueEncoding: 'view', createIfMissing, ...LEVEL_OPTIONS })
   try {
     await db.open()
   } catch (err) {
@@ -156,12 +196,15 @@ export class Store {
   private readonly db: Db
   private nextOrder = 0
   private record: IntegrityRecord = { entries: 0, authors: new Map() }
-  /** Set when this open migrated a schema-1 store (the node logs it). */
+  /** Set when this open found an older schema (the node logs it and finishes the migration). */
   migratedFrom: number | undefined
   /** Every write (accepted entries, pending, deletions) goes through it, in call order. */
   private readonly commits = new GroupCommit<StoreWrite>(
     async (writes, sync) => { await this.writeBatch(writes, sync) }
   )
+
+  /** The store has no checkpoint yet (new, or older than schema 3): the node replays it once. */
+  needsCheckpoint = false
 
   private constructor (db: Db, readonly path: string) {
     this.db = db
@@ -169,6 +212,9 @@ export class Store {
 
   /** How many writes shared a batch so far. */
   get commitStats (): Readonly<GroupCommitStats> { return this.commits.stats }
+
+  /** Entries the integrity record counts. */
+  get integrityEntries (): number { return this.record.entries }
 
   static async open (init: { path: string, meshId: string }): Promise<Store> {
     refuseDamagedFiles(init.path)
@@ -194,6 +240,7 @@ export class Store {
       throw new StoreDamagedError(this.path, readError('the schema record', err))
     }
     if (schema === undefined) {
+      this.needsCheckpoint = true
       await db.batch([
         { type: 'put', key: 'm!schema', value: utf8.encode(String(SCHEMA_VERSION)) },
         { type: 'put', key: 'm!mesh', value: utf8.encode(meshId) },
@@ -201,10 +248,12 @@ export class Store {
       ], { sync: true })
       return
     }
-    if (schema !== '1' && schema !== String(SCHEMA_VERSION)) {
-      throw unknownSchema(schema)
-    }
+    if (!SCHEMAS.has(schema)) throw unknownSchema(schema)
     if (mesh !== meshId) throw new StoreMismatchError(`store belongs to mesh ${mesh}, not ${meshId}`)
+    if (schema !== String(SCHEMA_VERSION)) {
+      this.migratedFrom = Number(schema)
+      this.needsCheckpoint = true
+    }
     if (schema === '1') {
       await this.migrateFromSchema1()
     } else {
@@ -223,30 +272,45 @@ export class Store {
   private async migrateFromSchema1 (): Promise<void> {
     this.record = await this.computeRecord()
     const ops = [
-      { type: 'put' as const, key: 'm!schema', value: utf8.encode(String(SCHEMA_VERSION)) },
+      { type: 'put' as const, key: 'm!schema', value: utf8.encode('2') },
       { type: 'put' as const, key: INTEGRITY_KEY, value: encodeIntegrityRecord(this.record) }
     ]
     await this.db.batch(ops, { sync: true })
-    this.migratedFrom = 1
   }
 
   /** The record a store without one would have: its highest seq per author and its order index length. */
   private async computeRecord (): Promise<IntegrityRecord> {
     const authors = new Map<string, number>()
-    for await (const [author, seq] of this.authorKeys()) authors.set(author, Math.max(seq, authors.get(author) ?? 0))
+    for await (const keys of this.authorKeys()) {
+      for (const [author, seq] of keys) authors.set(author, Math.max(seq, authors.get(author) ?? 0))
+    }
     return { entries: await this.orderCount(), authors }
   }
 
   private async orderCount (): Promise<number> {
     let n = 0
-    for await (const key of this.db.keys({ gte: 'o!', lt: 'o"' })) if (key.length > 0) n++
+    for await (const keys of this.keyBatches({ gte: 'o!', lt: 'o"' })) n += keys.length
     return n
   }
 
-  private async * authorKeys (): AsyncGenerator<[string, number]> {
-    for await (const key of this.db.keys({ gte: 'a!', lt: 'a"' })) {
-      const [, author, seq] = key.split('!')
-      yield [author!, parseInt(seq!, 16)]
+  /**
+   * Keys of a range, a thousand per read: the open checks read every index key, and one promise
+   * per batch instead of per key keeps a restart on a long history short.
+   */
+  private async * keyBatches (range: { gte: string, lt: string }): AsyncGenerator<string[]> {
+    const it = this.db.keys(range)
+    try {
+      for (let keys = await it.nextv(KEY_BATCH); keys.length > 0; keys = await it.nextv(KEY_BATCH)) yield keys
+    } finally {
+      await it.close()
+    }
+  }
+
+  /** The author/seq index as (author, seq) pairs, in key order, in batches. */
+  private async * authorKeys (): AsyncGenerator<Array<[string, number]>> {
+    // a!<64 hex digits>!<12 hex digits>
+    for await (const keys of this.keyBatches({ gte: 'a!', lt: 'a"' })) {
+      yield keys.map(key => [key.slice(2, key.length - 13), parseInt(key.slice(key.length - 12), 16)])
     }
   }
 
@@ -288,9 +352,9 @@ export class Store {
   }
 
   /** The author/seq keys the record vouches for that a point read still finds (when iteration fails). */
-  private async * authorKeysByGet (): AsyncGenerator<[string, number]> {
+  private async * authorKeysByGet (): AsyncGenerator<Array<[string, number]>> {
     for (const [author, last] of [...this.record.authors].sort(([a], [b]) => a < b ? -1 : 1)) {
-      for (let seq = 1; seq <= last; seq++) if (await this.readable(`a!${author}!${pad(seq)}`)) yield [author, seq]
+      for (let seq = 1; seq <= last; seq++) if (await this.readable(`a!${author}!${pad(seq)}`)) yield [[author, seq]]
     }
   }
 
@@ -336,7 +400,8 @@ export class Store {
         // Unreadable, not absent: check what can still be read against the record.
         problems.push(readError('the schema record', err))
       }
-      if (schema !== '1' && schema !== String(SCHEMA_VERSION)) throw unknownSchema(schema)
+      if (schema === undefined || !SCHEMAS.has(schema)) throw unknownSchema(schema)
+      store.needsCheckpoint = schema !== String(SCHEMA_VERSION)
       const report = await store.check(logs, { computeRecord: schema === '1' })
       report.problems.unshift(...problems)
       report.ok &&= problems.length === 0
@@ -357,22 +422,25 @@ export class Store {
   }
 
   /**
-   * Persists accepted entries (in causal order) and clears them from pending, atomically.
-   * Writes are applied in call order; concurrent ones share one level batch (and one fsync
-   * when any asks for `sync`), and each resolves once its batch is written.
+   * Persists accepted entries (in causal order) and clears them from pending, atomically, with
+   * `extraOps` (the DAG checkpoint) in the same batch: acknowledged means entries and checkpoint are
+   * durable together. Writes are applied in call order; concurrent ones share one level batch (and
+   * one fsync when any asks for `sync`), and each resolves once its batch is written.
    */
-  async putAccepted (entries: StoredEntry[], opts: { sync?: boolean } = {}): Promise<void> {
+  async putAccepted (entries: StoredEntry[], opts: { sync?: boolean, extraOps?: StoreOp[] } = {}): Promise<void> {
     if (entries.length === 0) return
-    const ops: BatchOp[] = []
+    const ops: StoreOp[] = []
     const empty = new Uint8Array()
     for (const e of entries) {
       ops.push({ type: 'put', key: `e!${e.id}`, value: e.bytes })
+      if (e.meta !== undefined) ops.push({ type: 'put', key: `x!${e.id}`, value: e.meta })
       const id = utf8.encode(e.id)
       ops.push({ type: 'put', key: `o!${pad(this.nextOrder++)}`, value: id })
-      ops.push({ type: 'put', key: `a!${e.author}!${pad(e.seq)}`, value: id })
+      if (e.inChain !== false) ops.push({ type: 'put', key: `a!${e.author}!${pad(e.seq)}`, value: id })
       for (const d of e.deps) ops.push({ type: 'put', key: `c!${d}!${e.id}`, value: empty })
       ops.push({ type: 'del', key: `p!${e.id}` })
     }
+    if (opts.extraOps !== undefined) ops.push(...opts.extraOps)
     await this.commits.submit({ ops, accepted: entries, sync: opts.sync === true })
   }
 
@@ -398,6 +466,84 @@ export class Store {
     }
     this.record.entries += entries.length
     return [{ type: 'put', key: INTEGRITY_KEY, value: encodeIntegrityRecord(this.record) }]
+  }
+
+  /**
+   * Writes metadata records and, with `done`, the checkpoint and the current schema: how the
+   * node's one replay of an older store finishes its migration (see {@link needsCheckpoint}).
+   */
+  async putMigration (metas: Array<{ id: string, meta: Uint8Array }>, done?: StoreOp[]): Promise<void> {
+    const ops: StoreOp[] = metas.map(m => ({ type: 'put', key: `x!${m.id}`, value: m.meta }))
+    if (done !== undefined) {
+      ops.push(...done, { type: 'put', key: 'm!schema', value: utf8.encode(String(SCHEMA_VERSION)) })
+    }
+    await this.commits.submit({ ops, accepted: [], sync: done !== undefined })
+    if (done !== undefined) this.needsCheckpoint = false
+  }
+
+  /** A synchronous point read (the DAG validates synchronously); unreadable data is damage. */
+  private readSync (key: string): Uint8Array | undefined {
+    try {
+      return this.db.getSync(key)
+    } catch (err) {
+      throw new StoreDamagedError(this.path, readError(key, err))
+    }
+  }
+
+  metaSync (id: string): Uint8Array | undefined { return this.readSync(`x!${id}`) }
+  entrySync (id: string): Uint8Array | undefined { return this.readSync(`e!${id}`) }
+  atSync (author: string, seq: number): string | undefined { return text(this.readSync(`a!${author}!${pad(seq)}`)) }
+
+  /** The stored checkpoint, or undefined when the store has none yet (see {@link needsCheckpoint}). */
+  async readCheckpoint (): Promise<StoredCheckpoint | undefined> {
+    if (this.needsCheckpoint) return undefined
+    try {
+      const stateBytes = await this.db.get(CHECKPOINT_KEY)
+      if (stateBytes === undefined) {
+        throw new StoreDamagedError(this.path, `the checkpoint (${CHECKPOINT_KEY}) is missing`)
+      }
+      const state = decodeCheckpointState(stateBytes)
+      const kept: string[] = []
+      for await (const v of this.db.values({ gte: KEPT_PREFIX, lt: KEPT_PREFIX + '\xff' })) kept.push(text(v)!)
+      const evidence: EquivocationEvidence[] = []
+      for await (const v of this.db.values({ gte: EVIDENCE_PREFIX, lt: EVIDENCE_PREFIX + '\xff' })) {
+        evidence.push(decodeEvidence(v))
+      }
+      return { state, kept, evidence, frontier: new Map(this.record.authors) }
+    } catch (err) {
+      if (err instanceof StoreDamagedError) throw err
+      throw new StoreDamagedError(this.path, readError('the checkpoint', err))
+    }
+  }
+
+  /** The stored checkpoint in the core's terms (what `dag verify` compares), or undefined before schema 3. */
+  async dagCheckpoint (): Promise<DagCheckpoint | undefined> {
+    const c = await this.readCheckpoint()
+    return c === undefined ? undefined : toDagCheckpoint(c.state, c.frontier, c.kept, c.evidence)
+  }
+
+  /** An entry's stored metadata record, decoded. */
+  storedMeta (id: string): EntryMeta | undefined {
+    const bytes = this.metaSync(id)
+    if (bytes === undefined) return undefined
+    try {
+      return decodeMetaRecord(id, bytes)
+    } catch (err) {
+      throw new StoreDamagedError(this.path, (err as Error).message)
+    }
+  }
+
+  /** Ids in acceptance order from position `from` (the order index key is the position). */
+  async *orderFrom (from: number, opts: { reverse?: boolean, below?: number } = {}): AsyncGenerator<string> {
+    const range = opts.reverse === true
+      ? { gte: 'o!', lt: `o!${pad(opts.below ?? Number.MAX_SAFE_INTEGER)}`, reverse: true }
+      : { gte: `o!${pad(from)}`, lt: opts.below !== undefined ? `o!${pad(opts.below)}` : 'o"' }
+    for await (const v of this.db.values(range)) yield text(v)!
+  }
+
+  /** One author's ids, newest first. */
+  async *authorNewestFirst (author: string): AsyncGenerator<string> {
+    for await (const v of this.db.values({ gte: `a!${author}!`, lt: `a!${author}"`, reverse: true })) yield text(v)!
   }
 
   /** Keeps an entry that waits for parents (in order with the other writes). */

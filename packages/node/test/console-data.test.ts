@@ -6,6 +6,7 @@ import {
 import {
   childrenOf, lineageGraph, policyHistory, searchLineage, type LineageQuery
 } from '../src/console-data.js'
+import { memoryIndex } from '../src/history-index.js'
 
 const key = (n: number): ReturnType<typeof keyPairFromSecret> => keyPairFromSecret(new Uint8Array(32).fill(n))
 const gov = key(1)
@@ -62,36 +63,39 @@ describe('console data', () => {
     expect(versions[0]!.digest).toBe(createPolicyState({ updates: [genesisPolicy] }).digest())
   })
 
-  it('the graph of any entry of an execution: the whole execution, its trust changes, optional ancestry', () => {
+  it('the graph of any entry of an execution: the whole execution, its trust changes, optional ancestry', async () => {
     const { dag, request, hop, result, fail, other } = build()
+    const index = memoryIndex(dag)
     for (const from of [request, hop, result]) {
-      const g = lineageGraph(dag, from.id)!
+      const g = (await lineageGraph(dag, index, from.id))!
       expect(g.request).toBe(request.id)
       const execution = g.nodes.filter(n => n.role === 'execution')
       expect(execution.map(n => n.type)).toEqual(['exec.request', 'exec.hop', 'exec.result'])
       expect(execution.map(n => n.zone)).toEqual(['a', 'b', 'c'])
       expect(g.nodes.some(n => n.cid === other.id)).toBe(false)
     }
-    const g = lineageGraph(dag, result.id)!
+    const g = (await lineageGraph(dag, index, result.id))!
     expect(g.nodes.find(n => n.role === 'trust')?.cid).toBe(fail.id)
     const digests = policyHistory(dag).map(v => v.digest)
     expect(g.nodes.find(n => n.cid === result.id)!.policyDigest).toBe(digests[1])
-    const wide = lineageGraph(dag, result.id, 100)!
+    const wide = (await lineageGraph(dag, index, result.id, 100))!
     const past = wide.nodes.filter(n => n.role === 'ancestry')
     expect(past.map(n => n.type).sort()).toEqual(['exec.request', 'mesh.genesis', 'policy.update'])
     expect(past.every(n => n.policyDigest === null)).toBe(true)
-    expect(lineageGraph(dag, 'bafynothere')).toBeUndefined()
+    expect(await lineageGraph(dag, index, 'bafynothere')).toBeUndefined()
   })
 
-  it('search filters by CID prefix, author, type and time range, newest first; children are found', () => {
+  it('search filters by CID prefix, author, type and time range, newest first; children are found', async () => {
     const { dag, request, hop, result, fail, other } = build()
-    const all = (q: Partial<LineageQuery>): string[] => searchLineage(dag, { limit: 100, ...q }).map(e => e.cid)
-    expect(all({ type: 'exec.request' })).toEqual([request.id, other.id])
-    expect(all({ since: 4000, until: 5000 })).toEqual([hop.id, fail.id, request.id])
-    expect(all({ author: toHex(c.publicKey) })).toEqual([result.id])
-    expect(all({ cid: result.id.slice(0, 30) })).toEqual([result.id])
-    expect(all({ type: 'exec.request', limit: 1 })).toEqual([request.id])
-    expect(childrenOf(dag, hop.id)).toEqual([result.id])
-    expect(childrenOf(dag, result.id)).toEqual([])
+    const index = memoryIndex(dag)
+    const all = async (q: Partial<LineageQuery>): Promise<string[]> =>
+      (await searchLineage(dag, index, { limit: 100, ...q })).map(e => e.cid)
+    expect(await all({ type: 'exec.request' })).toEqual([request.id, other.id])
+    expect(await all({ since: 4000, until: 5000 })).toEqual([hop.id, fail.id, request.id])
+    expect(await all({ author: toHex(c.publicKey) })).toEqual([result.id])
+    expect(await all({ cid: result.id.slice(0, 30) })).toEqual([result.id])
+    expect(await all({ type: 'exec.request', limit: 1 })).toEqual([request.id])
+    expect(await childrenOf(dag, index, hop.id)).toEqual([result.id])
+    expect(await childrenOf(dag, index, result.id)).toEqual([])
   })
 })

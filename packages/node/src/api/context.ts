@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Dag, PolicyState } from '@govmesh/core'
 import type { NodeEventBus } from '../events.js'
+import type { HistoryIndex } from '../history-index.js'
 import type { Append, Ingest } from '../ledger.js'
 import type { Logger } from '../logger.js'
 import type { NodeMetrics } from '../metrics.js'
@@ -18,6 +19,8 @@ export interface ApiContext {
   readonly meshId: string
   readonly measurement: string
   readonly dag: Dag
+  /** The store's orderings of history (log, search, children). */
+  readonly historyIndex: HistoryIndex
   readonly policy: PolicyState
   readonly fsync: boolean
   readonly ingest: Ingest

@@ -1,3 +1,5 @@
+import type { HistoryIndex } from '../history-index.js'
+import { missingFor } from '../history-queries.js'
 import type { Dag } from '@govmesh/core'
 import {
   DEFAULT_ANTI_ENTROPY_MS, MAX_INBOUND_SYNC_STREAMS, SYNC_OPEN_TIMEOUT_MS, SYNC_READ_TIMEOUT_MS
@@ -27,6 +29,8 @@ export interface SyncServiceInit {
 
 export interface SyncComponents {
   dag: Dag
+  /** Where serving reads the entries a peer lacks (the store's order index in the daemon). */
+  history: HistoryIndex
   ingest: Ingest
   /** Checks a batch's signatures off this thread (the verify pool); without it ingest checks them. */
   verify?: (entries: Uint8Array[]) => Promise<VerifiedBatch>
@@ -175,7 +179,7 @@ export class SyncService implements Startable {
   }
 
   private async respond (stream: FramedDuplex, peer: string): Promise<void> {
-    const { dag, metrics, streams } = this.components
+    const { dag, history, metrics, streams } = this.components
     const framed = new FramedStream(
       stream, { maxFrameBytes: SYNC_MAX_FRAME_BYTES, readTimeoutMs: SYNC_READ_TIMEOUT_MS }
     )
@@ -195,7 +199,7 @@ export class SyncService implements Startable {
         batch = []
         batchBytes = 0
       }
-      for (const id of dag.missingFor(msg.frontier)) {
+      for await (const id of missingFor(dag, history, msg.frontier)) {
         const bytes = dag.getBytes(id)!
         if (batchBytes + bytes.length > SYNC_BATCH_BYTES || batch.length >= SYNC_BATCH_ENTRIES) await flush()
         batch.push(bytes)

@@ -76,13 +76,13 @@ export function consoleRoutes (app: FastifyInstance, { ctx: node }: RouteDeps): 
     const query = {
       cid: q.cid, author, type: q.type, since: q.since, until: q.until, limit: q.limit ?? API_DEFAULT_PAGE
     }
-    return { entries: searchLineage(node.dag, query) }
+    return { entries: await searchLineage(node.dag, node.historyIndex, query) }
   })
 
   app.get<{ Params: { cid: string }, Querystring: { ancestry?: number } }>('/v1/lineage/graph/:cid', {
     schema: { params: CidPatternParams, querystring: LineageGraphQuery }
   }, async (req, reply) => {
-    const graph = lineageGraph(node.dag, req.params.cid, req.query.ancestry ?? 0)
+    const graph = await lineageGraph(node.dag, node.historyIndex, req.params.cid, req.query.ancestry ?? 0)
     if (graph === undefined) return noEntry(reply, req.params.cid)
     return graph
   })
@@ -91,6 +91,6 @@ export function consoleRoutes (app: FastifyInstance, { ctx: node }: RouteDeps): 
     schema: { params: CidPatternParams }
   }, async (req, reply) => {
     if (!node.dag.has(req.params.cid)) return noEntry(reply, req.params.cid)
-    return { children: childrenOf(node.dag, req.params.cid) }
+    return { children: await childrenOf(node.dag, node.historyIndex, req.params.cid) }
   })
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { CID, nextPosition } from '@govmesh/core'
 import { API_DEFAULT_ANCESTRY, API_DEFAULT_PAGE } from '../../constants.js'
 import { entryView } from '../../entry-view.js'
+import { logEntries } from '../../history-queries.js'
 import { keyOfPeer } from '../../peers.js'
 import { exportProofCar } from '../../proof-car.js'
 import { noEntry, sendError, type RouteDeps } from '../context.js'
@@ -39,15 +40,7 @@ export function dagRoutes (app: FastifyInstance, { ctx }: RouteDeps): void {
     const limit = req.query.limit ?? API_DEFAULT_PAGE
     let author = req.query.author
     if (author?.startsWith('12D3KooW') === true) author = keyOfPeer(author) ?? author
-    const ids = dag.ids()
-    const out = []
-    for (let i = ids.length - 1; i >= 0 && out.length < limit; i--) {
-      const meta = dag.meta(ids[i]!)!
-      if (author !== undefined && meta.author !== author) continue
-      if (req.query.type !== undefined && meta.type !== req.query.type) continue
-      out.push(entryView(dag, meta.id))
-    }
-    return { entries: out }
+    return { entries: await logEntries(dag, ctx.historyIndex, { author, type: req.query.type, limit }) }
   })
 
   app.get<{ Params: { cid: string }, Querystring: { depth?: number, limit?: number } }>('/v1/dag/ancestry/:cid', {

@@ -1,0 +1,60 @@
+import type { Dag } from '@govmesh/core'
+import type { Store } from './store.js'
+
+/**
+ * The orderings of a DAG's history that queries walk (log, search, sync serving, children),
+ * read lazily so that no query holds the whole history in memory: from the level store's
+ * indexes in the node, from a DAG held in memory in tests and tools.
+ */
+export interface HistoryIndex {
+  /** Accepted ids, newest first. */
+  newestFirst: () => AsyncIterable<string>
+  /** One author's accepted ids, newest first. */
+  authorNewestFirst: (author: string) => AsyncIterable<string>
+  /** Accepted ids in acceptance order from position `from` (a DAG entry's `index`). */
+  orderFrom: (from: number) => AsyncIterable<string>
+  /** Entries that name `id` as prev or parent. */
+  children: (id: string) => Promise<string[]>
+}
+
+/**
+ * The node's index: the store's order, author/seq and children indexes (`store` is read at each
+ * query, so the index can be handed out before the store opens).
+ *
+ * @example
+ * ```ts
+ * for await (const id of storeIndex(() => store).newestFirst()) console.log(id)
+ * ```
+ */
+export function storeIndex (store: () => Store): HistoryIndex {
+  return {
+    newestFirst: () => store().orderFrom(0, { reverse: true }),
+    authorNewestFirst: (author) => store().authorNewestFirst(author),
+    orderFrom: (from) => store().orderFrom(from),
+    children: async (id) => store().children(id)
+  }
+}
+
+/**
+ * The index of a DAG whose history is in memory ({@link Dag.ids} works).
+ *
+ * @example
+ * ```ts
+ * const entries = await logEntries(dag, memoryIndex(dag), { limit: 10 })
+ * ```
+ */
+export function memoryIndex (dag: Dag): HistoryIndex {
+  async function * from (ids: readonly string[], reverse: boolean, start = 0): AsyncGenerator<string> {
+    if (reverse) for (let i = ids.length - 1; i >= 0; i--) yield ids[i]!
+    else for (let i = start; i < ids.length; i++) yield ids[i]!
+  }
+  return {
+    newestFirst: () => from(dag.ids(), true),
+    authorNewestFirst: (author) => from(dag.ids().filter(id => dag.meta(id)?.author === author), true),
+    orderFrom: (start) => from(dag.ids(), false, start),
+    children: async (id) => dag.ids().filter(other => {
+      const m = dag.meta(other)!
+      return m.prev === id || m.parents.includes(id)
+    })
+  }
+}

@@ -1,0 +1,84 @@
+import { BoundedMap, type DagHistory, type EntryMeta } from '@govmesh/core'
+import { encodeMetaRecord } from './meta-record.js'
+import type { Store, StoredEntry } from './store.js'
+
+/** Metadata records held in memory for recent lookups (parents, prev, heads); about 0.5 KB each. */
+export const META_CACHE_ENTRIES = 10_000
+
+interface Unwritten { meta: EntryMeta, bytes: Uint8Array, inChain: boolean }
+
+/**
+ * The node's {@link DagHistory}: accepted entries live in the level store and are read back with
+ * synchronous point reads through a bounded cache, so memory does not grow with history. An
+ * entry the DAG accepted but the store has not written yet is held here until its batch is
+ * written ({@link take} hands it to the batch, {@link written} lets it go).
+ *
+ * @example
+ * ```ts
+ * const history = new LevelHistory(() => store)
+ * const dag = createDag({ genesis, history })
+ * ```
+ */
+export class LevelHistory implements DagHistory {
+  private readonly unwritten = new Map<string, Unwritten>()
+  private readonly unwrittenAt = new Map<string, string>()
+  private readonly cache: BoundedMap<string, EntryMeta>
+
+  /** `store` is read lazily: the DAG exists (with its genesis) before the store is open. */
+  constructor (private readonly store: () => Store | undefined, cacheEntries = META_CACHE_ENTRIES) {
+    this.cache = new BoundedMap(cacheEntries)
+  }
+
+  meta (id: string): EntryMeta | undefined {
+    const fresh = this.unwritten.get(id)
+    if (fresh !== undefined) return fresh.meta
+    const cached = this.cache.get(id)
+    if (cached !== undefined) return cached
+    const meta = this.store()?.storedMeta(id)
+    if (meta === undefined) return undefined
+    this.cache.set(id, meta)
+    return meta
+  }
+
+  bytes (id: string): Uint8Array | undefined {
+    return this.unwritten.get(id)?.bytes ?? this.store()?.entrySync(id)
+  }
+
+  at (author: string, seq: number): string | undefined {
+    return this.unwrittenAt.get(`${author}!${seq}`) ?? this.store()?.atSync(author, seq)
+  }
+
+  add (meta: EntryMeta, bytes: Uint8Array): void {
+    const slot = `${meta.author}!${meta.seq}`
+    // The first entry accepted at a seq is the author's chain; a later one is an equivocation.
+    const inChain = !this.unwrittenAt.has(slot) && this.store()?.atSync(meta.author, meta.seq) === undefined
+    this.unwritten.set(meta.id, { meta, bytes, inChain })
+    if (inChain) this.unwrittenAt.set(slot, meta.id)
+  }
+
+  /** The stored form of accepted entries (with their metadata records), for the batch that writes them. */
+  take (ids: string[]): StoredEntry[] {
+    return ids.map(id => {
+      const u = this.unwritten.get(id)
+      if (u === undefined) throw new Error(`entry ${id} is not waiting to be written`)
+      const m = u.meta
+      const deps = m.prev === null ? m.parents : [m.prev, ...m.parents]
+      return { id, bytes: u.bytes, author: m.author, seq: m.seq, deps, meta: encodeMetaRecord(m), inChain: u.inChain }
+    })
+  }
+
+  /** The batch holding these entries was written (or failed for good): read them from the store from now on. */
+  written (ids: string[]): void {
+    for (const id of ids) {
+      const u = this.unwritten.get(id)
+      if (u === undefined) continue
+      this.unwritten.delete(id)
+      const slot = `${u.meta.author}!${u.meta.seq}`
+      if (this.unwrittenAt.get(slot) === id) this.unwrittenAt.delete(slot)
+      this.cache.set(id, u.meta)
+    }
+  }
+
+  /** Entries accepted and not yet written. */
+  get unwrittenCount (): number { return this.unwritten.size }
+}
