@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
-  antiEntropyNeeded, connectIsNews, driftAfterOwnDigestChange, keepAliveMs, nextHeartbeatAt, peerStatus, type PolicyTiming
+  antiEntropyNeeded, connectIsNews, driftAfterOwnDigestChange, keepAliveMs, nextHeartbeatAt, peerStatus,
+  type PolicyTiming
 } from '../src/index.js'
 import type { GovernanceState } from '../src/governance.js'
 
