@@ -10,8 +10,8 @@ import { decodeEntry, verifyEntrySignature, type SignedEntry } from './entry.js'
 import { cidString } from './entry-cid.js'
 import {
   BadSignatureError, CutExceededError, GenesisError, GovmeshError, MalformedEntryError, NotGovernorError,
-  NotMemberError, ParentInvalidError, PendingFullError, RestoreQuorumError, SeqGapError, UnknownFailureError,
-  WrongMeshError, WrongPrevError
+  NotMemberError, ParentInvalidError, PendingFullError, RestoreQuorumError, SealChainError, SeqGapError,
+  UnknownFailureError, WrongMeshError, WrongPrevError
 } from './errors.js'
 import { applyMembership, effectiveQuorum, genesisState, type GovernanceState } from './governance.js'
 import { checkQuorumEntry, type QuorumEntryType } from './governance-approval.js'
@@ -22,6 +22,7 @@ import { foldOrder } from './governance-fold.js'
 import {
   CheckpointMismatchError, HistoryNotInMemoryError, MemoryHistory, type DagCheckpoint, type DagHistory, type EntryMeta
 } from './dag-history.js'
+import { checkSealChain } from './seal-chain.js'
 
 /** An interned set of membership heads; its governance state is computed once. */
 interface GovContext {
@@ -404,7 +405,10 @@ export class Dag {
       if (prev !== undefined) {
         if (prev.author !== author) throw new WrongPrevError('prev names an entry of another author')
         if (prev.seq + 1 !== e.seq) throw new SeqGapError(`seq ${e.seq} does not follow prev seq ${prev.seq}`)
+        if (e.seal !== undefined && e.seal.index > 0) checkSealChain(e.seal, this.getEntry(prev.id)!.entry.seal)
       }
+    } else if (e.seal !== undefined && e.seal.index > 0) {
+      throw new SealChainError(`a sealed entry at index ${e.seal.index} needs its batch-mate as prev`)
     }
     for (let i = e.prev === null ? 0 : 1; i < depIds.length; i++) {
       const pm = this.metas.get(depIds[i]!)

@@ -3,13 +3,16 @@ import { compareBytes, equalBytes, utf8 } from './bytes.js'
 import { nobleCrypto, type CryptoProvider } from './crypto.js'
 import {
   BadSignatureError, EntryTooLargeError, InvalidArgumentError, MalformedEntryError,
-  NonCanonicalError, UnknownTypeError
+  BadSealError, NonCanonicalError, UnknownTypeError
 } from './errors.js'
 import { validateBody, type EntryBody, type EntryType } from './bodies.js'
 import { assertCanonical, CborError, decodeCanonical } from './cbor.js'
 import { encodeCanonical, withEncoded } from './cbor-encode.js'
 import { cidString, DAG_CBOR_CODE, entryCidFromDigest, SHA2_256_CODE } from './entry-cid.js'
 import { MAX_ENTRY_BYTES, MAX_PARENTS } from './limits.js'
+import {
+  checkSealShape, SEALED_ENTRY_VERSION, sealPathHolds, verifySealSignature, type EntrySeal
+} from './seal.js'
 
 /** Protocol version carried in every entry's `v` field. */
 export const ENTRY_VERSION = 1
@@ -22,7 +25,8 @@ export { DAG_CBOR_CODE, SHA2_256_CODE }
 
 /** A lineage entry as decoded (all fields, including the signature). */
 export interface Entry<T extends EntryType = EntryType> {
-  v: 1
+  /** 1, or 2 for a sealed execution record (docs/PROTOCOL.md §24). */
+  v: 1 | 2
   mesh: CID | null
   author: Uint8Array
   seq: number
@@ -31,7 +35,10 @@ export interface Entry<T extends EntryType = EntryType> {
   type: T
   body: EntryBody<T>
   time: number
+  /** For `v = 2`, the batch signature (§24.3), the same in every entry of the batch. */
   sig: Uint8Array
+  /** Version 2 only: the entry's place in its batch and its inclusion path. */
+  seal?: EntrySeal
 }
 
 /** An entry together with its canonical bytes and CID. */
@@ -54,7 +61,7 @@ export interface EntryInit<T extends EntryType = EntryType> {
   time: number
 }
 
-const FIELDS = ['v', 'mesh', 'author', 'seq', 'prev', 'parents', 'type', 'body', 'time', 'sig'] as const
+const FIELDS = ['v', 'mesh', 'author', 'seq', 'prev', 'parents', 'type', 'body', 'time', 'sig', 'seal'] as const
 
 /** CIDv1 (dag-cbor, sha2-256) of encoded bytes. */
 export function cidOfBytes (bytes: Uint8Array, crypto: CryptoProvider = nobleCrypto): CID {
@@ -143,6 +150,13 @@ export function createEntry<T extends EntryType> (
 
 /** Canonical dag-cbor bytes of a signed entry. */
 export function encodeEntry (entry: Entry): Uint8Array {
+  if (entry.seal !== undefined) {
+    // Canonical key order of a sealed entry (docs/PROTOCOL.md §24.1).
+    return encodeCanonical({
+      v: entry.v, seq: entry.seq, sig: entry.sig, body: entry.body, mesh: entry.mesh, prev: entry.prev,
+      seal: entry.seal, time: entry.time, type: entry.type, author: entry.author, parents: entry.parents
+    })
+  }
   return encodeCanonical({
     v: entry.v, seq: entry.seq, sig: entry.sig, body: entry.body, mesh: entry.mesh, prev: entry.prev,
     time: entry.time, type: entry.type, author: entry.author, parents: entry.parents
@@ -182,7 +196,9 @@ export function decodeEntry (
   }
   const entry = decoded as Entry
   checkShape(entry, true)
-  if (
+  if (opts.verify !== false && entry.seal !== undefined) {
+    verifySealed(entry as Entry & { seal: EntrySeal }, crypto)
+  } else if (
     opts.verify !== false && !crypto.verify(
       entry.sig, signingViewFromCanonical(bytes) ?? signingBytes(entry), entry.author
     )
@@ -250,9 +266,28 @@ function sigOffset (bytes: Uint8Array, mapHead: number): number | undefined {
   return seqLen === 0 ? undefined : 8 + seqLen
 }
 
-/** True when the entry's signature verifies for its author. */
+/** True when the entry's signature (for a sealed entry: its path and batch signature) verifies for its author. */
 export function verifyEntrySignature (entry: Entry, crypto: CryptoProvider = nobleCrypto): boolean {
+  if (entry.seal !== undefined) {
+    try { verifySealed(entry as Entry & { seal: EntrySeal }, crypto) } catch { return false }
+    return true
+  }
   return crypto.verify(entry.sig, signingBytes(entry), entry.author)
+}
+
+/** Stage 1 check 17 of a sealed entry (§24.4): the path folds to the root, the batch signature verifies. */
+function verifySealed (entry: Entry & { seal: EntrySeal }, crypto: CryptoProvider): void {
+  if (!sealPathHolds(entry, crypto)) throw new BadSealError('seal: the leaf and path do not fold to seal.root')
+  if (entry.mesh === null || !verifySealSignature(
+    { mesh: entry.mesh, author: entry.author, root: entry.seal.root, count: entry.seal.count }, entry.sig, crypto
+  )) {
+    throw new BadSignatureError('batch signature does not verify for the author key')
+  }
+}
+
+/** The checks of {@link decodeEntry} that need no signature, on fields about to be sealed (`v = 2`, no `sig`). */
+export function checkUnsignedShape (e: Omit<Entry, 'sig' | 'seal'>): void {
+  checkShape(e, false)
 }
 
 function isUint (n: unknown): n is number {
@@ -272,7 +307,15 @@ function checkShape (e: Partial<Entry>, withSig: boolean): void {
   for (const key of Object.keys(e)) {
     if (!(FIELDS as readonly string[]).includes(key)) throw new MalformedEntryError(`unknown field "${key}"`)
   }
-  if (e.v !== ENTRY_VERSION) throw new MalformedEntryError(`v: expected ${ENTRY_VERSION}, got ${String(e.v)}`)
+  if (e.v !== ENTRY_VERSION && e.v !== SEALED_ENTRY_VERSION) {
+    throw new MalformedEntryError(`v: expected ${ENTRY_VERSION} or ${SEALED_ENTRY_VERSION}, got ${String(e.v)}`)
+  }
+  if (e.v === ENTRY_VERSION && e.seal !== undefined) throw new MalformedEntryError('seal: only in version 2 entries')
+  if (e.v === SEALED_ENTRY_VERSION) {
+    if (e.mesh === null) throw new MalformedEntryError('mesh: a sealed entry belongs to a mesh')
+    if (withSig) checkSealShape(e.seal, e.type, (msg) => new MalformedEntryError(msg))
+    else if (e.seal !== undefined) throw new MalformedEntryError('seal: unexpected before sealing')
+  }
   if (
     e.mesh !== null && !(isCid(e.mesh) && isEntryCid(e.mesh))
   ) throw new MalformedEntryError('mesh: expected an entry CID or null')

@@ -68,3 +68,7 @@ export const InvalidArgumentError = errorClass('InvalidArgumentError', 'argument
 export type GovmeshErrorClass = ReturnType<typeof errorClass>
 /** A parent of this entry was itself rejected, so this entry can never be applied. */
 export const ParentInvalidError = errorClass('ParentInvalidError', 'entry.parent-invalid')
+/** Version 2: a sealed entry's leaf and inclusion path do not fold to its batch root. */
+export const BadSealError = errorClass('BadSealError', 'entry.bad-seal')
+/** Version 2: a sealed entry past index 0 whose `prev` is not its batch-mate at the index before. */
+export const SealChainError = errorClass('SealChainError', 'entry.seal-chain')

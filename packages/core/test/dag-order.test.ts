@@ -13,6 +13,7 @@ import { buildMesh, hex, prng, replicate, restoreBody, shuffle, syncInto, type A
 
 type Op =
   | { k: 'exec', who: number }
+  | { k: 'batch', who: number, n: number }
   | { k: 'fail', who: number, subject: number }
   | { k: 'sync', who: number }
   | { k: 'policy', gov: number, rule: number }
@@ -22,6 +23,11 @@ type Op =
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ k: fc.constant('exec' as const), who: fc.nat(20) }) },
+  // Sealed execution records (protocol v2): batches of 1 to 5 under one signature.
+  {
+    weight: 3,
+    arbitrary: fc.record({ k: fc.constant('batch' as const), who: fc.nat(20), n: fc.integer({ min: 1, max: 5 }) })
+  },
   { weight: 3, arbitrary: fc.record({ k: fc.constant('fail' as const), who: fc.nat(20), subject: fc.nat(20) }) },
   { weight: 4, arbitrary: fc.record({ k: fc.constant('sync' as const), who: fc.nat(20) }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('policy' as const), gov: fc.nat(1), rule: fc.nat(9) }) },
@@ -52,6 +58,7 @@ function build (ops: Op[]): World {
     written.push(s.bytes)
     const t = master.meta(s.id)!.type
     counts[t] = (counts[t] ?? 0) + 1
+    if (master.getEntry(s.id)!.entry.seal !== undefined) counts.sealed = (counts.sealed ?? 0) + 1
   }
   const counts: Record<string, number> = {}
   const active: Author[] = mesh.members.map(k => mesh.author(k, mesh.dag()))
@@ -67,6 +74,12 @@ function build (ops: Op[]): World {
       case 'exec': {
         const a = active[op.who % active.length]!
         publish(a, a.exec(op.who))
+        break
+      }
+      case 'batch': {
+        const a = active[op.who % active.length]!
+        // Built on the author's replica and added there; each entry then reaches the master like any other.
+        for (const e of a.sealed(op.n, op.who)) publish(a, e)
         break
       }
       case 'fail': {
@@ -199,7 +212,8 @@ describe('arrival order', () => {
     expect(pendingSeen).toBeGreaterThan(50)
     expect(releasedSeen).toBeGreaterThan(10)
     expect(maxSize).toBeGreaterThan(20)
-    for (const t of ['exec.request', 'trust.fail', 'policy.update', 'member.admit', 'member.remove', 'trust.restore']) {
+    const kinds = ['exec.request', 'sealed', 'trust.fail', 'policy.update', 'member.admit', 'member.remove', 'trust.restore']
+    for (const t of kinds) {
       expect(total[t] ?? 0, t).toBeGreaterThan(3)
     }
   })

@@ -7,12 +7,13 @@ import * as Y from 'yjs'
 import * as dagCbor from '@ipld/dag-cbor'
 import { expect } from 'vitest'
 import {
-  CID, approveRestore, createDag, createGenesis, encodeEntry, keyPairFromSecret, nextEntry,
+  CID, approveRestore, createDag, createGenesis, encodeEntry, keyPairFromSecret, nextEntry, nextSealedEntries,
   nobleCrypto, parsePolicyDocument, policyUpdateFor, signingBytes, sortCids, toHex, utf8,
   BadSignatureError, CutExceededError, EntryTooLargeError, GenesisError, GovmeshError,
   InvalidArgumentError, InvalidEvidenceError, InvalidKeyError, MalformedEntryError,
   NonCanonicalError, NotGovernorError, NotMemberError, ParentInvalidError, PendingFullError,
   PolicySchemaError, RestoreQuorumError, GovernanceQuorumError, SeqGapError, UnknownFailureError, UnknownTypeError,
+  BadSealError, SealChainError,
   WrongMeshError, WrongPrevError,
   type CryptoProvider, type Dag, type Entry, type EntryBody, type EntryType,
   type ExecRequestBody, type GovmeshErrorClass, type KeyPair, type PolicyDocument, type SignedEntry,
@@ -146,6 +147,19 @@ export class Author {
   }
 
   exec (n = 0): SignedEntry<'exec.request'> { return this.write('exec.request', execBody(n)) }
+
+  /** Seals `count` execution requests into one batch (protocol v2) and adds them; throws unless all are accepted. */
+  sealed (count: number, n = 0): SignedEntry[] {
+    const records = Array.from({ length: count }, (_, i) => ({
+      type: 'exec.request' as const, body: execBody(n * 1000 + i), time: this.mesh.clock()
+    }))
+    const batch = nextSealedEntries(this.dag, this.keys, records, this.mesh.crypto)
+    for (const e of batch) {
+      const r = this.dag.add(e.bytes)
+      if (r.status !== 'accepted') throw new Error(`expected accepted, got ${r.status} (missing ${r.missing.join(',')})`)
+    }
+    return batch
+  }
   fail (subject: KeyPair | Uint8Array, reason = 'test'): SignedEntry<'trust.fail'> {
     return this.write('trust.fail', failBody(subject, reason))
   }
@@ -214,7 +228,7 @@ export const ERROR_CLASSES: Record<string, GovmeshErrorClass> = {
   NotMemberError, NotGovernorError, RestoreQuorumError, UnknownFailureError, EntryTooLargeError,
   NonCanonicalError, UnknownTypeError, CutExceededError, PendingFullError, GenesisError,
   InvalidEvidenceError, PolicySchemaError, InvalidKeyError, InvalidArgumentError, ParentInvalidError,
-  GovernanceQuorumError
+  GovernanceQuorumError, BadSealError, SealChainError
 }
 
 /** Asserts `err` is a GovmeshError of exactly the class `name` (and no other) with `code`. */

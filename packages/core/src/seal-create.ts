@@ -1,0 +1,116 @@
+import type { CID } from 'multiformats/cid'
+import { toHex } from './bytes.js'
+import { nobleCrypto, type CryptoProvider } from './crypto.js'
+import type { EntryBody, EntryType } from './bodies.js'
+import type { Dag } from './dag.js'
+import {
+  cidOfBytes, checkUnsignedShape, decodeEntry, encodeEntry, sortCids, type Entry, type SignedEntry
+} from './entry.js'
+import { cidString, entryCidFromDigest } from './entry-cid.js'
+import { EntryTooLargeError, InvalidArgumentError } from './errors.js'
+import type { KeyPair } from './identity.js'
+import { MAX_ENTRY_BYTES } from './limits.js'
+import { merklePath, merkleRoot } from './merkle.js'
+import { nextPosition } from './append.js'
+import {
+  MAX_SEAL_BATCH, SEALABLE_TYPES, SEALED_ENTRY_VERSION, sealLeaf, sealSigningBytes, type EntrySeal
+} from './seal.js'
+
+/** One execution record to seal: what the caller decides; the batch decides seq and prev. */
+export interface SealedRecord<T extends EntryType = EntryType> {
+  type: T
+  body: EntryBody<T>
+  /** Causal parents by other authors (sorted and deduplicated here). */
+  parents?: CID[]
+  time: number
+}
+
+/** Where the batch starts in the author's chain: the first record's mesh, seq and prev. */
+export interface BatchStart {
+  mesh: CID
+  seq: number
+  prev: CID | null
+}
+
+/** Stands for a batch-mate's CID until it exists: same length, so sizes are exact before signing. */
+const PLACEHOLDER_PREV = entryCidFromDigest(new Uint8Array(32))
+
+/**
+ * Seals consecutive records of one author into one batch under one signature
+ * (docs/PROTOCOL.md §24): seqs follow `start.seq`, each record's `prev` is the one before
+ * it, a Merkle root covers their leaves, and each entry carries the root, its index and its
+ * audit path. Every entry passes the peer's stage-1 decoder (size included) before the
+ * batch is signed, so nothing a peer would refuse is ever signed.
+ *
+ * @example
+ * ```ts
+ * const [request, refusal] = sealEntries({ mesh, seq: 5, prev }, [
+ *   { type: 'exec.request', body: requestBody, time: Date.now() },
+ *   { type: 'exec.refuse', body: refuseBody, time: Date.now() }
+ * ], nodeKeys)
+ * ```
+ */
+export function sealEntries (
+  start: BatchStart, records: readonly SealedRecord[], keys: KeyPair, crypto: CryptoProvider = nobleCrypto
+): SignedEntry[] {
+  if (records.length < 1 || records.length > MAX_SEAL_BATCH) {
+    throw new InvalidArgumentError(`records: expected 1 to ${MAX_SEAL_BATCH}, got ${records.length}`)
+  }
+  const fields = records.map((r, i): Omit<Entry, 'sig' | 'seal'> => {
+    if (!SEALABLE_TYPES.has(r.type)) throw new InvalidArgumentError(`records[${i}]: ${r.type} cannot be sealed`)
+    const f = {
+      v: SEALED_ENTRY_VERSION as 2, mesh: start.mesh, author: keys.publicKey, seq: start.seq + i,
+      prev: i === 0 ? start.prev : PLACEHOLDER_PREV, parents: sortCids(r.parents ?? []), type: r.type,
+      body: r.body, time: r.time
+    }
+    checkUnsignedShape(f)
+    return f
+  })
+  const leaves = fields.map((f, i) => sealLeaf(f, i, crypto))
+  const root = merkleRoot(leaves, crypto.sha256)
+  const seals: EntrySeal[] = leaves.map((_, index) => ({
+    root, count: leaves.length, index, path: merklePath(leaves, index, crypto.sha256)
+  }))
+  // The peer's decoder on the exact shape and size of every entry, before anything is signed.
+  const unsignedSig = new Uint8Array(64)
+  fields.forEach((f, i) => {
+    const bytes = encodeEntry({ ...f, sig: unsignedSig, seal: seals[i] })
+    if (bytes.length > MAX_ENTRY_BYTES) {
+      throw new EntryTooLargeError(`records[${i}]: entry would be ${bytes.length} bytes, limit ${MAX_ENTRY_BYTES}`)
+    }
+    decodeEntry(bytes, { crypto, verify: false })
+  })
+  const sig = crypto.sign(
+    sealSigningBytes({ mesh: start.mesh, author: keys.publicKey, root, count: leaves.length }), keys.secretKey
+  )
+  const out: SignedEntry[] = []
+  for (let i = 0; i < fields.length; i++) {
+    const entry: Entry = { ...fields[i]!, prev: i === 0 ? start.prev : out[i - 1]!.cid, sig, seal: seals[i] }
+    const bytes = encodeEntry(entry)
+    const cid = cidOfBytes(bytes, crypto)
+    out.push({ cid, id: cidString(cid), bytes, entry })
+  }
+  return out
+}
+
+/**
+ * Builds (but does not add) the author's next batch on top of what `dag` knows: the chain
+ * continues from the author's latest entry and every record cites the newest governance
+ * and the heads of other authors, as {@link nextEntry} does for one entry.
+ *
+ * @example
+ * ```ts
+ * const batch = nextSealedEntries(dag, nodeKeys, [{ type: 'exec.request', body, time: Date.now() }])
+ * for (const e of batch) dag.add(e)
+ * ```
+ */
+export function nextSealedEntries (
+  dag: Dag, keys: KeyPair, records: readonly SealedRecord[], crypto: CryptoProvider = nobleCrypto
+): SignedEntry[] {
+  const author = toHex(keys.publicKey)
+  const start = nextPosition(dag, author, records[0]?.parents)
+  const positioned = records.map((r, i) => ({
+    ...r, parents: i === 0 ? start.parents : nextPosition(dag, author, r.parents).parents
+  }))
+  return sealEntries({ mesh: start.mesh, seq: start.seq, prev: start.prev }, positioned, keys, crypto)
+}
