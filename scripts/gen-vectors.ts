@@ -7,6 +7,7 @@ import {
   approveRestore, type SignedEntry
 } from '../packages/core/src/index.js'
 import { negativeEntries, proofVectors } from './vectors/negative.js'
+import { sealedVectors } from './vectors/sealed.js'
 
 const seed = (n: number): Uint8Array => new Uint8Array(32).fill(n)
 const governor = keyPairFromSecret(seed(1))
@@ -107,6 +108,13 @@ writeFileSync(new URL('proofs.json', dir), JSON.stringify({
     'Verify each against the genesis of entries.json; where expect is set, it is the CID the verifier was told to expect.',
   meshId: genesis.id,
   proofs
+}, null, 2) + '\n')
+writeFileSync(new URL('sealed.json', dir), JSON.stringify({
+  description: 'Protocol v2 (docs/PROTOCOL.md §24): one batch of sealed exec.request entries by the member key, ' +
+    'offered in order to a verifier holding only the genesis of entries.json. leaf = SHA-256(0x00 || unsigned map, ' +
+    'prev null past index 0); root = RFC 6962 tree hash; sig = Ed25519 over sealSigningBytes; cid over bytes.',
+  meshId: genesis.id,
+  ...sealedVectors(genesis, member, T0 + 8000)
 }, null, 2) + '\n')
 console.log(`wrote ${negatives.length} invalid entries and ${proofs.length} proof vectors`)
 console.log(`wrote ${entries.length} entry vectors, mesh ${genesis.id}`)
