@@ -79,6 +79,11 @@ describe('governed execution and fail-closed trust across real nodes', () => {
     expect(chain.map(e => e.type)).toEqual(['exec.request', 'exec.hop', 'exec.hop', 'exec.result'])
     expect(chain.map(e => e.authorPeerId)).toEqual([n1.peerId, n3.peerId, n4.peerId, n4.peerId])
     expect(new Set(chain.map(e => e.authorPeerId)).size).toBe(3)
+    // Execution records are sealed (protocol v2): each carries its batch root and inclusion path.
+    for (const cid of json.lineage) {
+      const view = await mesh.get<{ seal?: { count: number, index: number } }>(n1, `/v1/dag/entries/${cid}`)
+      expect(view.seal, cid).toMatchObject({ count: expect.any(Number), index: expect.any(Number) })
+    }
 
     // The lineage exports as a CAR proof that verifies offline against the genesis alone.
     const car = join(mesh.root, 'proof.car')

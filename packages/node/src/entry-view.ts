@@ -24,6 +24,8 @@ export interface EntryView {
   /** Every body is a map (docs/PROTOCOL.md §7), made JSON. */
   body: Record<string, unknown>
   sig: string
+  /** Protocol version 2 only: the batch this sealed entry belongs to (`sig` is then the batch signature). */
+  seal?: { root: string, count: number, index: number, path: string[] }
   /** Every stored entry's signature was verified before it was stored. */
   signature: 'valid'
   /** Past its author's removal or equivocation cut: kept as history, counts for nothing. */
@@ -46,6 +48,9 @@ export function entryView (dag: Dag, id: string): EntryView | undefined {
     time: e.time,
     body: toJsonValue(e.body) as Record<string, unknown>,
     sig: toHex(e.sig),
+    ...(e.seal !== undefined
+      ? { seal: { root: toHex(e.seal.root), count: e.seal.count, index: e.seal.index, path: e.seal.path.map(toHex) } }
+      : {}),
     signature: 'valid',
     revoked: dag.isRevoked(signed.id)
   }

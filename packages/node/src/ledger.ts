@@ -1,6 +1,6 @@
 import {
-  cidOfBytes, cidString, createDag, createPolicyState, entryEffects, GovmeshError, nextEntry, peerIdFromPublicKey,
-  toHex,
+  cidOfBytes, cidString, createDag, createPolicyState, entryEffects, GovmeshError, nextEntry, nextSealedEntries,
+  peerIdFromPublicKey, SEALABLE_TYPES, toHex, type SealedRecord,
   type Dag, type DagHistory, type EntryBody, type EntryType, type EquivocationEvidence, type KeyPair,
   type PolicyState,
   type CryptoProvider, type PolicyUpdateBody, type SignedEntry
@@ -13,6 +13,7 @@ import type { NodeMetrics } from './metrics.js'
 import { keyOfPeer } from './peers.js'
 import type { RefillMarker } from './refill.js'
 import type { StoredEntry, StoreOp } from './store.js'
+import { LineageSealer } from './sealer.js'
 
 /** Outcome of offering one entry. */
 export interface IngestOutcome {
@@ -83,6 +84,11 @@ export interface LedgerInit {
   crypto?: CryptoProvider
   /** Where the DAG keeps accepted entries (default: memory); the daemon's store. */
   history?: DagHistory
+  /**
+   * Seal execution records in batches under one signature (protocol v2, docs/LINEAGE-BATCHES.md).
+   * @defaultValue true
+   */
+  sealLineage?: boolean
 }
 
 export interface LedgerComponents {
@@ -120,6 +126,7 @@ export class Ledger {
   private readonly equivocationListeners: Array<(ev: EquivocationEvidence) => void> = []
   private writeChain: Promise<void> = Promise.resolve()
   private refill: RefillMarker | undefined
+  private readonly sealer: LineageSealer | undefined
 
   constructor (private readonly init: LedgerInit, private readonly components: LedgerComponents) {
     this.keys = init.keys
@@ -134,6 +141,7 @@ export class Ledger {
     const genesisPolicy = init.genesis.entry.body.policy
     if (genesisPolicy.length > 0) this.policy.apply(genesisPolicy)
     this.refill = init.refill
+    this.sealer = init.sealLineage === false ? undefined : new LineageSealer(async (records) => await this.seal(records))
   }
 
   /** Listens to every accepted batch (gossip publishes, trust re-derives, connections sweep). */
@@ -268,9 +276,11 @@ export class Ledger {
 
   /** Authors, stores and publishes this node's own next entry; it passes the checks a peer's entry passes. */
   readonly append: Append = async (type, body, parents) => {
-    if (this.refill !== undefined) throw new NodeRefillingError(
-      this.dag.frontier()[this.publicKey] ?? 0, this.refill.seq
-    )
+    if (this.sealer !== undefined && SEALABLE_TYPES.has(type)) {
+      const sealed = await this.sealer.append({ type, body, parents, time: Date.now() })
+      return sealed as SignedEntry<typeof type>
+    }
+    this.assertAuthoring()
     const signed = nextEntry(this.dag, this.keys, { type, body, parents }, this.crypto)
     // Just signed here: no need to verify our own signature again.
     const [outcome] = await this.ingest([signed], 'local', { publish: true, sync: this.fsync, verified: true })
@@ -278,6 +288,29 @@ export class Ledger {
       throw new OwnEntryRejectedError(outcome?.reason ?? outcome?.status ?? 'unknown', outcome?.message ?? '')
     }
     return signed
+  }
+
+  /**
+   * One batch of execution records: sealed under one signature on top of the DAG, then ingested as
+   * one store write, exactly as a peer's entries are checked. Per record, its entry or why it was refused.
+   */
+  private async seal (records: SealedRecord[]): Promise<Array<SignedEntry | Error>> {
+    this.assertAuthoring()
+    const batch = nextSealedEntries(this.dag, this.keys, records, this.crypto)
+    // Just sealed here: the batch signature needs no second check.
+    const outcomes = await this.ingest(batch, 'local', { publish: true, sync: this.fsync, verified: true })
+    return batch.map((entry, i) => {
+      const o = outcomes[i]
+      return o?.status === 'accepted'
+        ? entry
+        : new OwnEntryRejectedError(o?.reason ?? o?.status ?? 'unknown', o?.message ?? '')
+    })
+  }
+
+  private assertAuthoring (): void {
+    if (this.refill !== undefined) throw new NodeRefillingError(
+      this.dag.frontier()[this.publicKey] ?? 0, this.refill.seq
+    )
   }
 
   /** Resolves once every write started so far is on disk (or failed and was logged). */
