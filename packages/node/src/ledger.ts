@@ -141,7 +141,9 @@ export class Ledger {
     const genesisPolicy = init.genesis.entry.body.policy
     if (genesisPolicy.length > 0) this.policy.apply(genesisPolicy)
     this.refill = init.refill
-    this.sealer = init.sealLineage === false ? undefined : new LineageSealer(async (records) => await this.seal(records))
+    this.sealer = init.sealLineage === false
+      ? undefined
+      : new LineageSealer(async (records) => await this.seal(records))
   }
 
   /** Listens to every accepted batch (gossip publishes, trust re-derives, connections sweep). */

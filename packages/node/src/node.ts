@@ -61,6 +61,11 @@ export interface GovmeshNodeInit {
    */
   fsync?: boolean
   /**
+   * Seal execution records in batches under one signature (protocol v2, docs/LINEAGE-BATCHES.md).
+   * Off: every record is signed alone (v1), for meshes with nodes that predate version 2. Default true.
+   */
+  sealLineage?: boolean
+  /**
    * Worker threads that check the signatures of sync batches, so catch-up uses every core.
    * 0 checks them on the main thread. Default: one per core but one (at least one).
    */
@@ -123,6 +128,7 @@ export class GovmeshNode {
       genesis: init.genesis,
       keys,
       fsync: init.fsync,
+      sealLineage: init.sealLineage,
       maxPending: init.maxPending,
       refill,
       onRefilled: () => { clearRefillMarker(init.dataDir) },

@@ -64,11 +64,15 @@ export function registerStart (program: Command): void {
       `worker threads that check sync batches' signatures; 0 checks them on the main thread ` +
         `(default: one per core but one, at least one; at most ${MAX_VERIFY_THREADS})`
     )
+    .option(
+      '--no-seal-lineage',
+      'sign every execution record alone (protocol v1) instead of sealing them in batches (v2, docs/LINEAGE-BATCHES.md)'
+    )
     .action(async (
       opts: {
         dataDir?: string, genesis: string, listen: string[], bootstrap: string[], api: string, zone?: string,
         mdns: boolean, measurement?: string, logLevel: string, logFormat?: string, fsync: boolean, config?: string,
-        advertiseDigest?: string, verifyThreads?: string
+        advertiseDigest?: string, verifyThreads?: string, sealLineage: boolean
       }
     ) => {
       const verifyThreads = parseVerifyThreads(opts.verifyThreads)
@@ -110,6 +114,7 @@ export function registerStart (program: Command): void {
         measurement: opts.measurement,
         fsync: opts.fsync,
         verifyThreads,
+        sealLineage: opts.sealLineage,
         executors: opts.config !== undefined ? readConfig(opts.config) : undefined,
         advertiseDigest: opts.advertiseDigest,
         logger
