@@ -23,6 +23,7 @@ import {
   CheckpointMismatchError, HistoryNotInMemoryError, MemoryHistory, type DagCheckpoint, type DagHistory, type EntryMeta
 } from './dag-history.js'
 import { checkSealChain } from './seal-chain.js'
+import type { EntrySeal } from './seal.js'
 
 /** An interned set of membership heads; its governance state is computed once. */
 interface GovContext {
@@ -123,6 +124,8 @@ export class Dag {
   /** Decoded entries of the few types other reducers need (trust, governance). */
   private readonly kept = new Map<string, SignedEntry>()
   private currentContext: GovContext | undefined
+  /** Per author, its latest accepted sealed entry: what the next one of the batch names as prev. */
+  private readonly lastSeals = new Map<string, { id: string, seal: EntrySeal }>()
 
   constructor (init: DagInit) {
     this.crypto = init.crypto ?? nobleCrypto
@@ -405,7 +408,7 @@ export class Dag {
       if (prev !== undefined) {
         if (prev.author !== author) throw new WrongPrevError('prev names an entry of another author')
         if (prev.seq + 1 !== e.seq) throw new SeqGapError(`seq ${e.seq} does not follow prev seq ${prev.seq}`)
-        if (e.seal !== undefined && e.seal.index > 0) checkSealChain(e.seal, this.getEntry(prev.id)!.entry.seal)
+        if (e.seal !== undefined && e.seal.index > 0) checkSealChain(e.seal, this.sealOf(prev.id, author))
       }
     } else if (e.seal !== undefined && e.seal.index > 0) {
       throw new SealChainError(`a sealed entry at index ${e.seal.index} needs its batch-mate as prev`)
@@ -448,6 +451,12 @@ export class Dag {
       )
     }
     return []
+  }
+
+  /** The seal of an accepted entry: the author's latest sealed entry is kept, any other is decoded. */
+  private sealOf (id: string, author: string): EntrySeal | undefined {
+    const last = this.lastSeals.get(author)
+    return last?.id === id ? last.seal : this.getEntry(id)?.entry.seal
   }
 
   private checkRestore (signed: SignedEntry, gov: GovernanceState): void {
@@ -545,6 +554,7 @@ export class Dag {
     this.headSet.add(signed.id)
     this.currentContext = undefined
     if (isKeptType(e.type)) this.kept.set(signed.id, signed)
+    if (e.seal !== undefined) this.lastSeals.set(author, { id: signed.id, seal: e.seal })
   }
 
   /** Retries pending entries whose last missing dependency just arrived. */

@@ -91,7 +91,7 @@ export function signingBytes (e: Omit<Entry, 'sig'>): Uint8Array {
  * Stage 1 of a peer's check (docs/PROTOCOL.md §9) on bytes this process encoded:
  * the canonical decoder must accept them, or a peer would reject the entry.
  */
-function assertDecodable (bytes: Uint8Array): void {
+export function assertDecodable (bytes: Uint8Array): void {
   try {
     assertCanonical(bytes)
   } catch (err) {

@@ -4,7 +4,7 @@ import { nobleCrypto, type CryptoProvider } from './crypto.js'
 import type { EntryBody, EntryType } from './bodies.js'
 import type { Dag } from './dag.js'
 import {
-  cidOfBytes, checkUnsignedShape, decodeEntry, encodeEntry, sortCids, type Entry, type SignedEntry
+  assertDecodable, cidOfBytes, checkUnsignedShape, encodeEntry, sortCids, type Entry, type SignedEntry
 } from './entry.js'
 import { cidString, entryCidFromDigest } from './entry-cid.js'
 import { EntryTooLargeError, InvalidArgumentError } from './errors.js'
@@ -71,14 +71,15 @@ export function sealEntries (
   const seals: EntrySeal[] = leaves.map((_, index) => ({
     root, count: leaves.length, index, path: merklePath(leaves, index, crypto.sha256)
   }))
-  // The peer's decoder on the exact shape and size of every entry, before anything is signed.
+  // The fields passed the peer's shape checks above; the peer's canonical decoder and size limit now
+  // see the exact layout of every entry (a placeholder `sig` of the same length), before anything is signed.
   const unsignedSig = new Uint8Array(64)
   fields.forEach((f, i) => {
     const bytes = encodeEntry({ ...f, sig: unsignedSig, seal: seals[i] })
     if (bytes.length > MAX_ENTRY_BYTES) {
       throw new EntryTooLargeError(`records[${i}]: entry would be ${bytes.length} bytes, limit ${MAX_ENTRY_BYTES}`)
     }
-    decodeEntry(bytes, { crypto, verify: false })
+    assertDecodable(bytes)
   })
   const sig = crypto.sign(
     sealSigningBytes({ mesh: start.mesh, author: keys.publicKey, root, count: leaves.length }), keys.secretKey
@@ -95,8 +96,9 @@ export function sealEntries (
 
 /**
  * Builds (but does not add) the author's next batch on top of what `dag` knows: the chain
- * continues from the author's latest entry and every record cites the newest governance
- * and the heads of other authors, as {@link nextEntry} does for one entry.
+ * continues from the author's latest entry; the first record cites the newest governance and
+ * the heads of other authors, as {@link nextEntry} does for one entry, and the others (which
+ * follow it through `prev`) cite only their own parents by other authors.
  *
  * @example
  * ```ts
@@ -110,7 +112,7 @@ export function nextSealedEntries (
   const author = toHex(keys.publicKey)
   const start = nextPosition(dag, author, records[0]?.parents)
   const positioned = records.map((r, i) => ({
-    ...r, parents: i === 0 ? start.parents : nextPosition(dag, author, r.parents).parents
+    ...r, parents: i === 0 ? start.parents : (r.parents ?? []).filter(p => dag.meta(p.toString())?.author !== author)
   }))
   return sealEntries({ mesh: start.mesh, seq: start.seq, prev: start.prev }, positioned, keys, crypto)
 }

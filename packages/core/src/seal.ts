@@ -1,5 +1,5 @@
 import type { CID } from 'multiformats/cid'
-import { toHex, utf8 } from './bytes.js'
+import { equalBytes, toHex, utf8 } from './bytes.js'
 import type { CryptoProvider } from './crypto.js'
 import { encodeCanonical } from './cbor-encode.js'
 import { foldPath, pathLength } from './merkle.js'
@@ -111,24 +111,28 @@ export function sealPathHolds (e: LeafFields & { seal: EntrySeal }, crypto: Cryp
 }
 
 /**
- * Batch signatures already verified, keyed by every input of the check, so the entries of
- * one batch after the first cost hashes only. A memo of a pure function: the verdict is the
- * same with or without it. Bounded: the oldest key is forgotten first.
+ * Batch signatures already verified, by signature, with every other input of the check, so
+ * the entries of one batch after the first cost hashes only. A memo of a pure function: the
+ * verdict is the same with or without it. Bounded: the oldest is forgotten first.
  */
-const verifiedHeaders = new Set<string>()
+const verifiedHeaders = new Map<string, { provider: string, header: SealHeader }>()
 const MAX_VERIFIED_HEADERS = 4096
+
+function sameHeader (a: SealHeader, b: SealHeader): boolean {
+  return a.count === b.count && equalBytes(a.root, b.root) && equalBytes(a.author, b.author) &&
+    equalBytes(a.mesh.bytes, b.mesh.bytes)
+}
 
 /** True when `sig` is the author's batch signature over `header`; remembered when it is. */
 export function verifySealSignature (header: SealHeader, sig: Uint8Array, crypto: CryptoProvider): boolean {
-  const key = [
-    crypto.name, header.mesh.toString(), toHex(header.author), toHex(header.root), header.count, toHex(sig)
-  ].join(':')
-  if (verifiedHeaders.has(key)) return true
+  const key = toHex(sig)
+  const known = verifiedHeaders.get(key)
+  if (known !== undefined && known.provider === crypto.name && sameHeader(known.header, header)) return true
   if (!crypto.verify(sig, sealSigningBytes(header), header.author)) return false
   if (verifiedHeaders.size >= MAX_VERIFIED_HEADERS) {
-    const oldest = verifiedHeaders.values().next().value
+    const oldest = verifiedHeaders.keys().next().value
     if (oldest !== undefined) verifiedHeaders.delete(oldest)
   }
-  verifiedHeaders.add(key)
+  verifiedHeaders.set(key, { provider: crypto.name, header: { ...header } })
   return true
 }
