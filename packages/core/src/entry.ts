@@ -197,7 +197,7 @@ export function decodeEntry (
   const entry = decoded as Entry
   checkShape(entry, true)
   if (opts.verify !== false && entry.seal !== undefined) {
-    verifySealed(entry as Entry & { seal: EntrySeal }, crypto)
+    verifySealed(entry as Entry & { seal: EntrySeal }, crypto, bytes)
   } else if (
     opts.verify !== false && !crypto.verify(
       entry.sig, signingViewFromCanonical(bytes) ?? signingBytes(entry), entry.author
@@ -276,8 +276,8 @@ export function verifyEntrySignature (entry: Entry, crypto: CryptoProvider = nob
 }
 
 /** Stage 1 check 17 of a sealed entry (§24.4): the path folds to the root, the batch signature verifies. */
-function verifySealed (entry: Entry & { seal: EntrySeal }, crypto: CryptoProvider): void {
-  if (!sealPathHolds(entry, crypto)) throw new BadSealError('seal: the leaf and path do not fold to seal.root')
+function verifySealed (entry: Entry & { seal: EntrySeal }, crypto: CryptoProvider, bytes?: Uint8Array): void {
+  if (!sealPathHolds(entry, crypto, bytes)) throw new BadSealError('seal: the leaf and path do not fold to seal.root')
   if (entry.mesh === null || !verifySealSignature(
     { mesh: entry.mesh, author: entry.author, root: entry.seal.root, count: entry.seal.count }, entry.sig, crypto
   )) {

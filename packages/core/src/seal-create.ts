@@ -10,11 +10,13 @@ import { cidString, entryCidFromDigest } from './entry-cid.js'
 import { EntryTooLargeError, InvalidArgumentError } from './errors.js'
 import type { KeyPair } from './identity.js'
 import { MAX_ENTRY_BYTES } from './limits.js'
-import { merklePath, merkleRoot } from './merkle.js'
+import { merkleTree, pathLength } from './merkle.js'
 import { nextPosition } from './append.js'
 import {
-  MAX_SEAL_BATCH, SEALABLE_TYPES, SEALED_ENTRY_VERSION, sealLeaf, sealSigningBytes, type EntrySeal
+  MAX_SEAL_BATCH, SEALABLE_TYPES, SEALED_ENTRY_VERSION, sealedLayout, sealLeaf, sealLeafOfBytes, sealSigningBytes,
+  type EntrySeal, type SealedLayout
 } from './seal.js'
+import { encodeCanonical } from './cbor-encode.js'
 
 /** One execution record to seal: what the caller decides; the batch decides seq and prev. */
 export interface SealedRecord<T extends EntryType = EntryType> {
@@ -66,31 +68,57 @@ export function sealEntries (
     checkUnsignedShape(f)
     return f
   })
-  const leaves = fields.map((f, i) => sealLeaf(f, i, crypto))
-  const root = merkleRoot(leaves, crypto.sha256)
-  const seals: EntrySeal[] = leaves.map((_, index) => ({
-    root, count: leaves.length, index, path: merklePath(leaves, index, crypto.sha256)
-  }))
-  // The fields passed the peer's shape checks above; the peer's canonical decoder and size limit now
-  // see the exact layout of every entry (a placeholder `sig` of the same length), before anything is signed.
-  const unsignedSig = new Uint8Array(64)
-  fields.forEach((f, i) => {
-    const bytes = encodeEntry({ ...f, sig: unsignedSig, seal: seals[i] })
+  // One encoding per entry, with placeholders of the final sizes (sig, seal, a batch-mate's prev):
+  // the peer's canonical decoder and size limit see the exact layout before anything is signed, the
+  // leaves are cut out of it, and the final bytes are it with the placeholders overwritten.
+  const count = fields.length
+  const drafts = fields.map((f, index) => {
+    const seal: EntrySeal = {
+      root: ZERO_HASH, count, index, path: Array.from({ length: pathLength(index, count) }, () => ZERO_HASH)
+    }
+    const bytes = encodeEntry({ ...f, sig: ZERO_SIG, seal })
     if (bytes.length > MAX_ENTRY_BYTES) {
-      throw new EntryTooLargeError(`records[${i}]: entry would be ${bytes.length} bytes, limit ${MAX_ENTRY_BYTES}`)
+      throw new EntryTooLargeError(`records[${index}]: entry would be ${bytes.length} bytes, limit ${MAX_ENTRY_BYTES}`)
     }
     assertDecodable(bytes)
+    const layout = sealedLayout(bytes, { ...f, seal })
+    const leaf = (layout === undefined ? undefined : sealLeafOfBytes(bytes, { ...f, seal }, crypto, layout)) ??
+      sealLeaf(f, index, crypto)
+    return { bytes, layout, leaf }
   })
-  const sig = crypto.sign(
-    sealSigningBytes({ mesh: start.mesh, author: keys.publicKey, root, count: leaves.length }), keys.secretKey
-  )
+  const leaves = drafts.map(d => d.leaf)
+  const { root, paths } = merkleTree(leaves, crypto.sha256)
+  const sig = crypto.sign(sealSigningBytes({ mesh: start.mesh, author: keys.publicKey, root, count }), keys.secretKey)
   const out: SignedEntry[] = []
-  for (let i = 0; i < fields.length; i++) {
-    const entry: Entry = { ...fields[i]!, prev: i === 0 ? start.prev : out[i - 1]!.cid, sig, seal: seals[i] }
-    const bytes = encodeEntry(entry)
+  for (let i = 0; i < count; i++) {
+    const seal: EntrySeal = { root, count, index: i, path: paths[i]! }
+    const prev = i === 0 ? start.prev : out[i - 1]!.cid
+    const entry: Entry = { ...fields[i]!, prev, sig, seal }
+    const bytes = patched(drafts[i]!, sig, seal, i === 0 ? undefined : prev ?? undefined) ?? encodeEntry(entry)
     const cid = cidOfBytes(bytes, crypto)
     out.push({ cid, id: cidString(cid), bytes, entry })
   }
+  return out
+}
+
+const ZERO_HASH = new Uint8Array(32)
+const ZERO_SIG = new Uint8Array(64)
+const SIG_VALUE_OFFSET = 6 // "sig" key (4 bytes), bytes(64) head (2)
+const SEAL_VALUE_OFFSET = 5 // "seal" key
+const CID_VALUE_OFFSET = 5 // tag 42 (2 bytes), bytes(37) head (2), the 0x00 prefix
+
+/** The draft's bytes with the signature, the seal and a batch-mate's prev written over the placeholders. */
+function patched (
+  draft: { bytes: Uint8Array, layout: SealedLayout | undefined }, sig: Uint8Array, seal: EntrySeal,
+  prev: CID | undefined
+): Uint8Array | undefined {
+  const at = draft.layout
+  const sealBytes = encodeCanonical(seal)
+  if (at === undefined || at.sealEnd - at.sealAt !== SEAL_VALUE_OFFSET + sealBytes.length) return undefined
+  const out = Uint8Array.from(draft.bytes)
+  out.set(sig, at.sigAt + SIG_VALUE_OFFSET)
+  out.set(sealBytes, at.sealAt + SEAL_VALUE_OFFSET)
+  if (prev !== undefined) out.set(prev.bytes, at.prevValueAt + CID_VALUE_OFFSET)
   return out
 }
 

@@ -62,6 +62,75 @@ export function sealLeaf (e: LeafFields, index: number, crypto: CryptoProvider):
   return crypto.sha256(buf)
 }
 
+const SIG_PAIR = Uint8Array.from([0x63, 0x73, 0x69, 0x67, 0x58, 0x40]) // "sig", bytes(64)
+const SIG_PAIR_BYTES = 70
+const PREV_KEY = Uint8Array.from([0x64, 0x70, 0x72, 0x65, 0x76]) // "prev"
+const SEAL_KEY = Uint8Array.from([0x64, 0x73, 0x65, 0x61, 0x6c]) // "seal"
+const CID_PAIR_BYTES = 41 // tag 42, bytes(37): 0x00 and a 36-byte entry CID
+const NULL = 0xf6
+
+function startsWith (bytes: Uint8Array, at: number, prefix: Uint8Array): boolean {
+  for (let i = 0; i < prefix.length; i++) if (bytes[at + i] !== prefix[i]) return false
+  return true
+}
+
+/** Where the pairs of a canonical sealed entry sit (keys: v seq sig body mesh prev seal time type author parents). */
+export interface SealedLayout {
+  /** Start of the `sig` pair (6 bytes of key and head, then the 64 signature bytes). */
+  sigAt: number
+  /** Start of `prev`'s value: null (1 byte) or a CID (41 bytes). */
+  prevValueAt: number
+  /** Start and end of the `seal` pair. */
+  sealAt: number
+  sealEnd: number
+}
+
+/**
+ * The layout of a sealed entry's canonical bytes, found from the fields that follow `seal`
+ * (encoded again: they are small) instead of parsing the body. Undefined when the bytes are
+ * not laid out as expected; callers then encode instead.
+ */
+export function sealedLayout (bytes: Uint8Array, e: LeafFields & { seal: EntrySeal }): SealedLayout | undefined {
+  if (bytes[0] !== 0xab || bytes[1] !== 0x61 || bytes[2] !== 0x76 || bytes[4] !== 0x63) return undefined
+  const seqHead = bytes[8]!
+  const seqLen = seqHead < 0x18 ? 1 : seqHead === 0x18 ? 2 : seqHead === 0x19 ? 3 : seqHead === 0x1a ? 5 : 0
+  if (seqLen === 0) return undefined
+  const sigAt = 8 + seqLen
+  if (!startsWith(bytes, sigAt, SIG_PAIR)) return undefined
+  const tail = encodeCanonical({ time: e.time, type: e.type, author: e.author, parents: e.parents }).length - 1
+  const sealEnd = bytes.length - tail
+  const sealAt = sealEnd - SEAL_KEY.length - encodeCanonical(e.seal).length
+  if (!startsWith(bytes, sealAt, SEAL_KEY)) return undefined
+  const prevValueAt = sealAt - (e.prev === null ? 1 : CID_PAIR_BYTES)
+  if (!startsWith(bytes, prevValueAt - PREV_KEY.length, PREV_KEY)) return undefined
+  return { sigAt, prevValueAt, sealAt, sealEnd }
+}
+
+/**
+ * The leaf of a sealed entry cut out of its canonical bytes instead of encoding the body again:
+ * the bytes without the `sig` and `seal` pairs, and with `prev` null past index 0 (§24.2).
+ * Undefined when the layout is not the expected one; the caller then encodes ({@link sealLeaf}).
+ */
+export function sealLeafOfBytes (
+  bytes: Uint8Array, e: LeafFields & { seal: EntrySeal }, crypto: CryptoProvider,
+  layout: SealedLayout | undefined = sealedLayout(bytes, e)
+): Uint8Array | undefined {
+  const at = layout
+  if (at === undefined) return undefined
+  const keepPrev = e.seal.index === 0 || e.prev === null
+  const prevLen = at.sealAt - at.prevValueAt
+  const headLen = at.prevValueAt - (at.sigAt + SIG_PAIR_BYTES)
+  const out = new Uint8Array(2 + (at.sigAt - 1) + headLen + (keepPrev ? prevLen : 1) + (bytes.length - at.sealEnd))
+  let o = 0
+  out[o++] = LEAF_PREFIX
+  out[o++] = 0xa9
+  out.set(bytes.subarray(1, at.sigAt), o); o += at.sigAt - 1
+  out.set(bytes.subarray(at.sigAt + SIG_PAIR_BYTES, at.prevValueAt), o); o += headLen
+  if (keepPrev) { out.set(bytes.subarray(at.prevValueAt, at.sealAt), o); o += prevLen } else out[o++] = NULL
+  out.set(bytes.subarray(at.sealEnd), o)
+  return crypto.sha256(out)
+}
+
 /** The exact bytes a batch signature covers: the domain, then dag-cbor `{ mesh, author, root, count }`. */
 export function sealSigningBytes (h: SealHeader): Uint8Array {
   const unsigned = encodeCanonical({ mesh: h.mesh, author: h.author, root: h.root, count: h.count })
@@ -102,9 +171,13 @@ export function checkSealShape (seal: unknown, type: unknown, fail: (msg: string
   }
 }
 
-/** True when the entry's leaf and path fold to its seal's root. */
-export function sealPathHolds (e: LeafFields & { seal: EntrySeal }, crypto: CryptoProvider): boolean {
-  const folded = foldPath(sealLeaf(e, e.seal.index, crypto), e.seal.index, e.seal.count, e.seal.path, crypto.sha256)
+/** True when the entry's leaf and path fold to its seal's root; `bytes`: its canonical encoding, when at hand. */
+export function sealPathHolds (
+  e: LeafFields & { seal: EntrySeal }, crypto: CryptoProvider, bytes?: Uint8Array
+): boolean {
+  const cut = bytes === undefined ? undefined : sealLeafOfBytes(bytes, e, crypto)
+  const leaf = cut ?? sealLeaf(e, e.seal.index, crypto)
+  const folded = foldPath(leaf, e.seal.index, e.seal.count, e.seal.path, crypto.sha256)
   if (folded === undefined) return false
   for (let i = 0; i < 32; i++) if (folded[i] !== e.seal.root[i]) return false
   return true

@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest'
 import {
   createDag, createEntry, createGenesis, decodeEntry, encodeEntry, execRequestBody,
-  foldPath, keyPairFromSecret, merklePath, merkleRoot, nextEntry, nextSealedEntries, nobleCrypto,
-  pathLength, sealEntries, verifyEquivocationEvidence, verifyProof,
+  foldPath, keyPairFromSecret, merklePath, merkleRoot, merkleTree, nextEntry, nextSealedEntries, nobleCrypto,
+  pathLength, sealEntries, sealLeaf, sealLeafOfBytes, verifyEquivocationEvidence, verifyProof,
   type Dag, type KeyPair, type SealedRecord, type SignedEntry
 } from '../src/index.js'
 import { nodeCrypto } from '../src/node-crypto.js'
@@ -71,10 +71,13 @@ describe('Merkle tree (RFC 6962 shape)', () => {
     for (let n = 1; n <= 40; n++) {
       const leaves = Array.from({ length: n }, (_, i) => nobleCrypto.sha256(Uint8Array.of(n, i)))
       const root = merkleRoot(leaves, nobleCrypto.sha256)
+      const tree = merkleTree(leaves, nobleCrypto.sha256)
+      expect(tree.root).toEqual(root)
       for (let i = 0; i < n; i++) {
         const path = merklePath(leaves, i, nobleCrypto.sha256)
         expect(path.length).toBe(pathLength(i, n))
         expect(foldPath(leaves[i]!, i, n, path, nobleCrypto.sha256)).toEqual(root)
+        expect(tree.paths[i]).toEqual(path)
         // Another index, a shorter or longer path, or another count never folds to the root.
         if (n > 1) expect(foldPath(leaves[i]!, (i + 1) % n, n, path, nobleCrypto.sha256)).not.toEqual(root)
         expect(foldPath(leaves[i]!, i, n, [...path, root], nobleCrypto.sha256)).toBeUndefined()
@@ -104,6 +107,25 @@ describe('sealed entries', () => {
     // Sealing is deterministic (Ed25519 signatures are): noble and node:crypto give the same bytes.
     const again = nextSealedEntries(dag, a, [request(0), request(1), request(2)], nobleCrypto)
     expect(again.map(e => e.id)).toEqual(batch.map(e => e.id))
+  })
+
+  it('the leaf cut out of the canonical bytes equals the leaf encoded from the fields; sealed bytes are canonical', () => {
+    const dag = createDag({ genesis })
+    let cut = 0
+    // Seqs past 23 and 255 change the width of the seq field; payloads of every size, prev null and not.
+    for (let round = 0; round < 100; round++) {
+      const records = Array.from({ length: 1 + (round % 5) }, (_, i) => request(round * 10 + i))
+      for (const e of nextSealedEntries(dag, a, records, nodeCrypto)) {
+        dag.add(e, { verified: true })
+        const fromBytes = sealLeafOfBytes(e.bytes, { ...e.entry, seal: e.entry.seal! }, nodeCrypto)
+        expect(fromBytes).toEqual(sealLeaf(e.entry, e.entry.seal!.index, nodeCrypto))
+        // The bytes sealing patched in place are exactly the canonical encoding of the entry.
+        expect(e.bytes).toEqual(encodeEntry(e.entry))
+        cut++
+      }
+    }
+    expect(dag.latest(Buffer.from(a.publicKey).toString('hex'))!.seq).toBeGreaterThan(256)
+    expect(cut).toBeGreaterThan(200)
   })
 
   it('the DAG accepts a batch in any order once the batch-mates arrive', () => {
