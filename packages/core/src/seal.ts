@@ -52,9 +52,10 @@ const LEAF_PREFIX = 0x00
  * left out (null) past index 0, because a batch-mate's CID depends on the root (§24.2).
  */
 export function sealLeaf (e: LeafFields, index: number, crypto: CryptoProvider): Uint8Array {
+  // Canonical key order, so the encoder need not sort.
   const unsigned = encodeCanonical({
-    v: e.v, mesh: e.mesh, author: e.author, seq: e.seq, prev: index === 0 ? e.prev : null,
-    parents: e.parents, type: e.type, body: e.body, time: e.time
+    v: e.v, seq: e.seq, body: e.body, mesh: e.mesh, prev: index === 0 ? e.prev : null,
+    time: e.time, type: e.type, author: e.author, parents: e.parents
   })
   const buf = new Uint8Array(1 + unsigned.length)
   buf[0] = LEAF_PREFIX
