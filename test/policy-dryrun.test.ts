@@ -159,7 +159,7 @@ describe('policy dry runs: test, diff and replay against a mesh with recorded ex
     const expected = [recorded['local-secret'], recorded['remote-secret'], recorded.sleep, recorded.sleep2].sort()
     for (const n of [n1, n2]) {
       const r = await govmesh(['policy', 'replay', proposedPath, '--data-dir', n.dir, '--json'])
-      expect(r.code).toBe(0)
+      expect(r.code, r.stderr).toBe(0)
       const out = JSON.parse(r.stdout) as ReplayJson
       // Seven requests: the five recorded first and the two of the rule-id test.
       expect(out.replayed).toBe(7)

@@ -59,39 +59,41 @@ function verdictOf (
   return last!
 }
 
+export interface ReplayOptions { since?: number, crypto?: CryptoProvider }
+
 /**
- * Re-decides every `exec.request` recorded in the DAG (at or after `since`, author's clock)
- * under the live and under the proposed policy, along the path each request recorded, and
- * lists those whose verdict (allow or refuse) changes. Only the policy is replayed: every
- * peer counts as trusted, so a change here is a change the policy alone makes.
+ * Re-decides one accepted entry if it is an `exec.request` recorded at or after `since` (author's
+ * clock) with a verifiable principal, under the live and under the proposed policy, along the path
+ * the request recorded: `undefined` when it is not replayed, else the change of verdict (allow or
+ * refuse), or null when the verdict stays. Only the policy is replayed: every peer counts as
+ * trusted, so a change here is a change the policy alone makes.
  *
  * @example
  * ```ts
- * const { changes } = replayPolicy(dag, compiledLive, compilePolicy(proposed, policyDigest(proposed)), { since: 0 })
+ * for await (const id of index.orderFrom(0)) { const r = replayRequest(dag, id, live, proposed); ... }
  * ```
  */
-export function replayPolicy (
-  dag: Dag, live: CompiledPolicy, proposed: CompiledPolicy, opts: { since?: number, crypto?: CryptoProvider } = {}
-): ReplayResult {
-  const since = opts.since ?? 0
-  const changes: ReplayChange[] = []
-  let replayed = 0
-  for (const id of dag.ids()) {
-    const meta = dag.meta(id)
-    if (meta === undefined || meta.type !== 'exec.request' || meta.time < since) continue
-    const body = dag.getEntry(id)!.entry.body as ExecRequestBody
-    const principal = requestPrincipal(dag.meshId, body, opts.crypto)
-    if (principal === undefined) continue
-    replayed++
-    const zones = decisionPoints(dag, id, body, meta.author)
-    const base = { principal, action: body.action, resource: body.resource }
-    const before = verdictOf(base, zones, live)
-    const after = verdictOf(base, zones, proposed)
-    if (before.verdict.allow !== after.verdict.allow) {
-      changes.push({ cid: id, time: meta.time, request: after.request, before: before.verdict, after: after.verdict })
-    }
-  }
-  return { replayed, changes }
+export function replayRequest (
+  dag: Dag, id: string, live: CompiledPolicy, proposed: CompiledPolicy, opts: ReplayOptions = {}
+): ReplayChange | null | undefined {
+  const meta = dag.meta(id)
+  if (meta === undefined || meta.type !== 'exec.request' || meta.time < (opts.since ?? 0)) return undefined
+  const body = dag.getEntry(id)!.entry.body as ExecRequestBody
+  const principal = requestPrincipal(dag.meshId, body, opts.crypto)
+  if (principal === undefined) return undefined
+  const zones = decisionPoints(dag, id, body, meta.author)
+  const base = { principal, action: body.action, resource: body.resource }
+  const before = verdictOf(base, zones, live)
+  const after = verdictOf(base, zones, proposed)
+  if (before.verdict.allow === after.verdict.allow) return null
+  return { cid: id, time: meta.time, request: after.request, before: before.verdict, after: after.verdict }
+}
+
+/** Counts one {@link replayRequest} outcome into a result. */
+export function addReplayed (result: ReplayResult, outcome: ReplayChange | null | undefined): void {
+  if (outcome === undefined) return
+  result.replayed++
+  if (outcome !== null) result.changes.push(outcome)
 }
 
 /** Parses `--since` style input: unix ms, or an ISO date; undefined for no bound. */

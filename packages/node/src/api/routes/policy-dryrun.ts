@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import {
-  compilePolicy, diffPolicy, GovmeshError, parsePolicyDocument, parsePolicyTestRequest, policyDigest, replayPolicy,
+  compilePolicy, diffPolicy, GovmeshError, parsePolicyDocument, parsePolicyTestRequest, policyDigest, addReplayed,
+  replayRequest, type ReplayResult,
   testPolicy, type PolicyDocument
 } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
@@ -19,7 +20,7 @@ const POLICY_BODY = { type: 'object' }
  * Reads the DAG (the recorded requests) and the live policy; writes nothing.
  */
 export function policyDryRunRoutes (app: FastifyInstance, { ctx, requireToken }: RouteDeps): void {
-  const deps = { dag: ctx.dag, policy: ctx.policy, crypto: nodeCrypto, requireToken }
+  const deps = { dag: ctx.dag, history: ctx.historyIndex, policy: ctx.policy, crypto: nodeCrypto, requireToken }
   const bad = (reply: FastifyReply, err: unknown): FastifyReply => {
     if (!(err instanceof GovmeshError)) throw err
     return sendError(reply, 400, 'invalid-request', err.message, { code: err.code })
@@ -79,7 +80,12 @@ export function policyDryRunRoutes (app: FastifyInstance, { ctx, requireToken }:
       const { liveDigest, proposedDigest } = digests(doc)
       const live = compilePolicy(deps.policy.document(), liveDigest, deps.policy.hasPolicy)
       const proposed = compilePolicy(doc, proposedDigest)
-      const result = replayPolicy(deps.dag, live, proposed, { since: req.body.since, crypto: deps.crypto })
+      const result: ReplayResult = { replayed: 0, changes: [] }
+      const opts = { since: req.body.since, crypto: deps.crypto }
+      // The history is on disk: walk the order index, reading one entry at a time.
+      for await (const id of deps.history.orderFrom(0)) {
+        addReplayed(result, replayRequest(deps.dag, id, live, proposed, opts))
+      }
       return { liveDigest, proposedDigest, since: req.body.since ?? null, ...result }
     } catch (err) {
       return bad(reply, err)
