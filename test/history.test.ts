@@ -6,14 +6,13 @@
  * migrates once. The stores are built in this process through the node's own code (real
  * store, real ingest), then the node runs as a process on them.
  */
-import { spawn } from 'node:child_process'
 import { cpSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Level } from 'level'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CID, decodeGenesisFile, verifyProof } from '@govmesh/core'
 import { readProofCar } from '@govmesh/node'
-import { BIN, govmesh, govmeshJson, TestMesh, type NodeHandle } from './helpers/cluster.js'
+import { govmesh, govmeshJson, startRefused, TestMesh, type NodeHandle } from './helpers/cluster.js'
 import { buildHistory, historyWriters, type WrittenHistory } from './helpers/history.js'
 
 const ENTRIES = 20_000
@@ -28,19 +27,6 @@ function replayedAtStart (node: NodeHandle): number {
   const line = [...node.log].reverse().find(l => l.includes('"node started"'))
   if (line === undefined) throw new Error(`no start line in ${node.log.slice(-3).join('\n')}`)
   return (JSON.parse(line) as { replayed: number }).replayed
-}
-
-/** Runs `govmesh start` on a data dir that must be refused; its exit code and output. */
-async function startRefused (mesh: TestMesh, dir: string): Promise<{ code: number | null, output: string }> {
-  const proc = spawn(process.execPath, [BIN, 'start', '--data-dir', dir, '--genesis', mesh.genesisPath,
-    '--api', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0'], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  proc.stdout.on('data', (c: Buffer) => { output += c.toString() })
-  proc.stderr.on('data', (c: Buffer) => { output += c.toString() })
-  const timer = setTimeout(() => { proc.kill('SIGKILL') }, 30_000)
-  const code = await new Promise<number | null>(resolve => proc.once('exit', resolve))
-  clearTimeout(timer)
-  return { code, output }
 }
 
 /** Edits a stopped node's store directly (what damage or an older version would leave). */

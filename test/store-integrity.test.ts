@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { cpSync, existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { toBase64, toHex } from '@govmesh/core'
-import { admitMember, BIN, govmesh, MemberWriter, TestMesh, waitFor, type NodeHandle } from './helpers/cluster.js'
+import { admitMember, govmesh, MemberWriter, startRefused, TestMesh, waitFor, type NodeHandle } from './helpers/cluster.js'
 
 /** Name → sha256 of every file in a directory: proves a command left it byte for byte unchanged. */
 function snapshot (dir: string): Record<string, string> {
@@ -13,20 +12,6 @@ function snapshot (dir: string): Record<string, string> {
     out[name] = createHash('sha256').update(readFileSync(join(dir, name))).digest('hex')
   }
   return out
-}
-
-/** Runs `govmesh start` on a data dir that should be refused; kills it if it is still running after 20 s. */
-async function startRefused (mesh: TestMesh, dir: string): Promise<{ code: number | null, output: string }> {
-  const proc = spawn(process.execPath, [BIN, 'start', '--data-dir', dir, '--genesis', mesh.genesisPath,
-    '--api', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0'], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  proc.stdout.on('data', (c: Buffer) => { output += c.toString() })
-  proc.stderr.on('data', (c: Buffer) => { output += c.toString() })
-  const exited = new Promise<number | null>(resolve => proc.once('exit', resolve))
-  const timer = setTimeout(() => { proc.kill('SIGKILL') }, 20_000)
-  const code = await exited
-  clearTimeout(timer)
-  return { code, output }
 }
 
 interface VerifyJson {

@@ -286,6 +286,25 @@ export class MemberWriter {
   }
 }
 
+/**
+ * Runs `govmesh start` on a data dir that must be refused; its exit code and output. The process is
+ * killed if it still runs after `killAfterMs` (a start that was not refused), so none is left behind.
+ */
+export async function startRefused (
+  mesh: TestMesh, dir: string, killAfterMs = 30_000
+): Promise<{ code: number | null, output: string }> {
+  const proc = spawn(process.execPath, [BIN, 'start', '--data-dir', dir, '--genesis', mesh.genesisPath,
+    '--api', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  proc.stdout.on('data', (c: Buffer) => { output += c.toString() })
+  proc.stderr.on('data', (c: Buffer) => { output += c.toString() })
+  const exited = new Promise<number | null>(resolve => proc.once('exit', resolve))
+  const timer = setTimeout(() => { proc.kill('SIGKILL') }, killAfterMs)
+  const code = await exited
+  clearTimeout(timer)
+  return { code, output }
+}
+
 /** Admits a key as a member through a node's API, signed by the governor; returns the admit entry. */
 export async function admitMember (mesh: TestMesh, via: NodeHandle, key: KeyPair, zone = 'a'): Promise<SignedEntry> {
   const gov = mesh.governors[0]!
