@@ -101,8 +101,6 @@ export class ConnectionGate {
 export interface ConnectionServiceInit {
   bootstrap?: string[]
   maxConnections?: number
-  /** Members this node dials from their heartbeats while it has fewer connected peers. @defaultValue 8 */
-  targetPeers?: number
 }
 
 export interface ConnectionServiceComponents {
@@ -139,8 +137,7 @@ export class ConnectionService implements Startable {
 
   /** How many peers this node dials on its own: the target, never more than half the connection slots. */
   private dialTarget (): number {
-    const max = this.init.maxConnections ?? DEFAULT_MAX_CONNECTIONS
-    return Math.min(this.init.targetPeers ?? DEFAULT_TARGET_PEERS, Math.floor(max / 2))
+    return Math.min(DEFAULT_TARGET_PEERS, Math.floor((this.init.maxConnections ?? DEFAULT_MAX_CONNECTIONS) / 2))
   }
 
   /** Dials an address the operator gave (`govmesh join`). */
