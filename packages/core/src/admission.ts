@@ -75,14 +75,15 @@ export function pendingAdmitKeys (
 }
 
 /** The stream protocols a member may open. */
-export type StreamProtocol = 'sync' | 'exec'
+export type StreamProtocol = 'sync' | 'exec' | 'heartbeats'
 
 /** Why a stream is served or refused; refusal reasons are metric labels. */
 export type StreamVerdict = { allow: true } | { allow: false, reason: 'not-member' | 'untrusted' | 'rate-limited' }
 
 /**
- * The stream admission rule, judged before a byte of the stream is read. Sync is for members
- * (a quarantined member still needs the entries that name its quarantine); executions are for
+ * The stream admission rule, judged before a byte of the stream is read. Sync and the latest
+ * heartbeats are for members (a quarantined member still needs the entries that name its
+ * quarantine, and every member may learn who is alive); executions are for
  * trusted members only, so nobody else can make this node sign anything. A peer over its
  * per-peer stream rate is refused too.
  *

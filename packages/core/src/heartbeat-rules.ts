@@ -159,6 +159,36 @@ export function connectIsNews (connectedMembers: number): boolean {
   return connectedMembers <= 1
 }
 
+/**
+ * Whether a recorded heartbeat is fresh enough to hand to a member that just joined
+ * (docs/PROTOCOL.md §19.4): recorded less than half a stale window ago, so the joiner, which
+ * dates it back by its age, still has at least half a stale window before it would judge the
+ * peer stale, and a peer that fell silent is never passed on as alive.
+ *
+ * @example
+ * ```ts
+ * relayableHeartbeat(3000, { heartbeatMs: 1000, staleMs: 6000 }) // true
+ * relayableHeartbeat(3000, { heartbeatMs: 1000, staleMs: 5000 }) // false
+ * ```
+ */
+export function relayableHeartbeat (ageMs: number, timing: Pick<HeartbeatTiming, 'staleMs'>): boolean {
+  return Number.isSafeInteger(ageMs) && ageMs >= 0 && ageMs < timing.staleMs / 2
+}
+
+/**
+ * When a joiner records a heartbeat a peer handed it (docs/PROTOCOL.md §19.4): at the moment
+ * the peer recorded it, as the peer says (its age, bounded to the stale window), never later
+ * than now. Staleness then comes no later than it would have at the peer that relayed it.
+ *
+ * @example
+ * ```ts
+ * relayedLastSeen(10_000, 2500, { heartbeatMs: 1000, staleMs: 6000 }) // 7500
+ * ```
+ */
+export function relayedLastSeen (now: number, ageMs: number, timing: Pick<HeartbeatTiming, 'staleMs'>): number {
+  return now - Math.min(Math.max(0, ageMs), timing.staleMs)
+}
+
 export interface HeartbeatSchedule {
   /** Local clock (ms). */
   now: number

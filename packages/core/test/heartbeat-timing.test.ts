@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   antiEntropyNeeded, connectIsNews, driftAfterOwnDigestChange, keepAliveMs, nextHeartbeatAt, peerStatus,
+  relayableHeartbeat, relayedLastSeen,
   type PolicyTiming
 } from '../src/index.js'
 import type { GovernanceState } from '../src/governance.js'
@@ -63,5 +64,32 @@ describe('heartbeat timing', () => {
     // A node already in the mesh does not broadcast a heartbeat to every member for each newcomer.
     expect(connectIsNews(2)).toBe(false)
     expect(connectIsNews(49)).toBe(false)
+  })
+
+  it('a joiner is handed only heartbeats recorded within half a stale window, dated back by their age', () => {
+    expect(relayableHeartbeat(0, timing)).toBe(true)
+    expect(relayableHeartbeat(2499, timing)).toBe(true)
+    expect(relayableHeartbeat(2500, timing)).toBe(false)
+    expect(relayableHeartbeat(-1, timing)).toBe(false)
+    expect(relayableHeartbeat(1.5, timing)).toBe(false)
+    expect(relayedLastSeen(100_000, 2000, timing)).toBe(98_000)
+    // A claimed age is bounded: never later than now, never older than a stale window.
+    expect(relayedLastSeen(100_000, -50, timing)).toBe(100_000)
+    expect(relayedLastSeen(100_000, 60_000, timing)).toBe(95_000)
+  })
+
+  it('a peer handed over is stale at the joiner no later than at the peer that relayed it', () => {
+    const governance = { members: new Map([['p', { zone: 'a' }]]), removed: new Set() } as unknown as GovernanceState
+    const trust = { quarantined: new Map(), cleared: new Set<string>(), failures: [] }
+    const status = (lastSeen: number, now: number): string =>
+      peerStatus({ peer: 'p', governance, trust, heartbeat: { lastSeen, driftSince: null }, timing, now }).status
+    for (const age of [0, 1000, 2499]) {
+      const recordedByRelay = 50_000
+      const handedAt = recordedByRelay + age
+      const atJoiner = relayedLastSeen(handedAt, age, timing)
+      for (let now = handedAt; now < handedAt + timing.staleMs * 2; now += 250) {
+        if (status(recordedByRelay, now) === 'stale') expect(status(atJoiner, now)).toBe('stale')
+      }
+    }
   })
 })

@@ -145,6 +145,7 @@ export function createNetworkServices (
   })
   const heartbeats = heartbeatService({
     topic: heartbeatsTopic(ledger.meshId),
+    meshId: ledger.meshId,
     measurement: init.measurement,
     advertiseDigest: init.advertiseDigest,
     periodic: init.periodicHeartbeats
@@ -157,6 +158,7 @@ export function createNetworkServices (
     isMember: (k) => ledger.isMember(k),
     isMemberPeer,
     peers,
+    streams: local.streams,
     reporter: local.reporter,
     sync: requestSync,
     dial: (record) => { connections.dialFromHeartbeat(record) },

@@ -11,6 +11,7 @@
  * | OwnEntryRejectedError | `node.own-entry-rejected` |
  * | NodeRefillingError | `node.refilling` |
  * | SyncProtocolError | `sync.protocol` |
+ * | HeartbeatsProtocolError | `heartbeats.protocol` |
  * | FrameTooLargeError | `frame.too-large` |
  * | ReadTimeoutError | `frame.read-timeout` |
  * | ConsoleNotBuiltError | `console.not-built` |
@@ -74,6 +75,10 @@ export class NodeRefillingError extends NodeError {
 /** A sync peer broke the protocol (unexpected message, wrong mesh, oversized batch). */
 export const SyncProtocolError = nodeErrorClass('SyncProtocolError', 'sync.protocol')
 export type SyncProtocolError = InstanceType<typeof SyncProtocolError>
+
+/** A peer's latest-heartbeats frame is not what §19.4 allows (shape, mesh, size). */
+export const HeartbeatsProtocolError = nodeErrorClass('HeartbeatsProtocolError', 'heartbeats.protocol')
+export type HeartbeatsProtocolError = InstanceType<typeof HeartbeatsProtocolError>
 
 /** A frame's payload exceeds the configured maximum (on read or write). */
 export class FrameTooLargeError extends NodeError {

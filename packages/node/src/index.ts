@@ -35,6 +35,10 @@ export { libp2pNetwork } from './libp2p-network.js'
 export type { MeshNetwork, GossipResult, ConnectionInfo, StreamHandler } from './network.js'
 export { FramedStream, type FramedDuplex } from './framing.js'
 export {
+  decodeLatestHeartbeats, encodeLatestHeartbeats, HEARTBEATS_PROTOCOL, LATEST_HEARTBEATS_MAX,
+  type LatestHeartbeatsMessage, type RelayedHeartbeat
+} from './latest-heartbeats.js'
+export {
   SYNC_PROTOCOL, EXEC_PROTOCOL, entriesTopic, heartbeatsTopic, encodeSyncMessage, decodeSyncMessage
 } from './protocol.js'
 export { keyOfPeer, PeerDirectory, type PeerRecord } from './peers.js'

@@ -36,11 +36,7 @@ export function createTestnet (dir: string, count: number): void {
   const base = existsSync(DEMO_POLICY) ? JSON.parse(
     readFileSync(DEMO_POLICY, 'utf8')
   ) as Record<string, unknown> : FALLBACK_POLICY
-  // Larger meshes gossip more heartbeats (every member hears every other's keep-alive, one per half
-  // stale window): slow them down so 20 to 50 nodes idle lightly on 2 cores.
-  const timing = count > 8
-    ? { heartbeatMs: 2000, staleMs: 20_000, driftGraceMs: 10_000 }
-    : { heartbeatMs: 1000, staleMs: 6000, driftGraceMs: 5000 }
+  const timing = testnetTiming(count)
   const policyJson = { ...base, measurements: [measureRuntime()], timing }
   const policy = parsePolicyDocument(policyJson)
   writeFileSync(join(dir, 'policy.json'), JSON.stringify(policyJson, null, 2) + '\n')
@@ -53,4 +49,25 @@ export function createTestnet (dir: string, count: number): void {
   )
   writeFileSync(join(dir, 'genesis.json'), JSON.stringify(encodeGenesisFile(genesis), null, 2) + '\n')
   writeFileSync(join(dir, 'zones.json'), JSON.stringify(zones, null, 2) + '\n')
+}
+
+/** Testnets of more nodes than this get the stale window that grows with their size. */
+const SMALL_TESTNET = 8
+
+/**
+ * The timing a testnet of `count` nodes puts in its policy. Every member hears every other's
+ * keep-alive, one per half stale window, so what an idle node spends grows with `count / staleMs`.
+ * Up to 8 nodes a killed node is stale within 6 s; beyond, the stale window is 2 s per node (never
+ * under 20 s), so each idle node hears about one keep-alive a second whatever the testnet's size:
+ * a 20-node testnet declares a silent member stale after 40 s, a 50-node one after 100 s.
+ *
+ * @example
+ * ```ts
+ * testnetTiming(5)  // { heartbeatMs: 1000, staleMs: 6000, driftGraceMs: 5000 }
+ * testnetTiming(20) // { heartbeatMs: 2000, staleMs: 40000, driftGraceMs: 10000 }
+ * ```
+ */
+export function testnetTiming (count: number): { heartbeatMs: number, staleMs: number, driftGraceMs: number } {
+  if (count <= SMALL_TESTNET) return { heartbeatMs: 1000, staleMs: 6000, driftGraceMs: 5000 }
+  return { heartbeatMs: 2000, staleMs: Math.max(20_000, count * 2000), driftGraceMs: 10_000 }
 }

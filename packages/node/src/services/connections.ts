@@ -183,8 +183,9 @@ export class ConnectionService implements Startable {
   dialFromHeartbeat (record: PeerRecord): void {
     const { network, gate, self, logger } = this.components
     if (record.key === self || record.addrs.length === 0 || gate.isBlocked(record.peerId)) return
-    if (network.isConnected(record.peerId)) return
+    // Checked on every heartbeat received: the count first, since a node holding its target returns there.
     if (network.connectionCount() >= this.dialTarget()) return
+    if (network.isConnected(record.peerId)) return
     const last = this.dialAttempts.get(record.key) ?? 0
     if (Date.now() - last < HEARTBEAT_DIAL_BACKOFF_MS) return
     this.dialAttempts.set(record.key, Date.now())

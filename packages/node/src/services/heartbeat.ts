@@ -1,21 +1,34 @@
 import {
   connectIsNews, decodeHeartbeat, driftAfterOwnDigestChange, encodeHeartbeat, GovmeshError, headsHash, nextHeartbeatAt,
-  observeHeartbeat,
+  observeHeartbeat, relayableHeartbeat, relayedLastSeen,
   type Dag, type CryptoProvider, type KeyPair, type PolicyState
 } from '@govmesh/core'
 import {
   CONNECT_REANNOUNCE_MS, FIRST_HEARTBEAT_DELAY_MS, HEARTBEAT_MAX_ADDRS, SYNC_ON_HEARTBEAT_MIN_INTERVAL_MS
 } from '../constants.js'
 import type { NodeEventBus } from '../events.js'
+import { FramedStream } from '../framing.js'
+import {
+  decodeLatestHeartbeats, encodeLatestHeartbeats, HEARTBEATS_PROTOCOL, LATEST_HEARTBEATS_MAX_FRAME_BYTES
+} from '../latest-heartbeats.js'
 import type { Logger } from '../logger.js'
 import type { NodeMetrics } from '../metrics.js'
+import { HeartbeatsProtocolError } from '../errors.js'
+import type { FramedDuplex } from '../framing.js'
 import type { GossipResult, MeshNetwork } from '../network.js'
 import { peerIdOfKey, type PeerDirectory, type PeerRecord } from '../peers.js'
 import type { TrustReporter } from './reporter.js'
 import type { Startable } from './startable.js'
+import type { StreamGuard } from './streams.js'
+
+/** Joiners asking at once (a testnet starting) share these inbound streams. */
+const MAX_INBOUND_LATEST_STREAMS = 16
+const LATEST_HEARTBEATS_TIMEOUT_MS = 5000
 
 export interface HeartbeatServiceInit {
   topic: string
+  /** The mesh id, named in the latest-heartbeats frame (§19.4). */
+  meshId: string
   /** This node's runtime measurement (hex), advertised in every heartbeat. */
   measurement: string
   /** Overrides the advertised policy digest (a testing aid to simulate drift). */
@@ -36,6 +49,8 @@ export interface HeartbeatComponents {
   isMember: (key: string) => boolean
   isMemberPeer: (peerId: string) => boolean
   peers: PeerDirectory
+  /** Admits inbound latest-heartbeats streams (members only, per-peer rate). */
+  streams: Pick<StreamGuard, 'admit' | 'warn'>
   reporter: Pick<TrustReporter, 'reportOnce'>
   /** Pull from a peer (at most once per interval). */
   sync: (peerId: string, opts: { minIntervalMs: number }) => void
@@ -64,18 +79,25 @@ export class HeartbeatService implements Startable {
   private news = true
   private stopped = false
   private headsHashCache: { size: number, hash: string } | undefined
+  /** Each member's last recorded heartbeat as received, and when (local clock): what §19.4 hands a joiner. */
+  private readonly latest = new Map<string, { bytes: Uint8Array, recordedAt: number }>()
 
   constructor (private readonly init: HeartbeatServiceInit, private readonly components: HeartbeatComponents) {}
 
-  start (): void {
+  async start (): Promise<void> {
     const { network, isMemberPeer, events, onAccepted } = this.components
     network.subscribe(this.init.topic, async (from, data) => await this.validate(from, data))
+    await network.handle(HEARTBEATS_PROTOCOL, (stream, from) => { void this.serveLatest(stream, from) }, {
+      maxInboundStreams: MAX_INBOUND_LATEST_STREAMS
+    })
     events.on('policy:changed', ({ digest }) => { this.rejudgeDrift(digest) })
     if (this.init.periodic === false) return
     onAccepted(() => { this.announce() })
     network.onPeerConnect((peer) => {
       if (!isMemberPeer(peer) || !connectIsNews(network.connectedPeers().filter(isMemberPeer).length)) return
       this.announce()
+      // Our peers learn of us from that announcement; we learn of them from this one peer (§19.4).
+      void this.pullLatest(peer)
       // Gossip published before the new peer joins our gossip mesh may miss it: say it again once it has.
       setTimeout(() => { this.announce() }, CONNECT_REANNOUNCE_MS).unref()
     })
@@ -137,17 +159,10 @@ export class HeartbeatService implements Startable {
   /** Signs and publishes one heartbeat now. */
   async beat (): Promise<void> {
     if (this.stopped) return
-    const { keys, dag, policy, network, logger } = this.components
+    const { network, logger } = this.components
     this.lastSentAt = Date.now()
     this.news = false
-    const bytes = encodeHeartbeat({
-      measurement: this.init.measurement,
-      policyDigest: this.init.advertiseDigest ?? policy.digest(),
-      entries: dag.size,
-      headsHash: this.ownHeadsHash(),
-      addrs: network.addrs().slice(0, HEARTBEAT_MAX_ADDRS),
-      time: Date.now()
-    }, keys, this.components.crypto)
+    const bytes = this.signOwn()
     try {
       await network.publish(this.init.topic, bytes)
     } catch (err) {
@@ -155,10 +170,34 @@ export class HeartbeatService implements Startable {
     }
   }
 
+  /** A heartbeat of this node, signed now. */
+  private signOwn (): Uint8Array {
+    const { keys, dag, policy, network } = this.components
+    return encodeHeartbeat({
+      measurement: this.init.measurement,
+      policyDigest: this.init.advertiseDigest ?? policy.digest(),
+      entries: dag.size,
+      headsHash: this.ownHeadsHash(),
+      addrs: network.addrs().slice(0, HEARTBEAT_MAX_ADDRS),
+      time: Date.now()
+    }, keys, this.components.crypto)
+  }
+
+  /** The heartbeats topic validator (§19.2). */
   private async validate (peer: string, data: Uint8Array): Promise<GossipResult> {
+    return this.judge(peer, data, Date.now(), 'heartbeats')
+  }
+
+  /**
+   * Judges a heartbeat received from `peer` (by gossip, or handed over on joining) and records it as
+   * seen at `seenAt` (local clock).
+   */
+  private judge (
+    peer: string, data: Uint8Array, seenAt: number, topic: 'heartbeats' | 'heartbeats-latest'
+  ): GossipResult {
     const { dag, policy, isMember, isMemberPeer, peers, reporter, metrics, events } = this.components
     const reject = (reason: string): GossipResult => {
-      metrics.gossip.inc({ topic: 'heartbeats', result: 'reject' })
+      metrics.gossip.inc({ topic, result: 'reject' })
       metrics.reject(reason, 'heartbeat')
       return 'reject'
     }
@@ -170,10 +209,9 @@ export class HeartbeatService implements Startable {
       return reject(err instanceof GovmeshError ? err.code : 'heartbeat.malformed')
     }
     const from = peerIdOfKey(hb.nodeHex)
-    const now = Date.now()
     const prior = peers.get(hb.nodeHex)
     const outcome = observeHeartbeat(hb, {
-      now,
+      now: seenAt,
       isMember: isMember(hb.nodeHex),
       prior: prior?.lastSeen != null ? { time: prior.lastSeenTime ?? 0, driftSince: prior.driftSince } : undefined,
       policyDigest: policy.digest(),
@@ -183,10 +221,12 @@ export class HeartbeatService implements Startable {
     })
     if (outcome.verdict === 'reject') return reject(outcome.reason)
     if (outcome.verdict === 'ignore') return 'ignore'
+    // A handed-over heartbeat older than the one we hold tells nothing new.
+    if (prior?.lastSeen != null && prior.lastSeen > seenAt) return 'ignore'
     const record: PeerRecord = {
       peerId: from,
       key: hb.nodeHex,
-      lastSeen: now,
+      lastSeen: seenAt,
       lastSeenTime: hb.time,
       measurement: hb.measurement,
       policyDigest: hb.policyDigest,
@@ -196,14 +236,66 @@ export class HeartbeatService implements Startable {
       driftSince: outcome.driftSince
     }
     peers.set(record)
+    this.latest.set(hb.nodeHex, { bytes: data, recordedAt: seenAt })
     this.components.dial(record)
     if (outcome.report !== undefined) {
       void reporter.reportOnce(hb.nodeHex, outcome.report.reason, outcome.report.detector, { heartbeat: data })
     }
-    metrics.gossip.inc({ topic: 'heartbeats', result: 'accepted' })
+    metrics.gossip.inc({ topic, result: 'accepted' })
     events.emit('heartbeat:received', record)
     if (outcome.sync) this.components.sync(from, { minIntervalMs: SYNC_ON_HEARTBEAT_MIN_INTERVAL_MS })
     return 'accept'
+  }
+
+  /** Answers a joiner (§19.4): our own heartbeat, and members' recorded within half a stale window, with their age. */
+  private async serveLatest (stream: FramedDuplex, from: string): Promise<void> {
+    const { streams, isMember, policy } = this.components
+    if (!streams.admit('heartbeats', from).allow) { stream.abort(new Error('refused')); return }
+    const framed = new FramedStream(stream, { maxFrameBytes: LATEST_HEARTBEATS_MAX_FRAME_BYTES })
+    try {
+      const now = Date.now()
+      const timing = policy.document().timing
+      const fresh = [...this.latest]
+        .filter(([key, r]) => isMember(key) && relayableHeartbeat(now - r.recordedAt, timing))
+      // Our own first, signed now: the joiner is connected to us, but has not heard us yet either.
+      await framed.write(encodeLatestHeartbeats(this.init.meshId, [
+        { hb: this.signOwn(), age: 0 }, ...fresh.map(([, r]) => ({ hb: r.bytes, age: now - r.recordedAt }))
+      ]))
+      await framed.close()
+    } catch (err) {
+      streams.warn('heartbeats', from, 'latest heartbeats not sent', { reason: (err as Error).message })
+      framed.abort(err as Error)
+    }
+  }
+
+  /** Asks the first member we connected to who is alive, and judges each heartbeat it hands over (§19.4). */
+  private async pullLatest (peer: string): Promise<void> {
+    const { network, metrics, logger, policy } = this.components
+    let framed: FramedStream | undefined
+    try {
+      const stream = await network.openStream(peer, HEARTBEATS_PROTOCOL, {
+        signal: AbortSignal.timeout(LATEST_HEARTBEATS_TIMEOUT_MS)
+      })
+      framed = new FramedStream(stream, {
+        maxFrameBytes: LATEST_HEARTBEATS_MAX_FRAME_BYTES, readTimeoutMs: LATEST_HEARTBEATS_TIMEOUT_MS
+      })
+      await framed.closeWrite()
+      const frame = await framed.read()
+      if (frame === undefined) throw new HeartbeatsProtocolError('stream ended before the answer')
+      const { heartbeats } = decodeLatestHeartbeats(frame, this.init.meshId)
+      await framed.close()
+      const now = Date.now()
+      const timing = policy.document().timing
+      let recorded = 0
+      for (const r of heartbeats) {
+        if (this.judge(peer, r.hb, relayedLastSeen(now, r.age, timing), 'heartbeats-latest') === 'accept') recorded++
+      }
+      logger.info('latest heartbeats received', { peer, heartbeats: heartbeats.length, recorded })
+    } catch (err) {
+      if (err instanceof HeartbeatsProtocolError) metrics.reject(err.code, 'heartbeat')
+      logger.warn('latest heartbeats not received', { peer, error: (err as Error).message })
+      framed?.abort(err as Error)
+    }
   }
 }
 

@@ -8,7 +8,8 @@ import type { NodeMetrics } from '../metrics.js'
 /** Per-peer inbound stream rates (streams per second, burst); see docs/PROTOCOL.md. */
 export const STREAM_RATES: Record<StreamProtocol, { ratePerSec: number, burst: number }> = {
   exec: { ratePerSec: 50, burst: 100 },
-  sync: { ratePerSec: 10, burst: 20 }
+  sync: { ratePerSec: 10, burst: 20 },
+  heartbeats: { ratePerSec: 1, burst: 4 }
 }
 
 export interface StreamGuardComponents {
@@ -26,7 +27,8 @@ export interface StreamGuardComponents {
 export class StreamGuard {
   private readonly buckets: Record<StreamProtocol, TokenBuckets> = {
     exec: new TokenBuckets(STREAM_RATES.exec),
-    sync: new TokenBuckets(STREAM_RATES.sync)
+    sync: new TokenBuckets(STREAM_RATES.sync),
+    heartbeats: new TokenBuckets(STREAM_RATES.heartbeats)
   }
 
   private readonly quiet = new LogThrottle({ intervalMs: REFUSAL_LOG_INTERVAL_MS })
