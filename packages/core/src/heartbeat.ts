@@ -1,5 +1,6 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { concatBytes, toHex, utf8 } from './bytes.js'
+import { decodeCanonical } from './cbor.js'
 import { encodeCanonical } from './cbor-encode.js'
 import { nobleCrypto, type CryptoProvider } from './crypto.js'
 import { BadSignatureError, MalformedEntryError } from './errors.js'
@@ -36,6 +37,30 @@ function unsigned (h: Omit<Heartbeat, 'sig'>): Uint8Array {
   }))
 }
 
+/** In canonical key order the map starts with `v` (3 bytes: key, 1) and then `sig` (key 4 bytes, value 2 + 64). */
+const V_FIELD = [0x61, 0x76, 0x01]
+const SIG_FIELD_PREFIX = [0x63, 0x73, 0x69, 0x67, 0x58, 0x40]
+const SIG_FIELD_END = 1 + V_FIELD.length + SIG_FIELD_PREFIX.length + 64
+
+/**
+ * The signed bytes of a canonical nine-field heartbeat, cut from it: the domain, an eight-entry map
+ * header, and the map without its `sig` field. Equal to re-encoding the fields without `sig`, because
+ * the remaining keys keep their canonical order.
+ */
+function unsignedSlice (bytes: Uint8Array): Uint8Array {
+  const layoutOk = bytes[0] === 0xa9 && V_FIELD.every((b, i) => bytes[1 + i] === b) &&
+    SIG_FIELD_PREFIX.every((b, i) => bytes[1 + V_FIELD.length + i] === b)
+  if (!layoutOk) throw new MalformedEntryError('heartbeat: wrong shape')
+  const out = new Uint8Array(HEARTBEAT_DOMAIN.length + bytes.length - (SIG_FIELD_END - 1 - V_FIELD.length))
+  out.set(HEARTBEAT_DOMAIN, 0)
+  let at = HEARTBEAT_DOMAIN.length
+  out[at++] = 0xa8
+  out.set(bytes.subarray(1, 1 + V_FIELD.length), at)
+  at += V_FIELD.length
+  out.set(bytes.subarray(SIG_FIELD_END), at)
+  return out
+}
+
 /**
  * Creates and encodes a signed heartbeat.
  *
@@ -61,10 +86,18 @@ export function decodeHeartbeat (bytes: Uint8Array, crypto: CryptoProvider = nob
     `heartbeat is ${bytes.length} bytes, limit ${MAX_HEARTBEAT_BYTES}`
   )
   let h: Heartbeat
+  // Canonical bytes (what every reference node sends) are read in one pass and signed over a slice of
+  // themselves; anything else takes the general decoder and is re-encoded, with the same verdict.
+  let canonical = true
   try {
-    h = dagCbor.decode(bytes)
-  } catch (err) {
-    throw new MalformedEntryError(`heartbeat is not dag-cbor: ${(err as Error).message}`)
+    h = decodeCanonical(bytes) as Heartbeat
+  } catch {
+    canonical = false
+    try {
+      h = dagCbor.decode(bytes)
+    } catch (err) {
+      throw new MalformedEntryError(`heartbeat is not dag-cbor: ${(err as Error).message}`)
+    }
   }
   const ok = h !== null && typeof h === 'object' && h.v === 1 &&
     h.node instanceof Uint8Array && h.node.length === 32 &&
@@ -74,7 +107,8 @@ export function decodeHeartbeat (bytes: Uint8Array, crypto: CryptoProvider = nob
     Array.isArray(h.addrs) && h.addrs.length <= 16 && h.addrs.every(a => typeof a === 'string' && a.length <= 256) &&
     Number.isSafeInteger(h.time) && h.sig instanceof Uint8Array && h.sig.length === 64 && Object.keys(h).length === 9
   if (!ok) throw new MalformedEntryError('heartbeat: wrong shape')
-  if (!crypto.verify(h.sig, unsigned(h), h.node)) throw new BadSignatureError('heartbeat: signature does not verify')
+  const signed = canonical ? unsignedSlice(bytes) : unsigned(h)
+  if (!crypto.verify(h.sig, signed, h.node)) throw new BadSignatureError('heartbeat: signature does not verify')
   return { ...h, nodeHex: toHex(h.node) }
 }
 

@@ -9,6 +9,9 @@ const TOPIC_RESULT: Record<GossipResult, TopicValidatorResult> = {
   ignore: TopicValidatorResult.Ignore
 }
 
+/** How stale the connection count may be: it only decides whether to dial more peers. */
+const CONNECTION_COUNT_MAX_AGE_MS = 500
+
 /**
  * The {@link MeshNetwork} of a libp2p node (TCP, noise, yamux, gossipsub).
  *
@@ -19,6 +22,13 @@ const TOPIC_RESULT: Record<GossipResult, TopicValidatorResult> = {
  * ```
  */
 export function libp2pNetwork (libp2p: MeshLibp2p): MeshNetwork {
+  // Asked on every heartbeat received; getConnections() flattens every peer's list into a new array.
+  let counted = { at: -Infinity, count: 0 }
+  const connectionCount = (): number => {
+    const now = Date.now()
+    if (now - counted.at >= CONNECTION_COUNT_MAX_AGE_MS) counted = { at: now, count: libp2p.getConnections().length }
+    return counted.count
+  }
   const open = (peerId: string) => libp2p.getConnections().filter(c => c.remotePeer.toString() === peerId &&
     c.status === 'open')
   return {
@@ -27,7 +37,7 @@ export function libp2pNetwork (libp2p: MeshLibp2p): MeshNetwork {
     // from strings and encodes them again, on every heartbeat and anti-entropy round.
     connectedPeers: () => [...new Set(libp2p.getConnections().map(c => c.remotePeer.toString()))],
     isConnected: (peerId) => open(peerId).length > 0,
-    connectionCount: () => libp2p.getConnections().length,
+    connectionCount,
     connections: (): ConnectionInfo[] => libp2p.getConnections().map(c => ({
       peerId: c.remotePeer.toString(), direction: c.direction, remoteAddr: c.remoteAddr.toString()
     })),

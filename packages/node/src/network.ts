@@ -24,7 +24,7 @@ export interface MeshNetwork {
   /** Peers with an open connection. */
   connectedPeers: () => string[]
   isConnected: (peerId: string) => boolean
-  /** Open connections (cheap: no PeerId strings are made). */
+  /** Open connections (cheap: no PeerId strings are made; may be up to half a second old). */
   connectionCount: () => number
   connections: () => ConnectionInfo[]
   /**
