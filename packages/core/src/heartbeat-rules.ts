@@ -160,19 +160,19 @@ export function connectIsNews (connectedMembers: number): boolean {
 }
 
 /**
- * Whether a recorded heartbeat is fresh enough to hand to a member that just joined
- * (docs/PROTOCOL.md §19.4): recorded less than half a stale window ago, so the joiner, which
- * dates it back by its age, still has at least half a stale window before it would judge the
- * peer stale, and a peer that fell silent is never passed on as alive.
+ * Whether a recorded heartbeat may be handed to a member that just joined (docs/PROTOCOL.md
+ * §19.4): recorded less than a stale window ago, i.e. its peer is not stale here. The joiner dates
+ * it back by its age, so it judges that peer stale exactly when this node does, and a peer that
+ * fell silent is never passed on as alive.
  *
  * @example
  * ```ts
- * relayableHeartbeat(3000, { heartbeatMs: 1000, staleMs: 6000 }) // true
- * relayableHeartbeat(3000, { heartbeatMs: 1000, staleMs: 5000 }) // false
+ * relayableHeartbeat(4000, { heartbeatMs: 1000, staleMs: 6000 }) // true
+ * relayableHeartbeat(6000, { heartbeatMs: 1000, staleMs: 6000 }) // false
  * ```
  */
 export function relayableHeartbeat (ageMs: number, timing: Pick<HeartbeatTiming, 'staleMs'>): boolean {
-  return Number.isSafeInteger(ageMs) && ageMs >= 0 && ageMs < timing.staleMs / 2
+  return Number.isSafeInteger(ageMs) && ageMs >= 0 && ageMs < timing.staleMs
 }
 
 /**

@@ -66,10 +66,10 @@ describe('heartbeat timing', () => {
     expect(connectIsNews(49)).toBe(false)
   })
 
-  it('a joiner is handed only heartbeats recorded within half a stale window, dated back by their age', () => {
+  it('a joiner is handed only heartbeats of peers not stale here, dated back by their age', () => {
     expect(relayableHeartbeat(0, timing)).toBe(true)
-    expect(relayableHeartbeat(2499, timing)).toBe(true)
-    expect(relayableHeartbeat(2500, timing)).toBe(false)
+    expect(relayableHeartbeat(4999, timing)).toBe(true)
+    expect(relayableHeartbeat(5000, timing)).toBe(false)
     expect(relayableHeartbeat(-1, timing)).toBe(false)
     expect(relayableHeartbeat(1.5, timing)).toBe(false)
     expect(relayedLastSeen(100_000, 2000, timing)).toBe(98_000)
@@ -83,7 +83,7 @@ describe('heartbeat timing', () => {
     const trust = { quarantined: new Map(), cleared: new Set<string>(), failures: [] }
     const status = (lastSeen: number, now: number): string =>
       peerStatus({ peer: 'p', governance, trust, heartbeat: { lastSeen, driftSince: null }, timing, now }).status
-    for (const age of [0, 1000, 2499]) {
+    for (const age of [0, 1000, 2499, 4999]) {
       const recordedByRelay = 50_000
       const handedAt = recordedByRelay + age
       const atJoiner = relayedLastSeen(handedAt, age, timing)

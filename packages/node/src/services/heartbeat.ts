@@ -247,7 +247,7 @@ export class HeartbeatService implements Startable {
     return 'accept'
   }
 
-  /** Answers a joiner (§19.4): our own heartbeat, and members' recorded within half a stale window, with their age. */
+  /** Answers a joiner (§19.4): our own heartbeat, and those of members not stale to us, with their age. */
   private async serveLatest (stream: FramedDuplex, from: string): Promise<void> {
     const { streams, isMember, policy } = this.components
     if (!streams.admit('heartbeats', from).allow) { stream.abort(new Error('refused')); return }
