@@ -59,12 +59,23 @@ async function startMissing (dir: string, opts: UpOptions, basePort: number | un
   await startOne(nodes[0]!, 0, [])
   nodes = listNodes(dir)
   const bootstrap = nodes[0]!.addrs.slice(0, 1)
-  // Start in small waves: twenty processes loading at once starve two cores.
-  for (let i = 1; i < nodes.length; i += 4) {
-    await Promise.all(nodes.slice(i, i + 4).map(async (n, j) => { await startOne(n, i + j, bootstrap) }))
-    say(opts.json, `started ${Math.min(i + 4, nodes.length)}/${nodes.length} nodes`)
+  // At most a few loading at a time (twenty processes loading at once starve two cores), and the next
+  // starts as soon as one is up rather than when the slowest of a wave is.
+  let next = 1
+  let started = 1
+  const worker = async (): Promise<void> => {
+    while (next < nodes.length) {
+      const i = next++
+      await startOne(nodes[i]!, i, bootstrap)
+      started++
+      if (started % 4 === 0 || started === nodes.length) say(opts.json, `started ${started}/${nodes.length} nodes`)
+    }
   }
+  await Promise.all(Array.from({ length: Math.min(STARTING_AT_ONCE, nodes.length - 1) }, worker))
 }
+
+/** How many nodes load at the same time while a testnet starts. */
+const STARTING_AT_ONCE = 4
 
 /**
  * How often to ask every node for its trust view while waiting: each round is two requests per node,
