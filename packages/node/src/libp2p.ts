@@ -63,6 +63,10 @@ const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0']
 const DEFAULT_MAX_CONNECTIONS = 64
 const DEFAULT_HEARTBEAT_MS = 1000
 const INBOUND_CONNECTIONS_PER_SECOND = 64
+// yamux pings every connection every 30 s by default, a write and an answer per connection that an
+// idle node pays for each of its peers. A ping only makes a dead socket's write fail sooner; signed
+// heartbeats judge liveness, so once every two minutes is enough.
+const YAMUX_KEEPALIVE_MS = 120_000
 // @libp2p/bootstrap otherwise waits 1000 ms before its first dial.
 const BOOTSTRAP_DELAY_MS = 50
 
@@ -182,7 +186,7 @@ export async function createMeshLibp2p (init: MeshTransportInit) {
     addresses: { listen: init.listen ?? DEFAULT_LISTEN },
     transports: [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [yamux({ keepAliveInterval: YAMUX_KEEPALIVE_MS })],
     peerDiscovery,
     connectionManager: {
       maxConnections: init.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
