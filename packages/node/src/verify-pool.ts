@@ -10,6 +10,8 @@ import { nodeCrypto } from '@govmesh/core/node-crypto'
 export interface VerifyRequest { job: number, packed: Uint8Array, ends: Uint32Array }
 /** From a worker: per entry, its id (CID string) when the signature verified, else null. */
 export interface VerifyResponse { job: number, ids: Array<string | null> }
+/** From a worker, once: its modules are loaded and it takes jobs. */
+export interface VerifyWorkerReady { ready: true }
 
 /** A batch after the pool: each item decoded, and the set of those whose signature a worker checked. */
 export interface VerifiedBatch {
@@ -21,6 +23,9 @@ export interface VerifiedBatch {
 interface PoolWorker {
   worker: Worker
   jobs: Map<number, (ids: Array<string | null>) => void>
+  /** Its modules are loaded. Until then batches are not sent to it: a fresh node's first batch would wait. */
+  ready: boolean
+  started: Promise<void>
 }
 
 /** Below this many entries a batch is not worth a round trip to a worker. */
@@ -50,7 +55,6 @@ export class VerifyPool {
   private nextJob = 0
   private next = 0
 
-  /** `threads`: worker threads (default: one per core but one, at least one). 0 verifies on the calling thread. */
   /**
    * `threads`: worker threads (default: one per core but one, at least one). 0 verifies on the calling thread.
    * `mainThreadShare`: the fraction of each batch this thread verifies itself (default 0: it decodes, checks
@@ -68,14 +72,23 @@ export class VerifyPool {
 
   private spawn (): PoolWorker {
     const worker = new Worker(new URL('./verify-worker.js', import.meta.url))
-    const w: PoolWorker = { worker, jobs: new Map() }
-    worker.on('message', (res: VerifyResponse) => {
+    let started = (): void => {}
+    const w: PoolWorker = {
+      worker, jobs: new Map(), ready: false, started: new Promise(resolve => { started = resolve })
+    }
+    worker.on('message', (res: VerifyResponse | VerifyWorkerReady) => {
+      if ('ready' in res) {
+        w.ready = true
+        started()
+        return
+      }
       const done = w.jobs.get(res.job)
       w.jobs.delete(res.job)
       if (w.jobs.size === 0) worker.unref()
       done?.(res.ids)
     })
     const fail = (): void => {
+      started()
       // Its jobs fall back to the main thread; the pool goes on with the others.
       for (const done of w.jobs.values()) done([])
       w.jobs.clear()
@@ -88,8 +101,13 @@ export class VerifyPool {
     return w
   }
 
-  private async onWorker (entries: Uint8Array[]): Promise<Array<string | null>> {
-    const w = this.workers[this.next++ % this.workers.length]
+  /** Resolves once every worker has loaded (or failed): until then the ones still loading get no batch. */
+  async ready (): Promise<void> {
+    await Promise.all(this.workers.map(async w => await w.started))
+  }
+
+  private async onWorker (workers: PoolWorker[], entries: Uint8Array[]): Promise<Array<string | null>> {
+    const w = workers[this.next++ % workers.length]
     if (w === undefined) return []
     const job = this.nextJob++
     return await new Promise((resolve) => {
@@ -112,13 +130,14 @@ export class VerifyPool {
   async verify (entries: Uint8Array[]): Promise<VerifiedBatch> {
     const verified = new Set<Uint8Array | SignedEntry>()
     const items: Array<Uint8Array | SignedEntry> = entries.slice()
-    const workers = this.workers.length
+    const ready = this.workers.filter(w => w.ready)
+    const workers = ready.length
     if (workers === 0 || entries.length < MIN_WORKER_SLICE * 2) return { items, verified }
     const own = Math.floor(entries.length * this.mainThreadShare)
     const size = Math.ceil((entries.length - own) / workers)
     const slices: Array<{ from: number, answer: Promise<Array<string | null>> }> = []
     for (let from = own; from < entries.length; from += size) {
-      slices.push({ from, answer: this.onWorker(entries.slice(from, from + size)) })
+      slices.push({ from, answer: this.onWorker(ready, entries.slice(from, from + size)) })
     }
     for (let i = 0; i < own; i++) {
       try {

@@ -6,7 +6,7 @@
 import { parentPort } from 'node:worker_threads'
 import { decodeEntry } from '@govmesh/core'
 import { createNodeCrypto } from '@govmesh/core/node-crypto'
-import type { VerifyRequest, VerifyResponse } from './verify-pool.js'
+import type { VerifyRequest, VerifyResponse, VerifyWorkerReady } from './verify-pool.js'
 
 const crypto = createNodeCrypto()
 
@@ -22,3 +22,5 @@ parentPort?.on('message', (req: VerifyRequest) => {
   const res: VerifyResponse = { job: req.job, ids }
   parentPort!.postMessage(res)
 })
+
+parentPort?.postMessage({ ready: true } satisfies VerifyWorkerReady)

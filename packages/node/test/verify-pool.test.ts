@@ -41,6 +41,7 @@ describe('VerifyPool', () => {
     for (const i of badSig) bytes[i]![Buffer.from(bytes[i]!).indexOf(SIG_FIELD) + SIG_FIELD.length + 5]! ^= 0x01
     const pool = new VerifyPool({ threads: 1, mainThreadShare: 1 / 3 })
     try {
+      await pool.ready()
       const { items, verified } = await pool.verify(bytes)
       expect(pool.threads).toBe(1) // the worker ran (a failed worker is dropped)
       expect(items).toHaveLength(300)
@@ -73,6 +74,7 @@ describe('VerifyPool', () => {
     bytes[3]![Buffer.from(bytes[3]!).indexOf(SIG_FIELD) + SIG_FIELD.length]! ^= 0x80
     const pool = new VerifyPool({ threads: 2 })
     try {
+      await pool.ready()
       const { items, verified } = await pool.verify(bytes)
       expect(pool.threads).toBe(2)
       for (let i = 0; i < items.length; i++) {
@@ -83,6 +85,21 @@ describe('VerifyPool', () => {
       expect(bytes[0]!.length).toBe(entries[0]!.bytes.length)
       const again = await pool.verify(entries.slice(0, 40).map(e => e.bytes))
       expect(again.verified.size).toBe(40)
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('sends nothing to a worker that is still loading: the batch goes back unmarked at once', async () => {
+    const pool = new VerifyPool({ threads: 1 })
+    try {
+      const entries = chain(64)
+      // Asked in the same turn as the worker was spawned: it cannot have loaded yet.
+      const { items, verified } = await pool.verify(entries.map(e => e.bytes))
+      expect(items).toHaveLength(64)
+      expect(verified.size).toBe(0)
+      await pool.ready()
+      expect((await pool.verify(entries.map(e => e.bytes))).verified.size).toBe(64)
     } finally {
       await pool.close()
     }
