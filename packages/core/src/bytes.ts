@@ -71,3 +71,47 @@ export function fromBase64 (b64: string): Uint8Array {
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i)
   return out
 }
+
+/** Slab size of {@link allocSmall}: like Node's Buffer pool, small enough that a kept view pins little. */
+const SLAB_BYTES = 8 * 1024
+/** Larger requests get their own buffer. */
+const MAX_SLAB_ALLOC = SLAB_BYTES / 8
+let slab = new Uint8Array(0)
+let slabUsed = 0
+
+/**
+ * A zeroed `Uint8Array` of `length` bytes, for small buffers that are kept (entry bytes, CIDs):
+ * views of a shared 8 KiB slab, as Node's `Buffer.allocUnsafe` pools them. Every separately
+ * allocated buffer is a backing store the garbage collector tracks and frees one by one, which
+ * cost more than encoding the entry. Views never overlap; a slab lives while any view of it does.
+ */
+export function allocSmall (length: number): Uint8Array {
+  if (length > MAX_SLAB_ALLOC) return new Uint8Array(length)
+  if (slabUsed + length > slab.length) {
+    slab = new Uint8Array(SLAB_BYTES)
+    slabUsed = 0
+  }
+  const out = slab.subarray(slabUsed, slabUsed + length)
+  // 8-byte aligned, so a DataView or wider typed array over a view is never misaligned.
+  slabUsed += (length + 7) & ~7
+  return out
+}
+
+const KEY_HEX_SLOTS = 1024
+const keyHexBytes: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(KEY_HEX_SLOTS)
+const keyHexText: string[] = new Array<string>(KEY_HEX_SLOTS)
+
+/**
+ * `toHex` of a public key, shared: the same few authors sign every entry, and each entry's index
+ * record keeps its author's hex. Direct-mapped by two key bytes; a slot keeps its own copy of the key.
+ */
+export function keyHex (key: Uint8Array): string {
+  if (key.length < 2) return toHex(key)
+  const slot = ((key[0]! << 8) | key[1]!) & (KEY_HEX_SLOTS - 1)
+  const known = keyHexBytes[slot]
+  if (known !== undefined && equalBytes(known, key)) return keyHexText[slot]!
+  const text = toHex(key)
+  keyHexBytes[slot] = key.slice()
+  keyHexText[slot] = text
+  return text
+}

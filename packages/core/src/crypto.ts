@@ -12,6 +12,11 @@ import { sha256 } from '@noble/hashes/sha2.js'
 export interface CryptoProvider {
   readonly name: string
   sha256: (data: Uint8Array) => Uint8Array
+  /**
+   * Optional: writes the SHA-256 of `data` into `out` at `offset` (32 bytes), for callers that
+   * keep the digest inside a larger buffer (an entry CID) and need no buffer of the digest alone.
+   */
+  sha256Into?: (data: Uint8Array, out: Uint8Array, offset: number) => void
   /** Ed25519 public key (32 bytes) of a 32-byte secret seed. */
   publicKey: (secretKey: Uint8Array) => Uint8Array
   sign: (message: Uint8Array, secretKey: Uint8Array) => Uint8Array

@@ -1,5 +1,5 @@
 import type { CID } from 'multiformats/cid'
-import { toHex } from './bytes.js'
+import { keyHex, toHex } from './bytes.js'
 import { nobleCrypto, type CryptoProvider } from './crypto.js'
 import {
   GOVERNANCE_TYPES, MEMBERSHIP_TYPES, QUORUM_TYPES, type EntryBody, type EntryType, type GenesisBody,
@@ -386,7 +386,7 @@ export class Dag {
     if (e.seq > 1 && e.prev === null) throw new WrongPrevError(
       `seq ${e.seq} must name the author's entry at seq ${e.seq - 1} as prev`
     )
-    const author = toHex(e.author)
+    const author = keyHex(e.author)
     const cut = this.cutMap.get(author)
     if (!this.deferCuts && cut !== undefined && e.seq > cut) throw new CutExceededError(
       `author ${author.slice(0, 16)}… is cut at seq ${cut}`
@@ -499,7 +499,7 @@ export class Dag {
     const e = signed.entry
     const reuse = this.checked?.id === signed.id ? this.checked : undefined
     this.checked = undefined
-    const author = reuse?.author ?? toHex(e.author)
+    const author = reuse?.author ?? keyHex(e.author)
     const depIds = reuse?.depIds ?? (e.prev === null ? e.parents : [e.prev, ...e.parents]).map(cidString)
     const ctx = reuse?.ctx ?? this.contextFor(depIds)
     // Chains are contiguous from seq 1, so a seq at or below the frontier is taken.

@@ -1,5 +1,7 @@
 import { CID } from 'multiformats/cid'
 import { Digest } from 'multiformats/hashes/digest'
+import { allocSmall } from './bytes.js'
+import type { CryptoProvider } from './crypto.js'
 
 /** Multicodec of dag-cbor, the CID codec of every entry. */
 export const DAG_CBOR_CODE = 0x71
@@ -44,18 +46,36 @@ export function entryCidFromBytes (raw: Uint8Array): CID {
   const known = internedCids[slot]
   // Compared with the CID's bytes as they are now, so what is returned always has `raw`'s bytes.
   if (known !== undefined && sameBytes(known.bytes, raw)) return known
-  const bytes = raw.slice()
-  const cid = new CID(1, DAG_CBOR_CODE, new Digest(SHA2_256_CODE, 32, bytes.subarray(4), bytes.subarray(2)), bytes)
+  const bytes = allocSmall(ENTRY_CID_BYTES)
+  bytes.set(raw, 0)
+  const cid = entryCidOver(bytes)
   internedCids[slot] = cid
   return cid
 }
 
+/** The CID whose binary form is `bytes` (an entry CID's 36 bytes, owned by the CID from now on). */
+function entryCidOver (bytes: Uint8Array): CID {
+  return new CID(1, DAG_CBOR_CODE, new Digest(SHA2_256_CODE, 32, bytes.subarray(4), bytes.subarray(2)), bytes)
+}
+
+/**
+ * The entry CID of `data` (sha2-256): the digest is written straight into the CID's bytes when the
+ * provider can (`sha256Into`), so no buffer of the digest alone is allocated.
+ */
+export function entryCidOfBytes (data: Uint8Array, crypto: CryptoProvider): CID {
+  if (crypto.sha256Into === undefined) return entryCidFromDigest(crypto.sha256(data))
+  const bytes = allocSmall(ENTRY_CID_BYTES)
+  bytes.set(ENTRY_CID_PREFIX, 0)
+  crypto.sha256Into(data, bytes, ENTRY_CID_PREFIX.length)
+  return entryCidOver(bytes)
+}
+
 /** The entry CID of a sha2-256 digest: the same CID as `CID.createV1(0x71, Digest.create(0x12, digest))`. */
 export function entryCidFromDigest (digest: Uint8Array): CID {
-  const bytes = new Uint8Array(ENTRY_CID_BYTES)
+  const bytes = allocSmall(ENTRY_CID_BYTES)
   bytes.set(ENTRY_CID_PREFIX, 0)
   bytes.set(digest, ENTRY_CID_PREFIX.length)
-  return new CID(1, DAG_CBOR_CODE, new Digest(SHA2_256_CODE, 32, bytes.subarray(4), bytes.subarray(2)), bytes)
+  return entryCidOver(bytes)
 }
 
 const BASE32 = Uint8Array.from('abcdefghijklmnopqrstuvwxyz234567', c => c.charCodeAt(0))

@@ -1,5 +1,5 @@
 import { CID } from 'multiformats/cid'
-import { compareBytes, equalBytes, utf8 } from './bytes.js'
+import { allocSmall, compareBytes, equalBytes, utf8 } from './bytes.js'
 import { nobleCrypto, type CryptoProvider } from './crypto.js'
 import {
   BadSignatureError, EntryTooLargeError, InvalidArgumentError, MalformedEntryError,
@@ -8,7 +8,7 @@ import {
 import { validateBody, type EntryBody, type EntryType } from './bodies.js'
 import { assertCanonical, CborError, decodeCanonical } from './cbor.js'
 import { encodeCanonical, withEncoded } from './cbor-encode.js'
-import { cidString, DAG_CBOR_CODE, entryCidFromDigest, SHA2_256_CODE } from './entry-cid.js'
+import { cidString, DAG_CBOR_CODE, entryCidOfBytes, SHA2_256_CODE } from './entry-cid.js'
 import { MAX_ENTRY_BYTES, MAX_PARENTS } from './limits.js'
 import {
   checkSealShape, SEALED_ENTRY_VERSION, sealPathHolds, verifySealSignature, type EntrySeal
@@ -65,7 +65,7 @@ const FIELDS = ['v', 'mesh', 'author', 'seq', 'prev', 'parents', 'type', 'body',
 
 /** CIDv1 (dag-cbor, sha2-256) of encoded bytes. */
 export function cidOfBytes (bytes: Uint8Array, crypto: CryptoProvider = nobleCrypto): CID {
-  return entryCidFromDigest(crypto.sha256(bytes))
+  return entryCidOfBytes(bytes, crypto)
 }
 
 /** Sorts CIDs by their binary form and removes duplicates, the canonical `parents` order. */
@@ -135,8 +135,10 @@ export function createEntry<T extends EntryType> (
     }
     // A node never signs what a peer would refuse: the exact bytes pass the peer's decoder first.
     assertDecodable(unsignedBytes)
-    const sig = crypto.sign(message, keys.secretKey)
-    return { sig, bytes: withSignature(unsignedBytes, sig) }
+    const signature = crypto.sign(message, keys.secretKey)
+    const signed = withSignature(unsignedBytes, signature)
+    // The entry keeps the signature as a view of its own bytes: the signer's buffer dies young.
+    return signed ?? { sig: signature, bytes: undefined }
   })
   // Written out, not spread: V8's object spread cost a tenth of createEntry.
   const entry: Entry<T> = {
@@ -245,16 +247,17 @@ function signingViewFromCanonical (bytes: Uint8Array): Uint8Array | undefined {
  * unsigned map's canonical bytes, with the `sig` pair put in its place, instead of
  * encoding the whole entry a second time. Undefined if the layout is unexpected.
  */
-function withSignature (unsigned: Uint8Array, sig: Uint8Array): Uint8Array | undefined {
+function withSignature (unsigned: Uint8Array, sig: Uint8Array): { sig: Uint8Array, bytes: Uint8Array } | undefined {
   const sigAt = sigOffset(unsigned, 0xa9)
   if (sigAt === undefined || sig.length !== 64) return undefined
-  const out = new Uint8Array(unsigned.length + SIG_PAIR_BYTES)
+  const out = allocSmall(unsigned.length + SIG_PAIR_BYTES)
   out[0] = 0xaa
   out.set(unsigned.subarray(1, sigAt), 1)
   out.set(SIG_FIELD, sigAt)
-  out.set(sig, sigAt + SIG_FIELD.length)
+  const sigStart = sigAt + SIG_FIELD.length
+  out.set(sig, sigStart)
   out.set(unsigned.subarray(sigAt), sigAt + SIG_PAIR_BYTES)
-  return out
+  return { sig: out.subarray(sigStart, sigStart + 64), bytes: out }
 }
 
 /** Where `sig` goes in canonical key order (v, seq, sig, …): after the `v` pair and the `seq` pair. */

@@ -23,30 +23,50 @@ function asUint8Array (buf: Buffer): Uint8Array {
 }
 
 // crypto.hash (Node 20.12+) skips the Hash object; fall back where it is missing.
-const hashFn = (nodeCryptoModule as { hash?: (alg: string, data: Uint8Array, enc: 'buffer') => Buffer }).hash
+interface OneShotHash {
+  (alg: string, data: Uint8Array, enc: 'buffer'): Buffer
+  (alg: string, data: Uint8Array, enc: 'binary'): string
+}
+const hashFn = (nodeCryptoModule as { hash?: OneShotHash }).hash
 const oneShotSha256 = hashFn === undefined ? undefined : (data: Uint8Array): Uint8Array => asUint8Array(
   hashFn('sha256', data, 'buffer')
 )
-
-/** Cache key of raw key bytes: one char per byte, built in one call. */
-function keyId (key: Uint8Array): string {
-  return String.fromCharCode.apply(null, key as unknown as number[])
-}
-
-/** Bounded cache: a mesh has few authors, but a hostile peer can invent many. */
-class KeyCache {
-  private readonly map = new Map<string, KeyObject>()
-  constructor (private readonly max: number) {}
-  get (key: Uint8Array, make: () => KeyObject): KeyObject {
-    const id = keyId(key)
-    let obj = this.map.get(id)
-    if (obj === undefined) {
-      obj = make()
-      if (this.map.size >= this.max) this.map.clear()
-      this.map.set(id, obj)
+// A 'binary' (latin1) digest is a short string on V8's heap; a Buffer digest is a backing store to track and free.
+const oneShotSha256Into = hashFn === undefined
+  ? undefined
+  : (data: Uint8Array, out: Uint8Array, offset: number): void => {
+      const digest = hashFn('sha256', data, 'binary')
+      for (let i = 0; i < 32; i++) out[offset + i] = digest.charCodeAt(i)
     }
+
+/**
+ * Bounded cache of key objects by key bytes: a mesh has few authors, but a hostile peer can
+ * invent many. Direct-mapped by two key bytes (keys are uniform), each slot holding a copy of
+ * its key's bytes: a lookup compares 32 bytes instead of building a string to hash.
+ */
+class KeyCache {
+  private readonly keys: Array<Uint8Array | undefined>
+  private readonly objects: Array<KeyObject | undefined>
+  constructor (private readonly slots: number) {
+    this.keys = new Array<Uint8Array | undefined>(slots)
+    this.objects = new Array<KeyObject | undefined>(slots)
+  }
+
+  get (key: Uint8Array, make: () => KeyObject): KeyObject {
+    const slot = key.length < 2 ? 0 : ((key[0]! << 8) | key[1]!) % this.slots
+    const known = this.keys[slot]
+    if (known !== undefined && sameBytes(known, key)) return this.objects[slot]!
+    const obj = make()
+    this.keys[slot] = key.slice()
+    this.objects[slot] = obj
     return obj
   }
+}
+
+function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 /**
@@ -69,6 +89,9 @@ export function createNodeCrypto (init: { keyCacheSize?: number } = {}): CryptoP
   return {
     name: 'node:crypto',
     sha256: oneShotSha256 ?? ((data) => asUint8Array(createHash('sha256').update(data).digest())),
+    sha256Into: oneShotSha256Into ?? ((data, out, offset) => {
+      out.set(createHash('sha256').update(data).digest(), offset)
+    }),
     publicKey: (secretKey) => {
       const der = createPublicKey(privateKey(secretKey)).export({ format: 'der', type: 'spki' })
       return new Uint8Array(der.subarray(SPKI_PREFIX.length))

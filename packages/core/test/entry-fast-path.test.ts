@@ -7,9 +7,10 @@ import * as dagCbor from '@ipld/dag-cbor'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
-  CID, cidString, createEntry, decodeEntry, encodeEntry, ENTRY_SIGNATURE_DOMAIN, signingBytes, utf8,
-  verifyEntrySignature
+  allocSmall, CID, cidOfBytes, cidString, createEntry, decodeEntry, encodeEntry, ENTRY_SIGNATURE_DOMAIN, keyHex,
+  nobleCrypto, signingBytes, toHex, utf8, verifyEntrySignature
 } from '../src/index.js'
+import { create as createDigest } from 'multiformats/hashes/digest'
 import { encodeCanonical, withEncoded } from '../src/cbor-encode.js'
 import { createNodeCrypto } from '../src/node-crypto.js'
 import { buildMesh, execBody, expectThrows, seedKey } from './helpers.js'
@@ -137,6 +138,23 @@ describe('node:crypto key object cache', () => {
     expect(crypto.verify(sigB, msg, mutable)).toBe(true)
   })
 
+  it('keys that share a cache slot each verify only their own signatures', () => {
+    const crypto = createNodeCrypto({ keyCacheSize: 8 })
+    const slot = (k: Uint8Array): number => ((k[0]! << 8) | k[1]!) % 8
+    const a = seedKey('slot/a')
+    let b = seedKey('slot/b0')
+    for (let i = 1; slot(b.publicKey) !== slot(a.publicKey); i++) b = seedKey(`slot/b${i}`)
+    const msg = utf8('same slot')
+    const sigA = crypto.sign(msg, a.secretKey)
+    const sigB = crypto.sign(msg, b.secretKey)
+    for (let round = 0; round < 3; round++) {
+      expect(crypto.verify(sigA, msg, a.publicKey)).toBe(true)
+      expect(crypto.verify(sigA, msg, b.publicKey)).toBe(false)
+      expect(crypto.verify(sigB, msg, b.publicKey)).toBe(true)
+      expect(crypto.verify(sigB, msg, a.publicKey)).toBe(false)
+    }
+  })
+
   it('a cached signing key signs only for its own secret', () => {
     const crypto = createNodeCrypto()
     const a = seedKey('cache/sign/a')
@@ -180,7 +198,51 @@ describe('entry CID sharing', () => {
       expect(d.entry.parents.map(p => p.toString())).toEqual([mesh.meshId.toString()])
       expect(d.entry.mesh!.bytes).toEqual(mesh.meshId.bytes)
       // The shared CID owns its bytes: not a view of the entry's bytes.
-      expect(d.entry.mesh!.bytes.buffer).not.toBe(m.bytes.buffer)
+      const input = m.bytes.slice()
+      const copy = decodeEntry(input, { crypto: node })
+      input.fill(0)
+      expect(copy.entry.mesh!.bytes).toEqual(mesh.meshId.bytes)
+      expect(copy.cid.toString()).toBe(m.id)
     }
+  })
+
+  it('entry CIDs hashed into their own bytes are the CIDs multiformats builds, with either provider', () => {
+    for (const crypto of [node, nobleCrypto]) {
+      for (const m of made) {
+        const cid = cidOfBytes(m.bytes, crypto)
+        const expected = CID.createV1(0x71, createDigest(0x12, crypto.sha256(m.bytes)))
+        expect(cid.equals(expected)).toBe(true)
+        expect(cid.multihash.digest).toEqual(expected.multihash.digest)
+        expect(cid.multihash.bytes).toEqual(expected.multihash.bytes)
+        expect(cid.toString()).toBe(expected.toString())
+      }
+    }
+  })
+})
+
+describe('small buffers from a shared slab', () => {
+  it('are zeroed, never overlap, and a write to one is seen in no other', () => {
+    const sizes = fc.sample(fc.integer({ min: 0, max: 2000 }), { seed: 11, numRuns: 400 })
+    const views = sizes.map(n => allocSmall(n))
+    views.forEach((v, i) => {
+      expect(v.length).toBe(sizes[i])
+      expect(v.every(b => b === 0)).toBe(true)
+      v.fill((i % 255) + 1)
+    })
+    views.forEach((v, i) => { expect(v.every(b => b === (i % 255) + 1)).toBe(true) })
+  })
+})
+
+describe('shared author hex', () => {
+  it('is toHex of the key as it is now, across slot collisions and keys changed after use', () => {
+    const keys = fc.sample(fc.uint8Array({ minLength: 32, maxLength: 32 }), { seed: 12, numRuns: 300 })
+    // Same first two bytes (the slot): each still gets its own hex.
+    keys.push(Uint8Array.from(keys[0]!.map((b, i) => i === 31 ? b ^ 1 : b)))
+    for (let round = 0; round < 2; round++) for (const k of keys) expect(keyHex(k)).toBe(toHex(k))
+    const k = keys[1]!.slice()
+    expect(keyHex(k)).toBe(toHex(k))
+    flip(k, 31)
+    expect(keyHex(k)).toBe(toHex(k))
+    expect(keyHex(new Uint8Array([7]))).toBe('07')
   })
 })

@@ -1,6 +1,6 @@
 import {
   cidOfBytes, cidString, createDag, createPolicyState, entryEffects, GovmeshError, nextEntry, nextSealedEntries,
-  peerIdFromPublicKey, SEALABLE_TYPES, toHex, type SealedRecord,
+  peerIdFromPublicKey, SEALABLE_TYPES, keyHex, toHex, type SealedRecord,
   type Dag, type DagHistory, type EntryBody, type EntryType, type EquivocationEvidence, type KeyPair,
   type PolicyState,
   type CryptoProvider, type PolicyUpdateBody, type SignedEntry
@@ -256,7 +256,7 @@ export class Ledger {
       this.applyPolicy(e)
       if (listening) {
         events.emit(
-          'entry:added', { id: e.id, type: e.entry.type, author: toHex(e.entry.author), seq: e.entry.seq, source }
+          'entry:added', { id: e.id, type: e.entry.type, author: keyHex(e.entry.author), seq: e.entry.seq, source }
         )
       }
     }
@@ -378,7 +378,7 @@ function storedForm (e: SignedEntry): StoredEntry {
   return {
     id: e.id,
     bytes: e.bytes,
-    author: toHex(e.entry.author),
+    author: keyHex(e.entry.author),
     seq: e.entry.seq,
     // The DAG's index already holds these ids; cidString is the fast path for any other.
     deps: [...(e.entry.prev !== null ? [cidString(e.entry.prev)] : []), ...e.entry.parents.map(cidString)]

@@ -3,10 +3,15 @@ import { Worker } from 'node:worker_threads'
 import { decodeEntry, type SignedEntry } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
 
-/** To a worker: entry bytes to decode and verify. */
-export interface VerifyRequest { job: number, entries: Uint8Array[] }
+/**
+ * To a worker: entry bytes to decode and verify, packed into one transferred buffer (entry `k`
+ * is `packed[ends[k - 1] ?? 0, ends[k])`): one copy and no per-entry clone on either side.
+ */
+export interface VerifyRequest { job: number, packed: Uint8Array, ends: Uint32Array }
 /** From a worker: per entry, its id (CID string) when the signature verified, else null. */
 export interface VerifyResponse { job: number, ids: Array<string | null> }
+/** From a worker, once: its modules are loaded and it takes jobs. */
+export interface VerifyWorkerReady { ready: true }
 
 /** A batch after the pool: each item decoded, and the set of those whose signature a worker checked. */
 export interface VerifiedBatch {
@@ -18,6 +23,9 @@ export interface VerifiedBatch {
 interface PoolWorker {
   worker: Worker
   jobs: Map<number, (ids: Array<string | null>) => void>
+  /** Its modules are loaded. Until then batches are not sent to it: a fresh node's first batch would wait. */
+  ready: boolean
+  started: Promise<void>
 }
 
 /** Below this many entries a batch is not worth a round trip to a worker. */
@@ -30,7 +38,9 @@ const MIN_WORKER_SLICE = 16
  * verified only when its id (the sha2-256 of its bytes) equals the worker's answer, so
  * the mark holds for exactly the bytes that are ingested. Anything else (an entry a worker
  * refused, a worker that died) is ingested unmarked and verified on the main thread, with
- * the usual typed error. The main thread verifies its own share of each batch meanwhile.
+ * the usual typed error. By default the workers check the whole batch: the main thread decodes,
+ * checks and stores every entry meanwhile, which in catch-up costs it about as much as the signatures
+ * cost a worker (`mainThreadShare` gives it a share as well).
  *
  * @example
  * ```ts
@@ -45,24 +55,40 @@ export class VerifyPool {
   private nextJob = 0
   private next = 0
 
-  /** `threads`: worker threads (default: one per core but one, at least one). 0 verifies on the calling thread. */
-  constructor (init: { threads?: number } = {}) {
+  /**
+   * `threads`: worker threads (default: one per core but one, at least one). 0 verifies on the calling thread.
+   * `mainThreadShare`: the fraction of each batch this thread verifies itself (default 0: it decodes, checks
+   * and stores every entry of the batch already, so during catch-up it is the busier thread).
+   */
+  constructor (init: { threads?: number, mainThreadShare?: number } = {}) {
     const threads = init.threads ?? Math.max(1, availableParallelism() - 1)
+    this.mainThreadShare = Math.min(1, Math.max(0, init.mainThreadShare ?? 0))
     for (let i = 0; i < threads; i++) this.workers.push(this.spawn())
   }
+
+  private readonly mainThreadShare: number
 
   get threads (): number { return this.workers.length }
 
   private spawn (): PoolWorker {
     const worker = new Worker(new URL('./verify-worker.js', import.meta.url))
-    const w: PoolWorker = { worker, jobs: new Map() }
-    worker.on('message', (res: VerifyResponse) => {
+    let started = (): void => {}
+    const w: PoolWorker = {
+      worker, jobs: new Map(), ready: false, started: new Promise(resolve => { started = resolve })
+    }
+    worker.on('message', (res: VerifyResponse | VerifyWorkerReady) => {
+      if ('ready' in res) {
+        w.ready = true
+        started()
+        return
+      }
       const done = w.jobs.get(res.job)
       w.jobs.delete(res.job)
       if (w.jobs.size === 0) worker.unref()
       done?.(res.ids)
     })
     const fail = (): void => {
+      started()
       // Its jobs fall back to the main thread; the pool goes on with the others.
       for (const done of w.jobs.values()) done([])
       w.jobs.clear()
@@ -75,15 +101,25 @@ export class VerifyPool {
     return w
   }
 
-  private async onWorker (entries: Uint8Array[]): Promise<Array<string | null>> {
-    const w = this.workers[this.next++ % this.workers.length]
+  /** Resolves once every worker has loaded (or failed): until then the ones still loading get no batch. */
+  async ready (): Promise<void> {
+    await Promise.all(this.workers.map(async w => await w.started))
+  }
+
+  private async onWorker (workers: PoolWorker[], entries: Uint8Array[]): Promise<Array<string | null>> {
+    const w = workers[this.next++ % workers.length]
     if (w === undefined) return []
     const job = this.nextJob++
     return await new Promise((resolve) => {
       // Referenced only while it has work: an idle pool never keeps the process alive.
       if (w.jobs.size === 0) w.worker.ref()
       w.jobs.set(job, resolve)
-      w.worker.postMessage({ job, entries } satisfies VerifyRequest)
+      const ends = new Uint32Array(entries.length)
+      let size = 0
+      for (let k = 0; k < entries.length; k++) ends[k] = size += entries[k]!.length
+      const packed = new Uint8Array(size)
+      for (let k = 0; k < entries.length; k++) packed.set(entries[k]!, ends[k]! - entries[k]!.length)
+      w.worker.postMessage({ job, packed, ends } satisfies VerifyRequest, [packed.buffer, ends.buffer])
     })
   }
 
@@ -94,14 +130,14 @@ export class VerifyPool {
   async verify (entries: Uint8Array[]): Promise<VerifiedBatch> {
     const verified = new Set<Uint8Array | SignedEntry>()
     const items: Array<Uint8Array | SignedEntry> = entries.slice()
-    const workers = this.workers.length
+    const ready = this.workers.filter(w => w.ready)
+    const workers = ready.length
     if (workers === 0 || entries.length < MIN_WORKER_SLICE * 2) return { items, verified }
-    // This thread keeps the first share, half a worker's: it also decodes, checks and stores every entry.
-    const own = Math.ceil(entries.length / (2 * workers + 1))
+    const own = Math.floor(entries.length * this.mainThreadShare)
     const size = Math.ceil((entries.length - own) / workers)
     const slices: Array<{ from: number, answer: Promise<Array<string | null>> }> = []
     for (let from = own; from < entries.length; from += size) {
-      slices.push({ from, answer: this.onWorker(entries.slice(from, from + size)) })
+      slices.push({ from, answer: this.onWorker(ready, entries.slice(from, from + size)) })
     }
     for (let i = 0; i < own; i++) {
       try {

@@ -6,18 +6,21 @@
 import { parentPort } from 'node:worker_threads'
 import { decodeEntry } from '@govmesh/core'
 import { createNodeCrypto } from '@govmesh/core/node-crypto'
-import type { VerifyRequest, VerifyResponse } from './verify-pool.js'
+import type { VerifyRequest, VerifyResponse, VerifyWorkerReady } from './verify-pool.js'
 
 const crypto = createNodeCrypto()
 
 parentPort?.on('message', (req: VerifyRequest) => {
-  const ids = req.entries.map((bytes) => {
+  const ids: Array<string | null> = new Array<string | null>(req.ends.length)
+  for (let k = 0; k < req.ends.length; k++) {
     try {
-      return decodeEntry(bytes, { crypto }).id
+      ids[k] = decodeEntry(req.packed.subarray(req.ends[k - 1] ?? 0, req.ends[k]), { crypto }).id
     } catch {
-      return null
+      ids[k] = null
     }
-  })
+  }
   const res: VerifyResponse = { job: req.job, ids }
   parentPort!.postMessage(res)
 })
+
+parentPort?.postMessage({ ready: true } satisfies VerifyWorkerReady)

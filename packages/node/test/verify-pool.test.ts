@@ -39,8 +39,9 @@ describe('VerifyPool', () => {
     const badSig = [10, 250]
     const SIG_FIELD = Buffer.from([0x63, 0x73, 0x69, 0x67, 0x58, 0x40]) // text "sig", bytes(64)
     for (const i of badSig) bytes[i]![Buffer.from(bytes[i]!).indexOf(SIG_FIELD) + SIG_FIELD.length + 5]! ^= 0x01
-    const pool = new VerifyPool({ threads: 1 })
+    const pool = new VerifyPool({ threads: 1, mainThreadShare: 1 / 3 })
     try {
+      await pool.ready()
       const { items, verified } = await pool.verify(bytes)
       expect(pool.threads).toBe(1) // the worker ran (a failed worker is dropped)
       expect(items).toHaveLength(300)
@@ -61,6 +62,44 @@ describe('VerifyPool', () => {
       }
       expect(refused).toEqual(badSig)
       expect(dag.size).toBe(1 + 10) // genesis and the chain up to the first bad entry; the rest wait for it
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('by default the workers check the whole batch; each entry is marked for exactly its own bytes', async () => {
+    const entries = chain(120)
+    const bytes = entries.map(e => e.bytes.slice())
+    const SIG_FIELD = Buffer.from([0x63, 0x73, 0x69, 0x67, 0x58, 0x40])
+    bytes[3]![Buffer.from(bytes[3]!).indexOf(SIG_FIELD) + SIG_FIELD.length]! ^= 0x80
+    const pool = new VerifyPool({ threads: 2 })
+    try {
+      await pool.ready()
+      const { items, verified } = await pool.verify(bytes)
+      expect(pool.threads).toBe(2)
+      for (let i = 0; i < items.length; i++) {
+        expect(verified.has(items[i]!), `entry ${i}`).toBe(i !== 3)
+        if (i !== 3) expect((items[i] as SignedEntry).id).toBe(entries[i]!.id)
+      }
+      // The batch was copied for the workers: the caller's buffers are still its own.
+      expect(bytes[0]!.length).toBe(entries[0]!.bytes.length)
+      const again = await pool.verify(entries.slice(0, 40).map(e => e.bytes))
+      expect(again.verified.size).toBe(40)
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('sends nothing to a worker that is still loading: the batch goes back unmarked at once', async () => {
+    const pool = new VerifyPool({ threads: 1 })
+    try {
+      const entries = chain(64)
+      // Asked in the same turn as the worker was spawned: it cannot have loaded yet.
+      const { items, verified } = await pool.verify(entries.map(e => e.bytes))
+      expect(items).toHaveLength(64)
+      expect(verified.size).toBe(0)
+      await pool.ready()
+      expect((await pool.verify(entries.map(e => e.bytes))).verified.size).toBe(64)
     } finally {
       await pool.close()
     }

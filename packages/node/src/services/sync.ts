@@ -45,6 +45,8 @@ export interface SyncComponents {
 
 /** Batches read ahead while earlier ones are verified or written (bounds memory per session). */
 const MAX_INFLIGHT_BATCHES = 4
+/** Entries in the first batch a responder sends; later batches double up to SYNC_BATCH_ENTRIES. */
+const FIRST_SYNC_BATCH_ENTRIES = 50
 
 /**
  * The sync protocol (`/govmesh/sync/1.0.0`), pull-based: the initiator sends its
@@ -192,16 +194,20 @@ export class SyncService implements Startable {
       let batch: Uint8Array[] = []
       let batchBytes = 0
       let sent = 0
+      // The first batches are small and each one doubles: the peer starts checking entries while later
+      // ones are still read here, instead of waiting for a full batch to be read first.
+      let batchEntries = FIRST_SYNC_BATCH_ENTRIES
       const flush = async (): Promise<void> => {
         if (batch.length === 0) return
         await framed.write(encodeSyncMessage({ t: SYNC_ENTRIES, entries: batch }))
         sent += batch.length
         batch = []
         batchBytes = 0
+        batchEntries = Math.min(SYNC_BATCH_ENTRIES, batchEntries * 2)
       }
       for await (const id of missingFor(dag, history, msg.frontier)) {
         const bytes = dag.getBytes(id)!
-        if (batchBytes + bytes.length > SYNC_BATCH_BYTES || batch.length >= SYNC_BATCH_ENTRIES) await flush()
+        if (batchBytes + bytes.length > SYNC_BATCH_BYTES || batch.length >= batchEntries) await flush()
         batch.push(bytes)
         batchBytes += bytes.length
       }
