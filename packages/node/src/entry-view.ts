@@ -1,4 +1,4 @@
-import { CID, peerIdFromPublicKey, toHex, type Dag } from '@govmesh/core'
+import { BoundedMap, CID, peerIdFromPublicKey, toHex, type Dag, type SignedEntry } from '@govmesh/core'
 
 /** JSON rendering of decoded values: CIDs as strings, bytes as lower-case hex. */
 export function toJsonValue (v: unknown): unknown {
@@ -35,13 +35,33 @@ export interface EntryView {
 /** The JSON view of a stored entry, or undefined if unknown. */
 export function entryView (dag: Dag, id: string): EntryView | undefined {
   const signed = dag.getEntry(id)
-  if (signed === undefined) return undefined
+  return signed === undefined ? undefined : viewOfEntry(signed, dag.isRevoked(signed.id))
+}
+
+/** {@link Dag.isRevoked} of a decoded entry, without reading its metadata record. */
+export function isRevokedEntry (dag: Dag, signed: SignedEntry): boolean {
+  const cut = dag.cuts().get(toHex(signed.entry.author))
+  return cut !== undefined && signed.entry.seq > cut
+}
+
+/** Peer ids of recent authors: encoding one (base58) cost more than decoding the entry. */
+const peerIds = new BoundedMap<string, string>(1024)
+
+function peerIdOf (author: Uint8Array, hex: string): string {
+  let peerId = peerIds.get(hex)
+  if (peerId === undefined) peerIds.set(hex, peerId = peerIdFromPublicKey(author))
+  return peerId
+}
+
+/** The JSON view of a decoded stored entry; `revoked` as {@link Dag.isRevoked} says. */
+export function viewOfEntry (signed: SignedEntry, revoked: boolean): EntryView {
   const e = signed.entry
+  const author = toHex(e.author)
   return {
     cid: signed.id,
     type: e.type,
-    author: toHex(e.author),
-    authorPeerId: peerIdFromPublicKey(e.author),
+    author,
+    authorPeerId: peerIdOf(e.author, author),
     seq: e.seq,
     prev: e.prev?.toString() ?? null,
     parents: e.parents.map(p => p.toString()),
@@ -52,6 +72,6 @@ export function entryView (dag: Dag, id: string): EntryView | undefined {
       ? { seal: { root: toHex(e.seal.root), count: e.seal.count, index: e.seal.index, path: e.seal.path.map(toHex) } }
       : {}),
     signature: 'valid',
-    revoked: dag.isRevoked(signed.id)
+    revoked
   }
 }

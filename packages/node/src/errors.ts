@@ -17,6 +17,7 @@
  * | ConsoleNotBuiltError | `console.not-built` |
  * | StoreMismatchError, StoreLockedError, StoreDamagedError (store.ts) | `store.mismatch`, `store.locked`,
  * `store.damaged` |
+ * | HistoryDamagedError | `store.damaged` |
  *
  * @packageDocumentation
  */
@@ -95,6 +96,13 @@ export class ReadTimeoutError extends NodeError {
     this.name = 'ReadTimeoutError'
   }
 }
+
+/**
+ * A query read a stored entry that is missing, or whose bytes do not hash to its CID: the store
+ * is damaged. Reported (HTTP 500, `store.damaged`), never served; `govmesh dag verify` names the rest.
+ */
+export const HistoryDamagedError = nodeErrorClass('HistoryDamagedError', 'store.damaged')
+export type HistoryDamagedError = InstanceType<typeof HistoryDamagedError>
 
 /** Thrown at start-up when the console was not built (`npm run build` builds it). */
 export const ConsoleNotBuiltError = nodeErrorClass('ConsoleNotBuiltError', 'console.not-built')

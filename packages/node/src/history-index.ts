@@ -1,4 +1,5 @@
-import type { Dag } from '@govmesh/core'
+import type { Dag, EntryMeta } from '@govmesh/core'
+import type { LevelHistory } from './level-history.js'
 import type { Store } from './store.js'
 
 /**
@@ -15,23 +16,33 @@ export interface HistoryIndex {
   orderFrom: (from: number) => AsyncIterable<string>
   /** Entries that name `id` as prev or parent. */
   children: (id: string) => Promise<string[]>
+  /** Stored bytes of accepted entries (undefined for an unknown id), read together. */
+  bytesOf: (ids: readonly string[]) => Promise<Array<Uint8Array | undefined>>
+  /** Metadata records of accepted entries (undefined for an unknown id), read together. */
+  metasOf: (ids: readonly string[]) => Promise<Array<EntryMeta | undefined>>
+  /** One author's chain ids from seq `to` down to `from`, newest first: one range read. */
+  chainDown: (author: string, to: number, from: number) => Promise<string[]>
 }
 
 /**
  * The node's index: the store's order, author/seq and children indexes (`store` is read at each
- * query, so the index can be handed out before the store opens).
+ * query, so the index can be handed out before the store opens); entries and metadata records
+ * through `history`, which also holds the entries accepted and not written yet.
  *
  * @example
  * ```ts
- * for await (const id of storeIndex(() => store).newestFirst()) console.log(id)
+ * for await (const id of storeIndex(() => store, history).newestFirst()) console.log(id)
  * ```
  */
-export function storeIndex (store: () => Store): HistoryIndex {
+export function storeIndex (store: () => Store, history: LevelHistory): HistoryIndex {
   return {
     newestFirst: () => store().orderFrom(0, { reverse: true }),
     authorNewestFirst: (author) => store().authorNewestFirst(author),
     orderFrom: (from) => store().orderFrom(from),
-    children: async (id) => store().children(id)
+    children: async (id) => store().children(id),
+    bytesOf: async (ids) => await history.bytesMany(ids),
+    metasOf: async (ids) => await history.metaMany(ids),
+    chainDown: async (author, to, from) => await history.chainDown(author, to, from)
   }
 }
 
@@ -55,6 +66,16 @@ export function memoryIndex (dag: Dag): HistoryIndex {
     children: async (id) => dag.ids().filter(other => {
       const m = dag.meta(other)!
       return m.prev === id || m.parents.includes(id)
-    })
+    }),
+    bytesOf: async (ids) => ids.map(id => dag.getBytes(id)),
+    metasOf: async (ids) => ids.map(id => dag.meta(id)),
+    chainDown: async (author, to, from) => {
+      const out: string[] = []
+      for (let seq = to; seq >= from; seq--) {
+        const m = dag.entryAt(author, seq)
+        if (m !== undefined) out.push(m.id)
+      }
+      return out
+    }
   }
 }

@@ -1,6 +1,7 @@
-import type { Dag } from '@govmesh/core'
-import { entryView, type EntryView } from './entry-view.js'
+import { toHex, type Dag, type SignedEntry } from '@govmesh/core'
+import { isRevokedEntry, viewOfEntry, type EntryView } from './entry-view.js'
 import type { HistoryIndex } from './history-index.js'
+import { readEntries } from './history-reads.js'
 
 /** Filters of a log query; every given one must match. */
 export interface LogQuery {
@@ -14,31 +15,51 @@ export interface LogQuery {
   limit: number
 }
 
+/** Most ids a log query reads at once (its first read is its limit, more while its filters reject entries). */
+const LOG_READ_MAX = 1024
+
 /**
  * Entries matching a query, newest first, read from the index until `limit` match: a query for
- * one author walks only that author's chain.
+ * one author walks only that author's chain. Entries are read in batches, each once.
  *
  * @example
  * ```ts
- * const recent = await logEntries(node.dag, storeIndex(store), { type: 'exec.request', limit: 20 })
+ * const recent = await logEntries(node.dag, node.historyIndex, { type: 'exec.request', limit: 20 })
  * ```
  */
 export async function logEntries (dag: Dag, index: HistoryIndex, q: LogQuery): Promise<EntryView[]> {
   const out: EntryView[] = []
   if (q.limit <= 0) return out
   const ids = q.author !== undefined ? index.authorNewestFirst(q.author) : index.newestFirst()
-  for await (const id of ids) {
-    const m = dag.meta(id)
-    if (m === undefined) continue
-    if (q.cid !== undefined && !m.id.startsWith(q.cid)) continue
-    if (q.author !== undefined && m.author !== q.author) continue
-    if (q.type !== undefined && m.type !== q.type) continue
-    if (q.since !== undefined && m.time < q.since) continue
-    if (q.until !== undefined && m.time > q.until) continue
-    out.push(entryView(dag, m.id)!)
-    if (out.length >= q.limit) break
+  let batch: string[] = []
+  let scanned = 0
+  const readBatch = async (): Promise<void> => {
+    for (const signed of await readEntries(index, batch, 'the log')) {
+      if (out.length < q.limit && matches(signed, q)) out.push(viewOfEntry(signed, isRevokedEntry(dag, signed)))
+    }
+    scanned += batch.length
+    batch = []
   }
+  // What is still wanted, scaled by how many entries per match the filters let through so far.
+  const wanted = (): number =>
+    Math.min(LOG_READ_MAX, (q.limit - out.length) * (Math.ceil(scanned / Math.max(1, out.length)) || 1))
+  for await (const id of ids) {
+    if (q.cid !== undefined && !id.startsWith(q.cid)) continue
+    batch.push(id)
+    if (batch.length < wanted()) continue
+    await readBatch()
+    if (out.length >= q.limit) return out
+  }
+  if (batch.length > 0) await readBatch()
   return out
+}
+
+function matches (signed: SignedEntry, q: LogQuery): boolean {
+  const e = signed.entry
+  return (q.author === undefined || toHex(e.author) === q.author) &&
+    (q.type === undefined || e.type === q.type) &&
+    (q.since === undefined || e.time >= q.since) &&
+    (q.until === undefined || e.time <= q.until)
 }
 
 /**

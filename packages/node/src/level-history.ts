@@ -44,6 +44,50 @@ export class LevelHistory implements DagHistory {
     return this.unwritten.get(id)?.bytes ?? this.store()?.entrySync(id)
   }
 
+  /** Bytes of many accepted entries, in one read of the store for those already written. */
+  async bytesMany (ids: readonly string[]): Promise<Array<Uint8Array | undefined>> {
+    return this.many(ids, u => u.bytes, async (rest) => await this.store()?.entriesMany(rest))
+  }
+
+  /**
+   * Metadata records of many accepted entries, in one read of the store for those neither
+   * cached nor unwritten. Query reads do not fill the cache: it keeps what validation reads.
+   */
+  async metaMany (ids: readonly string[]): Promise<Array<EntryMeta | undefined>> {
+    return this.many(ids, u => u.meta, async (rest) => await this.store()?.metasMany(rest), this.cache)
+  }
+
+  private async many<T> (
+    ids: readonly string[], fresh: (u: Unwritten) => T,
+    stored: (ids: string[]) => Promise<Array<T | undefined> | undefined>, cache?: BoundedMap<string, T>
+  ): Promise<Array<T | undefined>> {
+    const out = new Array<T | undefined>(ids.length)
+    const rest: string[] = []
+    const at: number[] = []
+    ids.forEach((id, i) => {
+      const u = this.unwritten.get(id)
+      const known = u !== undefined ? fresh(u) : cache?.get(id)
+      if (known !== undefined) out[i] = known
+      else { rest.push(id); at.push(i) }
+    })
+    const read = rest.length === 0 ? [] : await stored(rest) ?? []
+    at.forEach((i, k) => { out[i] = read[k] })
+    return out
+  }
+
+  /** One author's chain ids from seq `to` down to `from`, newest first (an unwritten entry's too). */
+  async chainDown (author: string, to: number, from: number): Promise<string[]> {
+    const stored = await this.store()?.chainDown(author, to, from) ?? []
+    if (this.unwrittenAt.size === 0) return stored
+    const out: string[] = []
+    for (let seq = to, k = 0; seq >= from; seq--) {
+      const id = this.unwrittenAt.get(`${author}!${seq}`)
+      if (id !== undefined) out.push(id)
+      else if (k < stored.length) out.push(stored[k++]!)
+    }
+    return out
+  }
+
   at (author: string, seq: number): string | undefined {
     return this.unwrittenAt.get(`${author}!${seq}`) ?? this.store()?.atSync(author, seq)
   }

@@ -111,7 +111,7 @@ export class GovmeshNode {
   private readonly storeRef: { store?: Store } = {}
   private readonly history: LevelHistory
   /** The store's orderings of history, for queries that walk it (log, search, children, sync serving). */
-  readonly historyIndex: HistoryIndex = storeIndex(() => this.storeRef.store!)
+  readonly historyIndex: HistoryIndex
   private readonly checkpoints = new CheckpointWriter()
   private readonly startedAt = Date.now()
   private stopped = false
@@ -124,6 +124,7 @@ export class GovmeshNode {
     const refill = readRefillMarker(init.dataDir)
     // History lives in the store: the DAG reads accepted entries back through a bounded cache.
     this.history = new LevelHistory(() => storeRef.store)
+    this.historyIndex = storeIndex(() => storeRef.store!, this.history)
     this.ledger = new Ledger({
       genesis: init.genesis,
       keys,

@@ -3,11 +3,11 @@ import { CID, type Dag } from '@govmesh/core'
 
 /**
  * Writes the CAR of a lineage proof: the entry (the CAR root), its whole ancestry
- * closure, and the genesis, oldest first.
+ * closure, and the genesis, oldest first, from a DAG whose history is at hand (in memory).
  *
  * @example
  * ```ts
- * writeFileSync('proof.car', exportProofCar(node.dag, resultCid))
+ * writeFileSync('proof.car', exportProofCar(dag, resultCid))
  * ```
  */
 export function exportProofCar (dag: Dag, rootId: string): Uint8Array {
@@ -15,13 +15,24 @@ export function exportProofCar (dag: Dag, rootId: string): Uint8Array {
   if (ids.length === 0) throw new Error(`unknown entry ${rootId}`)
   if (!ids.includes(dag.meshIdString)) ids.push(dag.meshIdString)
   const metas = ids.map(id => dag.meta(id)!).sort((a, b) => a.index - b.index)
-  const root = CID.parse(rootId)
-  let size = 0
-  for (const m of metas) size += dag.getBytes(m.id)!.length + 64
-  const buffer = new Uint8Array(size + CarBufferWriter.headerLength({ roots: [root] }) + 64)
+  return writeProofCar(CID.parse(rootId), metas.map(m => ({ cid: m.cid, bytes: dag.getBytes(m.id)! })))
+}
+
+/**
+ * A proof CAR of the given blocks, in their order, written once into a buffer of its exact size.
+ *
+ * @example
+ * ```ts
+ * const car = writeProofCar(rootCid, await proofBlocks(node.dag, node.historyIndex, rootId))
+ * ```
+ */
+export function writeProofCar (root: CID, blocks: ReadonlyArray<{ cid: CID, bytes: Uint8Array }>): Uint8Array {
+  let size = CarBufferWriter.headerLength({ roots: [root] })
+  for (const b of blocks) size += CarBufferWriter.blockLength(b)
+  const buffer = new Uint8Array(size)
   const writer = CarBufferWriter.createWriter(buffer.buffer, { roots: [root] })
-  for (const m of metas) writer.write({ cid: m.cid, bytes: dag.getBytes(m.id)! })
-  return writer.close({ resize: true })
+  for (const b of blocks) writer.write(b)
+  return writer.close()
 }
 
 /** Reads a proof CAR: its single root and every block as stored. */

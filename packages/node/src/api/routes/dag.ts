@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify'
 import { CID, nextPosition } from '@govmesh/core'
 import { API_DEFAULT_ANCESTRY, API_DEFAULT_PAGE } from '../../constants.js'
-import { entryView } from '../../entry-view.js'
+import { entryView, isRevokedEntry, viewOfEntry } from '../../entry-view.js'
 import { logEntries } from '../../history-queries.js'
+import { ancestryEntries, proofBlocks } from '../../history-reads.js'
 import { keyOfPeer } from '../../peers.js'
-import { exportProofCar } from '../../proof-car.js'
+import { writeProofCar } from '../../proof-car.js'
 import { noEntry, sendError, type RouteDeps } from '../context.js'
 import { AncestryQuery, CidParams, DagLogQuery, EntryFormatQuery, NextPositionQuery } from '../schemas.js'
 
@@ -15,8 +16,10 @@ export function dagRoutes (app: FastifyInstance, { ctx }: RouteDeps): void {
   const { dag } = ctx
 
   app.get<{ Params: { cid: string } }>('/v1/dag/export/:cid', async (req, reply) => {
-    if (!dag.has(req.params.cid)) return noEntry(reply, req.params.cid)
-    return reply.type('application/vnd.ipld.car').send(Buffer.from(exportProofCar(dag, req.params.cid)))
+    const { cid } = req.params
+    if (!dag.has(cid)) return noEntry(reply, cid)
+    const car = writeProofCar(CID.parse(cid), await proofBlocks(dag, ctx.historyIndex, cid))
+    return reply.type('application/vnd.ipld.car').send(Buffer.from(car.buffer, car.byteOffset, car.byteLength))
   })
 
   app.get('/v1/dag/heads', async () => ({ heads: dag.heads(), frontier: dag.frontier() }))
@@ -47,8 +50,10 @@ export function dagRoutes (app: FastifyInstance, { ctx }: RouteDeps): void {
     schema: { querystring: AncestryQuery }
   }, async (req, reply) => {
     if (!dag.has(req.params.cid)) return noEntry(reply, req.params.cid)
-    const ids = dag.ancestry(req.params.cid, { depth: req.query.depth, limit: req.query.limit ?? API_DEFAULT_ANCESTRY })
-    return { entries: ids.map(id => entryView(dag, id)) }
+    const entries = await ancestryEntries(dag, ctx.historyIndex, req.params.cid, {
+      depth: req.query.depth, limit: req.query.limit ?? API_DEFAULT_ANCESTRY
+    })
+    return { entries: entries.map(e => viewOfEntry(e, isRevokedEntry(dag, e))) }
   })
 
   app.get<{ Querystring: { author: string, parents?: string } }>('/v1/dag/next', {
