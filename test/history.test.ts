@@ -123,6 +123,25 @@ describe('history on disk', () => {
     expect(refused.output).toMatch(/store .* is damaged/)
   }, 60_000)
 
+  it('entries lost from the middle of a chain: start refuses, naming them (checked while the checkpoint loads)', async () => {
+    const copy = join(mesh.root, 'lost-middle')
+    cpSync(small.dir, copy, { recursive: true })
+    const author = Buffer.from(writers[2]!.publicKey).toString('hex')
+    // What a log block dropped by an earlier open leaves: every key of those entries, the newer record kept.
+    await editStore(copy, async (db) => {
+      const lost: string[] = []
+      for (const seq of [20, 21, 22]) {
+        const key = `a!${author}!${seq.toString(16).padStart(12, '0')}`
+        const cid = new TextDecoder().decode(await db.get(key))
+        lost.push(key, `e!${cid}`, `x!${cid}`)
+      }
+      await db.batch(lost.map(key => ({ type: 'del' as const, key })))
+    })
+    const refused = await startRefused(mesh, copy)
+    expect(refused.code).not.toBe(0)
+    expect(refused.output).toMatch(/store .* is damaged: 3 of \d+ entries missing \(12D3KooW\w+ seq 20-22\)/)
+  }, 60_000)
+
   it('an older store (schema 2) migrates once: one replay writes the checkpoint, the next start resumes', async () => {
     await editStore(small.dir, async (db) => {
       const keys: string[] = []

@@ -32,13 +32,21 @@ export interface OpenLedgerInit {
  * ```
  */
 export async function openLedger (init: OpenLedgerInit): Promise<number> {
-  const stored = await init.store.readCheckpoint()
   let replayed = 0
-  if (stored !== undefined) {
-    await checkHeads(init, stored)
-    resume(init, stored)
+  try {
+    const stored = await init.store.readCheckpoint()
+    if (stored !== undefined) {
+      await checkHeads(init, stored)
+      resume(init, stored)
+    }
+  } catch (err) {
+    // Loss found by the store's index check explains a disagreeing checkpoint: report the loss.
+    await init.store.indexesChecked
+    throw err
   }
-  else replayed = await replay(init)
+  // Nothing is written (the replay's migration, pending entries) before the store is known whole.
+  await init.store.indexesChecked
+  if (init.store.needsCheckpoint) replayed = await replay(init)
   const pending: Uint8Array[] = []
   for await (const bytes of init.store.pending()) pending.push(bytes)
   await init.ledger.loadPending(pending)
@@ -65,11 +73,10 @@ async function checkHeads (init: OpenLedgerInit, stored: StoredCheckpoint): Prom
   for (const ev of stored.evidence) {
     for (const bytes of [ev.a, ev.b]) candidates.add(cidOfBytes(bytes, init.crypto).toString())
   }
-  const heads: string[] = []
-  for (const id of candidates) {
-    if (store.entrySync(id) !== undefined && (await store.children(id)).length === 0) heads.push(id)
-  }
-  heads.sort()
+  // One children-index read per candidate, all at once: LevelDB serves them on its threads.
+  const childless = await Promise.all([...candidates].map(async (id) =>
+    store.entrySync(id) !== undefined && !await store.hasChildren(id) ? id : undefined))
+  const heads = childless.filter((id): id is string => id !== undefined).sort()
   const named = [...stored.state.heads].sort()
   if (heads.join(',') !== named.join(',')) {
     const unnamed = heads.filter(h => !named.includes(h)).length

@@ -174,7 +174,9 @@ export class GovmeshNode {
   async start (): Promise<void> {
     const { init, ledger } = this
     mkdirSync(init.dataDir, { recursive: true })
-    const store = await Store.open({ path: join(init.dataDir, 'db'), meshId: this.meshId })
+    // The index check runs while the checkpoint is read; openLedger awaits it before anything is written.
+    const path = join(init.dataDir, 'db')
+    const store = await Store.open({ path, meshId: this.meshId, checkIndexes: 'concurrently' })
     this.store = store
     this.storeRef.store = store
     this.metrics.watchStore(() => store.commitStats)

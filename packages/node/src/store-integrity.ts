@@ -82,12 +82,16 @@ const peerOf = (author: string): string => {
   }
 }
 
+/** Seqs `from`..`to` of one author, all held (a run of the author/seq index). */
+export type SeqRun = readonly [author: string, from: number, to: number]
+
 /**
- * Compares the author/seq index (keys in order: by author, then seq, in batches) with the
- * record, streaming: memory is bounded by the number of gaps reported, not by history.
+ * Compares the author/seq index (runs of held seqs in key order: by author, then seq, in
+ * batches) with the record, streaming: memory is bounded by the number of gaps reported, not by
+ * history.
  */
 export async function scanAuthorIndex (
-  batches: AsyncIterable<ReadonlyArray<[string, number]>>, record: IntegrityRecord
+  batches: AsyncIterable<readonly SeqRun[]>, record: IntegrityRecord
 ): Promise<IndexScan> {
   const out: IndexScan = { ranges: [], ahead: [] }
   const gap = (author: string, from: number, to: number): void => {
@@ -103,16 +107,16 @@ export async function scanAuthorIndex (
     if (held > last) out.ahead.push({ author, held, record: last })
     gap(author, held + 1, last)
   }
-  for await (const keys of batches) {
-    for (const [a, seq] of keys) {
+  for await (const runs of batches) {
+    for (const [a, from, to] of runs) {
       if (a !== author) {
         endAuthor()
         author = a
         held = 0
         seen.add(a)
       }
-      gap(a, held + 1, seq - 1)
-      held = seq
+      gap(a, held + 1, from - 1)
+      held = to
     }
   }
   endAuthor()

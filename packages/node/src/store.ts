@@ -13,7 +13,7 @@ import { decodeMetaRecord } from './meta-record.js'
 import { checkLevelTables, describeLogDamage, describeTableDamage, scanLevelLogs, type LogScan } from './leveldb-log.js'
 import {
   decodeIntegrityRecord, describeLoss, encodeIntegrityRecord, INTEGRITY_KEY, integrityReport, scanAuthorIndex,
-  type IntegrityRecord, type IntegrityReport
+  type IntegrityRecord, type IntegrityReport, type SeqRun
 } from './store-integrity.js'
 
 /**
@@ -206,6 +206,12 @@ export class Store {
   /** The store has no checkpoint yet (new, or older than schema 3): the node replays it once. */
   needsCheckpoint = false
 
+  /**
+   * The comparison of the integrity record with the indexes: resolved when the open did it first,
+   * else rejects with {@link StoreDamagedError} when it finds loss (see {@link Store.open}).
+   */
+  indexesChecked: Promise<void> = Promise.resolve()
+
   private constructor (db: Db, readonly path: string) {
     this.db = db
   }
@@ -216,12 +222,19 @@ export class Store {
   /** Entries the integrity record counts. */
   get integrityEntries (): number { return this.record.entries }
 
-  static async open (init: { path: string, meshId: string }): Promise<Store> {
+  /**
+   * Opens (or creates) the store and checks it: its log and table files before LevelDB opens it,
+   * then the integrity record against the author/seq and order indexes (every key, so that loss from
+   * the middle of a chain is found). With `checkIndexes: 'concurrently'` the open resolves once the
+   * record is read and that comparison goes on while the caller reads its checkpoint:
+   * {@link indexesChecked} settles with it, and nothing may be served or written before it resolved.
+   */
+  static async open (init: { path: string, meshId: string, checkIndexes?: 'first' | 'concurrently' }): Promise<Store> {
     refuseDamagedFiles(init.path)
     const db = await openLevel(init.path, true)
     const store = new Store(db, init.path)
     try {
-      await store.openChecked(init.meshId)
+      await store.openChecked(init.meshId, init.checkIndexes ?? 'first')
     } catch (err) {
       await db.close()
       throw err
@@ -229,7 +242,7 @@ export class Store {
     return store
   }
 
-  private async openChecked (meshId: string): Promise<void> {
+  private async openChecked (meshId: string, checkIndexes: 'first' | 'concurrently'): Promise<void> {
     const db = this.db
     let schema: string | undefined
     let mesh: string | undefined
@@ -256,6 +269,14 @@ export class Store {
     }
     if (schema === '1') {
       await this.migrateFromSchema1()
+    } else if (checkIndexes === 'concurrently') {
+      const readErrors: string[] = []
+      await this.readRecord(readErrors, false)
+      this.indexesChecked = this.compareIndexes(readErrors, undefined, false).then(report => {
+        if (!report.ok) throw new StoreDamagedError(this.path, describeLoss(report), report)
+      })
+      // Whoever awaits it gets the damage; until then it must not count as unhandled.
+      this.indexesChecked.catch(() => {})
     } else {
       const report = await this.check()
       if (!report.ok) throw new StoreDamagedError(this.path, describeLoss(report), report)
@@ -281,8 +302,8 @@ export class Store {
   /** The record a store without one would have: its highest seq per author and its order index length. */
   private async computeRecord (): Promise<IntegrityRecord> {
     const authors = new Map<string, number>()
-    for await (const keys of this.authorKeys()) {
-      for (const [author, seq] of keys) authors.set(author, Math.max(seq, authors.get(author) ?? 0))
+    for await (const runs of this.authorRuns()) {
+      for (const [author, , to] of runs) authors.set(author, Math.max(to, authors.get(author) ?? 0))
     }
     return { entries: await this.orderCount(), authors }
   }
@@ -306,11 +327,25 @@ export class Store {
     }
   }
 
-  /** The author/seq index as (author, seq) pairs, in key order, in batches. */
-  private async * authorKeys (): AsyncGenerator<Array<[string, number]>> {
+  /**
+   * The author/seq index as runs of held seqs, in key order, in batches. Keys are unique and
+   * sorted, so a batch of one author whose first and last seqs span exactly its length holds every
+   * seq between them: one run, without looking at the keys in between. That is nearly every
+   * batch, which keeps the check of a long history to the cost of reading its keys.
+   */
+  private async * authorRuns (): AsyncGenerator<SeqRun[]> {
     // a!<64 hex digits>!<12 hex digits>
+    const author = (key: string): string => key.slice(2, key.length - 13)
+    const seq = (key: string): number => parseInt(key.slice(key.length - 12), 16)
     for await (const keys of this.keyBatches({ gte: 'a!', lt: 'a"' })) {
-      yield keys.map(key => [key.slice(2, key.length - 13), parseInt(key.slice(key.length - 12), 16)])
+      const first = keys[0]!
+      const last = keys[keys.length - 1]!
+      const a = author(first)
+      if (author(last) === a && seq(last) - seq(first) === keys.length - 1) {
+        yield [[a, seq(first), seq(last)]]
+      } else {
+        yield keys.map(key => { const s = seq(key); return [author(key), s, s] })
+      }
     }
   }
 
@@ -326,24 +361,40 @@ export class Store {
    */
   async check (logs?: LogScan, opts: { computeRecord?: boolean } = {}): Promise<IntegrityReport> {
     const readErrors: string[] = []
+    await this.readRecord(readErrors, opts.computeRecord === true)
+    return await this.compareIndexes(readErrors, logs)
+  }
+
+  private async readRecord (readErrors: string[], compute: boolean): Promise<void> {
     try {
-      this.record = opts.computeRecord === true ? await this.computeRecord() : await this.loadRecord()
+      this.record = compute ? await this.computeRecord() : await this.loadRecord()
     } catch (err) {
       readErrors.push(readError('the integrity record', err))
     }
+  }
+
+  /**
+   * The record against the author/seq index and (with `countOrder`) the order index's length.
+   * The start leaves the count out: it reads as many keys again, and what it alone would find
+   * cannot go unnoticed otherwise: LevelDB loses whole batches (a log record: the author/seq index
+   * shows the gap, the log check the damage) or whole tables (the table check), and the later
+   * entry of an equivocation is written with its evidence record, which the checkpoint counts.
+   */
+  private async compareIndexes (readErrors: string[], logs?: LogScan, countOrder = true): Promise<IntegrityReport> {
+    // Both indexes at once: LevelDB reads them on two threads while this one compares.
+    const [scanned, counted] = await Promise.allSettled([
+      scanAuthorIndex(this.authorRuns(), this.record), countOrder ? this.orderCount() : Promise.resolve(undefined)
+    ])
     let index
-    try {
-      index = await scanAuthorIndex(this.authorKeys(), this.record)
-    } catch (err) {
-      readErrors.push(readError('the author/seq index', err))
+    if (scanned.status === 'fulfilled') {
+      index = scanned.value
+    } else {
+      readErrors.push(readError('the author/seq index', scanned.reason))
       index = await scanAuthorIndex(this.authorKeysByGet(), this.record)
     }
     let present
-    try {
-      present = await this.orderCount()
-    } catch (err) {
-      readErrors.push(readError('the order index', err))
-    }
+    if (counted.status === 'fulfilled') present = counted.value
+    else readErrors.push(readError('the order index', counted.reason))
     const logLost: Array<{ author: string, seq: number }> = []
     for (const d of logs?.damage ?? []) {
       for (const e of d.entries) if (!await this.readable(`a!${e.author}!${pad(e.seq)}`)) logLost.push(e)
@@ -352,9 +403,11 @@ export class Store {
   }
 
   /** The author/seq keys the record vouches for that a point read still finds (when iteration fails). */
-  private async * authorKeysByGet (): AsyncGenerator<Array<[string, number]>> {
+  private async * authorKeysByGet (): AsyncGenerator<SeqRun[]> {
     for (const [author, last] of [...this.record.authors].sort(([a], [b]) => a < b ? -1 : 1)) {
-      for (let seq = 1; seq <= last; seq++) if (await this.readable(`a!${author}!${pad(seq)}`)) yield [[author, seq]]
+      for (let seq = 1; seq <= last; seq++) {
+        if (await this.readable(`a!${author}!${pad(seq)}`)) yield [[author, seq, seq]]
+      }
     }
   }
 
@@ -620,6 +673,12 @@ export class Store {
 
   async *pending (): AsyncGenerator<Uint8Array> {
     for await (const bytes of this.db.values({ gte: 'p!', lt: 'p"' })) yield bytes
+  }
+
+  /** Whether any entry names this one as prev or parent (one key of the children index). */
+  async hasChildren (id: string): Promise<boolean> {
+    const prefix = `c!${id}!`
+    return (await this.db.keys({ gte: prefix, lt: prefix + '\xff', limit: 1 }).all()).length > 0
   }
 
   /** Children of an entry, from the children index. */

@@ -104,6 +104,21 @@ describe('the store integrity record', () => {
     const err = await damagedError(path)
     expect(err.report?.missing).toMatchObject({ entries: 3, ranges: [{ author: AUTHOR_A, from: 4, to: 6 }] })
     expect(err.message).toMatch(/3 of 15 entries missing \(12D3KooW\w+ seq 4-6\)/)
+    // The node's open: the same comparison, settled while it reads its checkpoint.
+    const concurrent = await Store.open({ path, meshId: 'mesh-1', checkIndexes: 'concurrently' })
+    const later = await concurrent.indexesChecked.then(() => undefined, (e: unknown) => e)
+    await concurrent.close()
+    expect(later).toBeInstanceOf(StoreDamagedError)
+    expect((later as StoreDamagedError).message).toBe(err.message)
+  })
+
+  it('a whole store passes the concurrent index check', async () => {
+    const path = freshDir()
+    await storeWith(path, [entries(AUTHOR_A, 1, 2500), entries(AUTHOR_B, 1, 1700), entries(AUTHOR_A, 2501, 2600)])
+    const store = await Store.open({ path, meshId: 'mesh-1', checkIndexes: 'concurrently' })
+    await expect(store.indexesChecked).resolves.toBeUndefined()
+    expect((await store.check()).ok).toBe(true)
+    await store.close()
   })
 
   it('migrates a schema-1 store once, computing the record from what it holds', async () => {
