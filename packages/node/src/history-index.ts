@@ -20,7 +20,7 @@ export interface HistoryIndex {
   bytesOf: (ids: readonly string[]) => Promise<Array<Uint8Array | undefined>>
   /** Metadata records of accepted entries (undefined for an unknown id), read together. */
   metasOf: (ids: readonly string[]) => Promise<Array<EntryMeta | undefined>>
-  /** One author's chain ids from seq `to` down to `from`, newest first: one range read. */
+  /** One author's chain ids from seq `to` down to `from`, newest first (adjacent keys of the author/seq index). */
   chainDown: (author: string, to: number, from: number) => Promise<string[]>
 }
 
@@ -40,9 +40,9 @@ export function storeIndex (store: () => Store, history: LevelHistory): HistoryI
     authorNewestFirst: (author) => store().authorNewestFirst(author),
     orderFrom: (from) => store().orderFrom(from),
     children: async (id) => store().children(id),
-    bytesOf: async (ids) => await history.bytesMany(ids),
-    metasOf: async (ids) => await history.metaMany(ids),
-    chainDown: async (author, to, from) => await history.chainDown(author, to, from)
+    bytesOf: async (ids) => history.bytesMany(ids),
+    metasOf: async (ids) => history.metaMany(ids),
+    chainDown: async (author, to, from) => history.chainDown(author, to, from)
   }
 }
 

@@ -1,5 +1,5 @@
 import {
-  cidOfBytes, decodeEntry, equalBytes, toHex, type CID, type Dag, type EntryMeta, type SignedEntry
+  cidOfBytes, decodeEntry, toHex, type CID, type Dag, type EntryMeta, type SignedEntry
 } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
 import { HistoryDamagedError } from './errors.js'
@@ -156,8 +156,10 @@ export async function proofBlocks (
   const stored = await index.bytesOf(ids)
   return metas.map((m, i) => {
     const bytes = stored[i] ?? failMissing(m.id, 'a proof export')
-    if (!equalBytes(cidOfBytes(bytes, nodeCrypto).bytes, m.cid.bytes)) throw notItsCid(m.id)
-    return { cid: m.cid, bytes }
+    // The CID the bytes hash to, compared as text: cheaper than parsing the stored id into a CID.
+    const cid = cidOfBytes(bytes, nodeCrypto)
+    if (cid.toString() !== m.id) throw notItsCid(m.id)
+    return { cid, bytes }
   })
 }
 

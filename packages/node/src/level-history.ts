@@ -44,23 +44,27 @@ export class LevelHistory implements DagHistory {
     return this.unwritten.get(id)?.bytes ?? this.store()?.entrySync(id)
   }
 
-  /** Bytes of many accepted entries, in one read of the store for those already written. */
-  async bytesMany (ids: readonly string[]): Promise<Array<Uint8Array | undefined>> {
-    return this.many(ids, u => u.bytes, async (rest) => await this.store()?.entriesMany(rest))
+  /** Bytes of many accepted entries (one batch of store reads for those already written). */
+  bytesMany (ids: readonly string[]): Array<Uint8Array | undefined> {
+    return this.many(ids, u => u.bytes, (rest) => this.store()?.entriesMany(rest))
   }
 
   /**
-   * Metadata records of many accepted entries, in one read of the store for those neither
-   * cached nor unwritten. Query reads do not fill the cache: it keeps what validation reads.
+   * Metadata records of many accepted entries (one batch of store reads for those neither cached
+   * nor unwritten); what is read goes into the cache, as a single {@link meta} read would.
    */
-  async metaMany (ids: readonly string[]): Promise<Array<EntryMeta | undefined>> {
-    return this.many(ids, u => u.meta, async (rest) => await this.store()?.metasMany(rest), this.cache)
+  metaMany (ids: readonly string[]): Array<EntryMeta | undefined> {
+    return this.many(ids, u => u.meta, (rest) => {
+      const read = this.store()?.metasMany(rest)
+      read?.forEach(m => { if (m !== undefined) this.cache.set(m.id, m) })
+      return read
+    }, this.cache)
   }
 
-  private async many<T> (
+  private many<T> (
     ids: readonly string[], fresh: (u: Unwritten) => T,
-    stored: (ids: string[]) => Promise<Array<T | undefined> | undefined>, cache?: BoundedMap<string, T>
-  ): Promise<Array<T | undefined>> {
+    stored: (ids: string[]) => Array<T | undefined> | undefined, cache?: BoundedMap<string, T>
+  ): Array<T | undefined> {
     const out = new Array<T | undefined>(ids.length)
     const rest: string[] = []
     const at: number[] = []
@@ -70,20 +74,17 @@ export class LevelHistory implements DagHistory {
       if (known !== undefined) out[i] = known
       else { rest.push(id); at.push(i) }
     })
-    const read = rest.length === 0 ? [] : await stored(rest) ?? []
+    const read = rest.length === 0 ? [] : stored(rest) ?? []
     at.forEach((i, k) => { out[i] = read[k] })
     return out
   }
 
-  /** One author's chain ids from seq `to` down to `from`, newest first (an unwritten entry's too). */
-  async chainDown (author: string, to: number, from: number): Promise<string[]> {
-    const stored = await this.store()?.chainDown(author, to, from) ?? []
-    if (this.unwrittenAt.size === 0) return stored
+  /** One author's chain ids from seq `to` down to `from`, newest first (unwritten entries included). */
+  chainDown (author: string, to: number, from: number): string[] {
     const out: string[] = []
-    for (let seq = to, k = 0; seq >= from; seq--) {
-      const id = this.unwrittenAt.get(`${author}!${seq}`)
+    for (let seq = to; seq >= from; seq--) {
+      const id = this.at(author, seq)
       if (id !== undefined) out.push(id)
-      else if (k < stored.length) out.push(stored[k++]!)
     }
     return out
   }
