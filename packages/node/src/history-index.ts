@@ -20,8 +20,6 @@ export interface HistoryIndex {
   bytesOf: (ids: readonly string[]) => Promise<Array<Uint8Array | undefined>>
   /** Metadata records of accepted entries (undefined for an unknown id), read together. */
   metasOf: (ids: readonly string[]) => Promise<Array<EntryMeta | undefined>>
-  /** One author's chain ids from seq `to` down to `from`, newest first (adjacent keys of the author/seq index). */
-  chainDown: (author: string, to: number, from: number) => Promise<string[]>
 }
 
 /**
@@ -41,8 +39,7 @@ export function storeIndex (store: () => Store, history: LevelHistory): HistoryI
     orderFrom: (from) => store().orderFrom(from),
     children: async (id) => store().children(id),
     bytesOf: async (ids) => history.bytesMany(ids),
-    metasOf: async (ids) => history.metaMany(ids),
-    chainDown: async (author, to, from) => history.chainDown(author, to, from)
+    metasOf: async (ids) => history.metaMany(ids)
   }
 }
 
@@ -68,14 +65,6 @@ export function memoryIndex (dag: Dag): HistoryIndex {
       return m.prev === id || m.parents.includes(id)
     }),
     bytesOf: async (ids) => ids.map(id => dag.getBytes(id)),
-    metasOf: async (ids) => ids.map(id => dag.meta(id)),
-    chainDown: async (author, to, from) => {
-      const out: string[] = []
-      for (let seq = to; seq >= from; seq--) {
-        const m = dag.entryAt(author, seq)
-        if (m !== undefined) out.push(m.id)
-      }
-      return out
-    }
+    metasOf: async (ids) => ids.map(id => dag.meta(id))
   }
 }

@@ -1,12 +1,9 @@
 import {
-  cidOfBytes, decodeEntry, toHex, type CID, type Dag, type EntryMeta, type SignedEntry
+  cidOfBytes, decodeEntry, type CID, type Dag, type EntryMeta, type SignedEntry
 } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
 import { HistoryDamagedError } from './errors.js'
 import type { HistoryIndex } from './history-index.js'
-
-/** Most chain entries read ahead in one range: bounds a walk's read size, not its length. */
-const CHAIN_AHEAD = 1024
 
 /**
  * Accepted entries by id, decoded without checking their signatures again (they were checked
@@ -42,9 +39,9 @@ const notItsCid = (id: string): HistoryDamagedError =>
   new HistoryDamagedError(`stored entry ${id} is damaged: its bytes do not hash to its CID`)
 
 /** What an ancestry walk needs of an entry. */
-interface Step { author: string, seq: number, prev: string | null, parents: readonly string[] }
+interface Step { prev: string | null, parents: readonly string[] }
 
-/** How a walk reads the entries it visits (all of one walk level, and the chains read ahead, at once). */
+/** How a walk reads the entries it visits (all of one walk level at once). */
 interface WalkReader<T> {
   read: (ids: string[]) => Promise<T[]>
   step: (t: T) => Step
@@ -53,39 +50,22 @@ interface WalkReader<T> {
 /**
  * Breadth-first ancestry from `root` over prev and parents, in the order of {@link Dag.ancestry}
  * (discovery order, the root first, up to `depth` edges and `limit` entries), reading each entry
- * once. When the walk reaches an author's prev, it reads that author's chain below in one range
- * of the author/seq index (keys next to each other) and the entries in one batch, instead of one
- * random read per step. The chain of a cut author may hold an equivocation's twin: it is read
- * one step at a time.
+ * once: a walk level at a time. (Reading an author's chain ahead from the author/seq index was
+ * tried: with point reads it only adds one read per entry.)
  */
 async function walk<T> (
-  dag: Dag, index: HistoryIndex, reader: WalkReader<T>, root: string, opts: { depth?: number, limit?: number }
+  reader: WalkReader<T>, root: string, opts: { depth?: number, limit?: number }
 ): Promise<Map<string, T>> {
   const maxDepth = opts.depth ?? Infinity
   const limit = opts.limit ?? Infinity
-  const cuts = dag.cuts()
   const got = new Map<string, T>()
   const out: string[] = [root]
   const seen = new Set(out)
-  /** Prev ids whose author and seq the child told: where a chain read can start. */
-  const chainAt = new Map<string, { author: string, seq: number }>()
-
-  const fetch = async (ids: string[], depthLeft: number): Promise<void> => {
-    const wanted = new Set(ids.filter(id => !got.has(id)))
-    const ahead = Math.min(CHAIN_AHEAD, depthLeft, limit - out.length + 1)
-    for (const id of [...wanted]) {
-      const at = chainAt.get(id)
-      if (at === undefined || cuts.has(at.author) || ahead <= 1) continue
-      for (const c of await index.chainDown(at.author, at.seq, Math.max(1, at.seq - ahead + 1))) {
-        if (!got.has(c)) wanted.add(c)
-      }
-    }
-    const list = [...wanted]
-    const read = await reader.read(list)
-    list.forEach((id, i) => got.set(id, read[i]!))
+  const fetch = async (ids: string[]): Promise<void> => {
+    const read = await reader.read(ids)
+    ids.forEach((id, i) => got.set(id, read[i]!))
   }
-
-  await fetch(out, 1)
+  await fetch(out)
   let frontier = out.slice()
   for (let d = 0; d < maxDepth && frontier.length > 0 && out.length < limit; d++) {
     const next: string[] = []
@@ -96,16 +76,13 @@ async function walk<T> (
         seen.add(p)
         out.push(p)
         next.push(p)
-        if (p === s.prev) chainAt.set(p, { author: s.author, seq: s.seq - 1 })
         if (out.length >= limit) break visit
       }
     }
-    await fetch(next, maxDepth - d - 1)
+    await fetch(next)
     frontier = next
   }
-  const walked = new Map<string, T>()
-  for (const id of out) walked.set(id, got.get(id)!)
-  return walked
+  return got
 }
 
 /**
@@ -119,12 +96,9 @@ async function walk<T> (
 export async function ancestryEntries (
   dag: Dag, index: HistoryIndex, root: string, opts: { depth?: number, limit?: number } = {}
 ): Promise<SignedEntry[]> {
-  const walked = await walk(dag, index, {
+  const walked = await walk({
     read: async (ids) => await readEntries(index, ids, 'an ancestry walk'),
-    step: (s) => ({
-      author: toHex(s.entry.author), seq: s.entry.seq, prev: s.entry.prev?.toString() ?? null,
-      parents: s.entry.parents.map(p => p.toString())
-    })
+    step: (s) => ({ prev: s.entry.prev?.toString() ?? null, parents: s.entry.parents.map(p => p.toString()) })
   }, root, opts)
   return [...walked.values()]
 }
@@ -132,8 +106,7 @@ export async function ancestryEntries (
 /**
  * The blocks of a lineage proof (docs/PROTOCOL.md §23): the root's whole ancestry closure and
  * the genesis, oldest first (acceptance order), each entry's bytes checked against its CID.
- * The walk reads metadata records (chains read ahead in ranges), then every entry's bytes in one
- * batch.
+ * The walk reads metadata records, then every entry's bytes in one batch.
  *
  * @example
  * ```ts
@@ -143,7 +116,7 @@ export async function ancestryEntries (
 export async function proofBlocks (
   dag: Dag, index: HistoryIndex, root: string
 ): Promise<Array<{ cid: CID, bytes: Uint8Array }>> {
-  const walked = await walk<EntryMeta>(dag, index, {
+  const walked = await walk<EntryMeta>({
     read: async (ids) => {
       const metas = await index.metasOf(ids)
       return ids.map((id, i) => metas[i] ?? failMissing(id, 'a proof export'))

@@ -79,16 +79,6 @@ export class LevelHistory implements DagHistory {
     return out
   }
 
-  /** One author's chain ids from seq `to` down to `from`, newest first (unwritten entries included). */
-  chainDown (author: string, to: number, from: number): string[] {
-    const out: string[] = []
-    for (let seq = to; seq >= from; seq--) {
-      const id = this.at(author, seq)
-      if (id !== undefined) out.push(id)
-    }
-    return out
-  }
-
   at (author: string, seq: number): string | undefined {
     return this.unwrittenAt.get(`${author}!${seq}`) ?? this.store()?.atSync(author, seq)
   }
