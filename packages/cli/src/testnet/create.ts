@@ -52,22 +52,23 @@ export function createTestnet (dir: string, count: number): void {
 }
 
 /** Testnets of more nodes than this get the stale window that grows with their size. */
+const STALE_MS_PER_NODE = 3000
 const SMALL_TESTNET = 8
 
 /**
  * The timing a testnet of `count` nodes puts in its policy. Every member hears every other's
  * keep-alive, one per half stale window, so what an idle node spends grows with `count / staleMs`.
- * Up to 8 nodes a killed node is stale within 6 s; beyond, the stale window is 2 s per node (never
- * under 20 s), so each idle node hears about one keep-alive a second whatever the testnet's size:
- * a 20-node testnet declares a silent member stale after 40 s, a 50-node one after 100 s.
+ * Up to 8 nodes a killed node is stale within 6 s; beyond, the stale window is 3 s per node (never
+ * under 20 s), so each idle node hears about two keep-alives every three seconds whatever the
+ * testnet's size: a 20-node testnet declares a silent member stale after 60 s, a 50-node one after 150 s.
  *
  * @example
  * ```ts
  * testnetTiming(5)  // { heartbeatMs: 1000, staleMs: 6000, driftGraceMs: 5000 }
- * testnetTiming(20) // { heartbeatMs: 2000, staleMs: 40000, driftGraceMs: 10000 }
+ * testnetTiming(20) // { heartbeatMs: 2000, staleMs: 60000, driftGraceMs: 10000 }
  * ```
  */
 export function testnetTiming (count: number): { heartbeatMs: number, staleMs: number, driftGraceMs: number } {
   if (count <= SMALL_TESTNET) return { heartbeatMs: 1000, staleMs: 6000, driftGraceMs: 5000 }
-  return { heartbeatMs: 2000, staleMs: Math.max(20_000, count * 2000), driftGraceMs: 10_000 }
+  return { heartbeatMs: 2000, staleMs: Math.max(20_000, count * STALE_MS_PER_NODE), driftGraceMs: 10_000 }
 }
