@@ -287,7 +287,9 @@ export class HeartbeatService implements Startable {
       const now = Date.now()
       const timing = policy.document().timing
       let recorded = 0
-      for (const r of heartbeats) {
+      // Judged (and so dialled) in random order: in the responder's order every joiner dialled the
+      // testnet's first nodes, which then held most connections and did most of every join's work.
+      for (const r of shuffled(heartbeats)) {
         if (this.judge(peer, r.hb, relayedLastSeen(now, r.age, timing), 'heartbeats-latest') === 'accept') recorded++
       }
       logger.info('latest heartbeats received', { peer, heartbeats: heartbeats.length, recorded })
@@ -310,4 +312,16 @@ export class HeartbeatService implements Startable {
  */
 export function heartbeatService (init: HeartbeatServiceInit): (components: HeartbeatComponents) => HeartbeatService {
   return (components) => new HeartbeatService(init, components)
+}
+
+/** A copy of `items` in random order (Fisher–Yates). */
+function shuffled<T> (items: readonly T[]): T[] {
+  const out = [...items]
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1))
+    const t = out[i]!
+    out[i] = out[j]!
+    out[j] = t
+  }
+  return out
 }
