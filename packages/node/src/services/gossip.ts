@@ -1,4 +1,7 @@
-import { cidOfBytes, gossipVerdict, type SignedEntry } from '@govmesh/core'
+import {
+  cidOfBytes, decodeGossipBatch, GovmeshError, gossipBatches, gossipBatchVerdict, gossipVerdict, isGossipBatch,
+  SEALED_ENTRY_VERSION, type SignedEntry
+} from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
 import { SYNC_ON_PENDING_MIN_INTERVAL_MS } from '../constants.js'
 import type { AcceptedListener, Ingest } from '../ledger.js'
@@ -39,17 +42,17 @@ export class GossipService implements Startable {
     network.subscribe(this.init.topic, async (from, data) => await this.validate(from, data))
     onAccepted((entries, info) => {
       // Not awaited: the write is durable already.
-      if (info.publish) for (const e of entries) void this.publish(e)
+      if (info.publish) for (const data of messagesOf(entries)) void this.publish(data)
     })
   }
 
   stop (): void {}
 
-  private async publish (e: SignedEntry): Promise<void> {
+  private async publish (data: Uint8Array): Promise<void> {
     try {
-      await this.components.network.publish(this.init.topic, e.bytes)
+      await this.components.network.publish(this.init.topic, data)
     } catch (err) {
-      this.components.logger.debug('gossip publish failed', { id: e.id, error: (err as Error).message })
+      this.components.logger.debug('gossip publish failed', { bytes: data.length, error: (err as Error).message })
     }
   }
 
@@ -60,19 +63,56 @@ export class GossipService implements Startable {
       metrics.reject('gossip.non-member', 'gossip')
       return 'reject'
     }
-    const [outcome] = await ingest([data], 'gossip')
-    metrics.gossip.inc({ topic: 'entries', result: outcome?.status ?? 'unknown' })
-    if (outcome?.reason === 'entry.bad-signature') {
-      // Relays forward only validated messages, so the direct sender made this one.
-      const key = keyOfPeer(peer)
-      if (key !== undefined) void reporter.reportOnce(
-        key, 'sent an entry with an invalid signature', 'signature', { entry: data }
-      )
+    const batch = isGossipBatch(data)
+    let entries: Uint8Array[]
+    if (batch) {
+      try {
+        entries = decodeGossipBatch(data)
+      } catch (err) {
+        const reason = err instanceof GovmeshError ? err.code : 'entry.malformed'
+        metrics.gossip.inc({ topic: 'entries', result: 'rejected' })
+        metrics.reject(reason, 'gossip')
+        this.components.logger.warn('gossip batch rejected', { from: peer, reason, message: (err as Error).message })
+        return 'reject'
+      }
+    } else {
+      entries = [data]
     }
+    // A batch is one ingest: one pass of the rules, one store write.
+    const outcomes = await ingest(entries, 'gossip')
+    outcomes.forEach((outcome, i) => {
+      metrics.gossip.inc({ topic: 'entries', result: outcome.status })
+      if (outcome.reason === 'entry.bad-signature') {
+        // Relays forward only validated messages, so the direct sender made this one.
+        const key = keyOfPeer(peer)
+        if (key !== undefined) void reporter.reportOnce(
+          key, 'sent an entry with an invalid signature', 'signature', { entry: entries[i]! }
+        )
+      }
+    })
     // Parents unknown: fetch them in order from the peer that has them.
-    if (outcome?.status === 'pending') sync(peer, { minIntervalMs: SYNC_ON_PENDING_MIN_INTERVAL_MS })
-    return gossipVerdict(outcome?.status)
+    if (outcomes.some(o => o.status === 'pending')) sync(peer, { minIntervalMs: SYNC_ON_PENDING_MIN_INTERVAL_MS })
+    return batch ? gossipBatchVerdict(outcomes.map(o => o.status)) : gossipVerdict(outcomes[0]?.status)
   }
+}
+
+/**
+ * The gossip messages for entries this node publishes (docs/PROTOCOL.md §18.2): sealed entries
+ * (protocol version 2) go out batched, as one message per accepted batch, so a sealed batch costs
+ * each peer one validation and one store write instead of one per record; every other entry goes
+ * alone, as its own bytes, which is the only message a version-1 node understands.
+ */
+export function messagesOf (entries: readonly SignedEntry[]): Uint8Array[] {
+  const out: Uint8Array[] = []
+  let sealed: Uint8Array[] = []
+  // In accepted (causal) order: a run of sealed entries becomes its batches where it stood.
+  for (const e of entries) {
+    if (e.entry.v === SEALED_ENTRY_VERSION) { sealed.push(e.bytes); continue }
+    out.push(...gossipBatches(sealed), e.bytes)
+    sealed = []
+  }
+  out.push(...gossipBatches(sealed))
+  return out
 }
 
 /**
