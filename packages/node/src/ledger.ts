@@ -301,6 +301,8 @@ export class Ledger {
     const batch = nextSealedEntries(this.dag, this.keys, records, this.crypto)
     // Just sealed here: the batch signature needs no second check.
     const outcomes = await this.ingest(batch, 'local', { publish: true, sync: this.fsync, verified: true })
+    this.components.metrics.sealedBatches.inc()
+    this.components.metrics.sealedRecords.inc(batch.length)
     return batch.map((entry, i) => {
       const o = outcomes[i]
       return o?.status === 'accepted'

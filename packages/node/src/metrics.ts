@@ -41,6 +41,13 @@ export class NodeMetrics {
       labelNames: ['topic', 'result'], registers: [this.registry]
     }
   )
+  /** Sealed batches this node wrote, and the records they held: records ÷ batches is the mean batch size. */
+  readonly sealedBatches = new Counter({
+    name: 'govmesh_sealed_batches_total', help: 'Batches of execution records this node sealed', registers: [this.registry]
+  })
+  readonly sealedRecords = new Counter({
+    name: 'govmesh_sealed_records_total', help: 'Execution records in the batches this node sealed', registers: [this.registry]
+  })
   readonly apiRequests = new Counter(
     {
       name: 'govmesh_api_requests_total', help: 'HTTP API requests, by route and status',

@@ -70,7 +70,7 @@ export class GossipService implements Startable {
         entries = decodeGossipBatch(data)
       } catch (err) {
         const reason = err instanceof GovmeshError ? err.code : 'entry.malformed'
-        metrics.gossip.inc({ topic: 'entries', result: 'rejected' })
+        metrics.gossip.inc({ topic: 'entries-batch', result: 'rejected' })
         metrics.reject(reason, 'gossip')
         this.components.logger.warn('gossip batch rejected', { from: peer, reason, message: (err as Error).message })
         return 'reject'
@@ -81,7 +81,6 @@ export class GossipService implements Startable {
     // A batch is one ingest: one pass of the rules, one store write.
     const outcomes = await ingest(entries, 'gossip')
     outcomes.forEach((outcome, i) => {
-      metrics.gossip.inc({ topic: 'entries', result: outcome.status })
       if (outcome.reason === 'entry.bad-signature') {
         // Relays forward only validated messages, so the direct sender made this one.
         const key = keyOfPeer(peer)
@@ -92,9 +91,18 @@ export class GossipService implements Startable {
     })
     // Parents unknown: fetch them in order from the peer that has them.
     if (outcomes.some(o => o.status === 'pending')) sync(peer, { minIntervalMs: SYNC_ON_PENDING_MIN_INTERVAL_MS })
-    return batch ? gossipBatchVerdict(outcomes.map(o => o.status)) : gossipVerdict(outcomes[0]?.status)
+    if (!batch) {
+      metrics.gossip.inc({ topic: 'entries', result: outcomes[0]?.status ?? 'unknown' })
+      return gossipVerdict(outcomes[0]?.status)
+    }
+    const verdict = gossipBatchVerdict(outcomes.map(o => o.status))
+    metrics.gossip.inc({ topic: 'entries-batch', result: BATCH_RESULT[verdict] })
+    return verdict
   }
 }
+
+/** A batch message's result in `govmesh_gossip_messages_total{topic="entries-batch"}`. */
+const BATCH_RESULT = { accept: 'accepted', reject: 'rejected', ignore: 'ignored' } as const
 
 /**
  * The gossip messages for entries this node publishes (docs/PROTOCOL.md §18.2): sealed entries
