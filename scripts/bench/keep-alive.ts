@@ -14,7 +14,9 @@ export interface JsonAnswer { status: number, body: unknown }
  * const { status } = await postJson(agent, node.api!, '/v1/exec', node.token!, { action: 'echo', resource: 'r' })
  * ```
  */
-export async function postJson (agent: Agent, api: string, path: string, token: string, body: unknown): Promise<JsonAnswer> {
+export async function postJson (
+  agent: Agent, api: string, path: string, token: string, body: unknown
+): Promise<JsonAnswer> {
   const text = typeof body === 'string' ? body : JSON.stringify(body)
   try {
     return await once(agent, new URL(api), path, token, text)

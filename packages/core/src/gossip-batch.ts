@@ -44,10 +44,13 @@ export function gossipBatches (entries: readonly Uint8Array[]): Uint8Array[] {
     size = 0
   }
   for (const e of entries) {
-    if (!(e instanceof Uint8Array) || e.length === 0) throw new InvalidArgumentError('entries: expected non-empty bytes')
+    if (!(e instanceof Uint8Array) || e.length === 0) {
+      throw new InvalidArgumentError('entries: expected non-empty bytes')
+    }
     // Array header (at most 3 bytes at 256 items) plus each byte-string header (at most 5 bytes).
     const cost = e.length + 5
-    if (group.length > 0 && (size + cost + 3 > MAX_GOSSIP_BATCH_BYTES || group.length === MAX_GOSSIP_BATCH_ENTRIES)) flush()
+    const full = size + cost + 3 > MAX_GOSSIP_BATCH_BYTES || group.length === MAX_GOSSIP_BATCH_ENTRIES
+    if (group.length > 0 && full) flush()
     group.push(e)
     size += cost
   }
@@ -84,7 +87,9 @@ export function decodeGossipBatch (data: Uint8Array): Uint8Array[] {
   value.forEach((item: unknown, i) => {
     if (!(item instanceof Uint8Array)) fail(`item ${i} is not a byte string`)
     const bytes = item as Uint8Array
-    if (bytes.length === 0 || bytes.length > MAX_ENTRY_BYTES) fail(`item ${i}: ${bytes.length} bytes, expected 1 to ${MAX_ENTRY_BYTES}`)
+    if (bytes.length === 0 || bytes.length > MAX_ENTRY_BYTES) {
+      fail(`item ${i}: ${bytes.length} bytes, expected 1 to ${MAX_ENTRY_BYTES}`)
+    }
   })
   return value as Uint8Array[]
 }

@@ -96,6 +96,8 @@ export interface NetworkServicesInit {
   periodicHeartbeats?: boolean
   /** Checks sync batches' signatures off the main thread (the daemon's verify pool). */
   verify?: (entries: Uint8Array[]) => Promise<VerifiedBatch>
+  /** How long sealed records wait to share a gossip message (default GOSSIP_COALESCE_MS; 0: none). */
+  gossipCoalesceMs?: number
 }
 
 export interface NetworkServices {
@@ -139,7 +141,7 @@ export function createNetworkServices (
       .map(p => advertisedHeads(peers, p))),
     logger: componentLogger(logger, 'sync')
   })
-  const gossip = gossipService({ topic: entriesTopic(ledger.meshId) })({
+  const gossip = gossipService({ topic: entriesTopic(ledger.meshId), coalesceMs: init.gossipCoalesceMs })({
     network, ingest: ledger.ingest, isMemberPeer, onAccepted, reporter: local.reporter, sync: requestSync, metrics,
     logger: componentLogger(logger, 'gossip')
   })

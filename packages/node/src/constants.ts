@@ -35,6 +35,12 @@ export const SYNC_READ_TIMEOUT_MS = 15_000
 export const SYNC_OPEN_TIMEOUT_MS = 5_000
 /** Sync after gossip brought an entry whose parents are missing: at most this often per peer. */
 export const SYNC_ON_PENDING_MIN_INTERVAL_MS = 250
+/**
+ * Sealed execution records wait this long to share one gossip message (services/gossip.ts):
+ * every message costs every node a validation, a store write and several encrypted socket
+ * writes, so this bounds what a busy executor costs its peers.
+ */
+export const GOSSIP_COALESCE_MS = 20
 /** Sync after a heartbeat showed the peer has more: at most this often per peer. */
 export const SYNC_ON_HEARTBEAT_MIN_INTERVAL_MS = 2_000
 

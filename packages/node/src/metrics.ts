@@ -43,10 +43,14 @@ export class NodeMetrics {
   )
   /** Sealed batches this node wrote, and the records they held: records ÷ batches is the mean batch size. */
   readonly sealedBatches = new Counter({
-    name: 'govmesh_sealed_batches_total', help: 'Batches of execution records this node sealed', registers: [this.registry]
+    name: 'govmesh_sealed_batches_total',
+    help: 'Batches of execution records this node sealed',
+    registers: [this.registry]
   })
   readonly sealedRecords = new Counter({
-    name: 'govmesh_sealed_records_total', help: 'Execution records in the batches this node sealed', registers: [this.registry]
+    name: 'govmesh_sealed_records_total',
+    help: 'Execution records in the batches this node sealed',
+    registers: [this.registry]
   })
   readonly apiRequests = new Counter(
     {

@@ -3,7 +3,7 @@
  * cost every peer 16 validations and 16 store writes. A sealed batch is now one gossip message
  * (docs/PROTOCOL.md §18.2), judged by one ingest and written in one store batch.
  */
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   createGenesis, encodeCanonical, execRequestBody, isGossipBatch, decodeGossipBatch, keyPairFromSecret, type KeyPair
 } from '@govmesh/core'
@@ -32,9 +32,10 @@ interface TestNode {
   validate: Validator
   storeWrites: number[]
   reports: Array<{ reason: string, evidence: unknown }>
+  stop: () => void
 }
 
-function node (keys: KeyPair, sealLineage = true): TestNode {
+function node (keys: KeyPair, sealLineage = true, coalesceMs = 0): TestNode {
   const storeWrites: number[] = []
   const store: LedgerStore = {
     putAccepted: async (entries) => { storeWrites.push(entries.length) },
@@ -53,18 +54,23 @@ function node (keys: KeyPair, sealLineage = true): TestNode {
     subscribe: (_topic: string, fn: Validator) => { validate = fn }
   } as unknown as MeshNetwork
   const reports: TestNode['reports'] = []
-  const gossip = new GossipService({ topic: 'entries' }, {
+  const gossip = new GossipService({ topic: 'entries', coalesceMs }, {
     network,
     ingest: ledger.ingest,
     isMemberPeer: (p) => ledger.isMemberPeer(p),
     onAccepted: (fn) => ledger.onAccepted(fn),
-    reporter: { reportOnce: async (_key, reason, _detector, evidence) => { reports.push({ reason, evidence }) } },
+    reporter: {
+      reportOnce: async (_key, reason, _detector, evidence) => { reports.push({ reason, evidence }); return undefined }
+    },
     sync: () => {},
     metrics,
     logger: silentLogger
   })
   gossip.start()
-  return { ledger, published, validate: async (from, data) => await validate!(from, data), storeWrites, reports }
+  return {
+    ledger, published, validate: async (from, data) => await validate!(from, data), storeWrites, reports,
+    stop: () => { gossip.stop() }
+  }
 }
 
 const body = (i: number): ReturnType<typeof execRequestBody> =>
@@ -123,5 +129,45 @@ describe('gossip: a sealed batch is one message', () => {
     expect(await nb.validate(node(a).ledger.peerId, encodeCanonical([Uint8Array.of(1)]))).toBe('reject')
     expect(await nb.validate(node(a).ledger.peerId, Uint8Array.of(0x9f, 0xff))).toBe('reject')
     expect(nb.storeWrites.length).toBe(writes)
+  })
+})
+
+describe('gossip: sealed records wait briefly to share a message', () => {
+  afterEach(() => { vi.useRealTimers() })
+
+  it('seals within the window go out as one message, once the window ends', async () => {
+    vi.useFakeTimers()
+    const [na, nb] = [node(a, true, 20), node(b)]
+    await sealedBurst(na, 3)
+    await na.ledger.append('exec.request', body(100))
+    expect(na.published).toHaveLength(0)
+    await vi.advanceTimersByTimeAsync(20)
+    expect(na.published).toHaveLength(1)
+    expect(decodeGossipBatch(na.published[0]!)).toHaveLength(4)
+    expect(await nb.validate(na.ledger.peerId, na.published[0]!)).toBe('accept')
+    expect(nb.ledger.dag.frontier()[na.ledger.publicKey]).toBe(4)
+  })
+
+  it('a governance or trust entry never waits, and flushes the waiting records before it', async () => {
+    vi.useFakeTimers()
+    const [na, nb] = [node(a, true, 20), node(b)]
+    await sealedBurst(na, 2)
+    // A version-1 entry of the same author: its prev is the last sealed record.
+    await na.ledger.append('trust.fail', { subject: b.publicKey, reason: 'test', detector: 'manual', evidence: null })
+    expect(na.published).toHaveLength(2)
+    expect(isGossipBatch(na.published[0]!)).toBe(true)
+    expect(isGossipBatch(na.published[1]!)).toBe(false)
+    // In this order the receiver accepts both without anything pending.
+    expect(await nb.validate(na.ledger.peerId, na.published[0]!)).toBe('accept')
+    expect(await nb.validate(na.ledger.peerId, na.published[1]!)).toBe('accept')
+  })
+
+  it('stopping sends what is still waiting', async () => {
+    vi.useFakeTimers()
+    const na = node(a, true, 1000)
+    await sealedBurst(na, 2)
+    expect(na.published).toHaveLength(0)
+    na.stop()
+    expect(na.published).toHaveLength(1)
   })
 })

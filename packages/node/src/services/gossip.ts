@@ -1,9 +1,9 @@
 import {
   cidOfBytes, decodeGossipBatch, GovmeshError, gossipBatches, gossipBatchVerdict, gossipVerdict, isGossipBatch,
-  SEALED_ENTRY_VERSION, type SignedEntry
+  MAX_GOSSIP_BATCH_BYTES, MAX_GOSSIP_BATCH_ENTRIES, SEALED_ENTRY_VERSION, type SignedEntry
 } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
-import { SYNC_ON_PENDING_MIN_INTERVAL_MS } from '../constants.js'
+import { GOSSIP_COALESCE_MS, SYNC_ON_PENDING_MIN_INTERVAL_MS } from '../constants.js'
 import type { AcceptedListener, Ingest } from '../ledger.js'
 import type { Logger } from '../logger.js'
 import type { NodeMetrics } from '../metrics.js'
@@ -15,6 +15,13 @@ import type { Startable } from './startable.js'
 export interface GossipServiceInit {
   /** The entries topic of the mesh. */
   topic: string
+  /**
+   * How long sealed execution records wait to share a gossip message with the next ones
+   * (docs/PROTOCOL.md §18.2). Governance and trust entries never wait. 0: every accepted batch
+   * goes out at once.
+   * @defaultValue {@link GOSSIP_COALESCE_MS}
+   */
+  coalesceMs?: number
 }
 
 export interface GossipComponents {
@@ -35,18 +42,63 @@ export interface GossipComponents {
  * outcome). Gossip is the fast path only: sync delivers whatever it misses.
  */
 export class GossipService implements Startable {
-  constructor (private readonly init: GossipServiceInit, private readonly components: GossipComponents) {}
+  /** Sealed entries accepted and stored, waiting (at most `coalesceMs`) to go out together. */
+  private waiting: Uint8Array[] = []
+  private waitingBytes = 0
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private readonly coalesceMs: number
+
+  constructor (private readonly init: GossipServiceInit, private readonly components: GossipComponents) {
+    this.coalesceMs = init.coalesceMs ?? GOSSIP_COALESCE_MS
+  }
 
   start (): void {
     const { network, onAccepted } = this.components
     network.subscribe(this.init.topic, async (from, data) => await this.validate(from, data))
-    onAccepted((entries, info) => {
-      // Not awaited: the write is durable already.
-      if (info.publish) for (const data of messagesOf(entries)) void this.publish(data)
-    })
+    onAccepted((entries, info) => { if (info.publish) this.offer(entries) })
   }
 
-  stop (): void {}
+  /** What is still waiting goes out now: a stopping node's last records are not held back. */
+  stop (): void {
+    this.flush()
+  }
+
+  /**
+   * Publishes what this node stored (not awaited: the write is durable already). Sealed records
+   * wait for the next ones, so under load a node sends about one entries message per
+   * `coalesceMs` however many executions it records; the round trip of an execution never waits
+   * for gossip (its lineage travels in the exec frames). Any other entry flushes the waiting
+   * records first, then goes at once, so messages leave in acceptance (causal) order.
+   */
+  private offer (entries: readonly SignedEntry[]): void {
+    for (const e of entries) {
+      if (e.entry.v === SEALED_ENTRY_VERSION) { this.hold(e.bytes); continue }
+      this.flush()
+      void this.publish(e.bytes)
+    }
+    if (this.coalesceMs <= 0) this.flush()
+    else if (this.waiting.length > 0 && this.timer === undefined) {
+      this.timer = setTimeout(() => { this.timer = undefined; this.flush() }, this.coalesceMs)
+    }
+  }
+
+  private hold (bytes: Uint8Array): void {
+    // A full message goes at once rather than waiting to be split.
+    const full = this.waiting.length >= MAX_GOSSIP_BATCH_ENTRIES ||
+      this.waitingBytes + bytes.length > MAX_GOSSIP_BATCH_BYTES / 2
+    if (full) this.flush()
+    this.waiting.push(bytes)
+    this.waitingBytes += bytes.length
+  }
+
+  private flush (): void {
+    if (this.timer !== undefined) { clearTimeout(this.timer); this.timer = undefined }
+    if (this.waiting.length === 0) return
+    const batch = this.waiting
+    this.waiting = []
+    this.waitingBytes = 0
+    for (const data of gossipBatches(batch)) void this.publish(data)
+  }
 
   private async publish (data: Uint8Array): Promise<void> {
     try {
@@ -103,25 +155,6 @@ export class GossipService implements Startable {
 
 /** A batch message's result in `govmesh_gossip_messages_total{topic="entries-batch"}`. */
 const BATCH_RESULT = { accept: 'accepted', reject: 'rejected', ignore: 'ignored' } as const
-
-/**
- * The gossip messages for entries this node publishes (docs/PROTOCOL.md §18.2): sealed entries
- * (protocol version 2) go out batched, as one message per accepted batch, so a sealed batch costs
- * each peer one validation and one store write instead of one per record; every other entry goes
- * alone, as its own bytes, which is the only message a version-1 node understands.
- */
-export function messagesOf (entries: readonly SignedEntry[]): Uint8Array[] {
-  const out: Uint8Array[] = []
-  let sealed: Uint8Array[] = []
-  // In accepted (causal) order: a run of sealed entries becomes its batches where it stood.
-  for (const e of entries) {
-    if (e.entry.v === SEALED_ENTRY_VERSION) { sealed.push(e.bytes); continue }
-    out.push(...gossipBatches(sealed), e.bytes)
-    sealed = []
-  }
-  out.push(...gossipBatches(sealed))
-  return out
-}
 
 /**
  * The gossipsub message id, on every topic: the CID of the data, one SHA-256 per copy received.

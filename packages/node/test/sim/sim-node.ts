@@ -64,9 +64,9 @@ export async function startSimNode (
   const base = { ledger, peers: new PeerDirectory(), metrics, events, logger: silentLogger }
   const local = createLocalServices(base)
   const network = hub.join(ledger.peerId)
-  // Anti-entropy and heartbeats run when the schedule says, not on timers.
+  // Anti-entropy, heartbeats and gossip run when the schedule says, not on timers.
   const services = createNetworkServices(base, local, network, {
-    measurement: MEASUREMENT, periodicHeartbeats: false, antiEntropyMs: 2 ** 30
+    measurement: MEASUREMENT, periodicHeartbeats: false, antiEntropyMs: 2 ** 30, gossipCoalesceMs: 0
   })
   for (const s of services.startables) await s.start()
   return {
