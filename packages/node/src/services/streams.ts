@@ -7,7 +7,7 @@ import type { NodeMetrics } from '../metrics.js'
 
 /** Per-peer inbound stream rates (streams per second, burst); see docs/PROTOCOL.md. */
 export const STREAM_RATES: Record<StreamProtocol, { ratePerSec: number, burst: number }> = {
-  exec: { ratePerSec: 50, burst: 100 },
+  exec: { ratePerSec: 500, burst: 1000 },
   sync: { ratePerSec: 10, burst: 20 },
   heartbeats: { ratePerSec: 1, burst: 4 }
 }
