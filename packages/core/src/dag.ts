@@ -6,8 +6,9 @@ import {
   type GovernorRemoveBody,
   type TrustFailBody, type TrustRestoreBody
 } from './bodies.js'
-import { decodeEntry, verifyEntrySignature, type SignedEntry } from './entry.js'
+import { cidOfBytes, decodeEntry, verifyEntrySignature, type SignedEntry } from './entry.js'
 import { cidString } from './entry-cid.js'
+import { MAX_ENTRY_BYTES } from './limits.js'
 import {
   BadSignatureError, CutExceededError, GenesisError, GovmeshError, MalformedEntryError, NotGovernorError,
   NotMemberError, ParentInvalidError, PendingFullError, RestoreQuorumError, SealChainError, SeqGapError,
@@ -315,7 +316,23 @@ export class Dag {
    * Offers an entry. Returns accepted / pending / duplicate; throws a typed
    * GovmeshError when the entry is invalid.
    */
+  /** The result for an entry this DAG holds already, accepted or pending; undefined for a new one. */
+  private knownStatus (id: string): AddResult | undefined {
+    const result: AddResult = { status: 'duplicate', id, accepted: [], rejected: [], equivocations: [], missing: [] }
+    if (this.metas.has(id)) return result
+    const pending = this.pendingMap.get(id)
+    if (pending !== undefined) return { ...result, status: 'pending', missing: [...pending.missing] }
+    return undefined
+  }
+
   add (input: Uint8Array | SignedEntry, opts: AddOptions = {}): AddResult {
+    // The id is the hash of the bytes, so bytes already held were judged already: one hash, not a
+    // second decode and signature check, for the copies gossip and sync deliver again.
+    if (input instanceof Uint8Array && input.length <= MAX_ENTRY_BYTES) {
+      const id = cidString(cidOfBytes(input, this.crypto))
+      const known = this.knownStatus(id)
+      if (known !== undefined) return known
+    }
     const signed = input instanceof Uint8Array
       ? decodeEntry(input, { crypto: this.crypto, verify: opts.verified !== true })
       : input
@@ -325,9 +342,8 @@ export class Dag {
     const result: AddResult = {
       status: 'accepted', id: signed.id, accepted: [], rejected: [], equivocations: [], missing: []
     }
-    if (this.metas.has(signed.id)) return { ...result, status: 'duplicate' }
-    const pending = this.pendingMap.get(signed.id)
-    if (pending !== undefined) return { ...result, status: 'pending', missing: [...pending.missing] }
+    const known = this.knownStatus(signed.id)
+    if (known !== undefined) return known
 
     let missing: string[]
     try {
