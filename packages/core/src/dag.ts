@@ -9,6 +9,7 @@ import {
 import { cidOfBytes, decodeEntry, verifyEntrySignature, type SignedEntry } from './entry.js'
 import { cidString } from './entry-cid.js'
 import { MAX_ENTRY_BYTES } from './limits.js'
+import { BoundedMap } from './bounded-map.js'
 import {
   BadSignatureError, CutExceededError, GenesisError, GovmeshError, MalformedEntryError, NotGovernorError,
   NotMemberError, ParentInvalidError, PendingFullError, RestoreQuorumError, SealChainError, SeqGapError,
@@ -25,6 +26,9 @@ import {
 } from './dag-history.js'
 import { checkSealChain } from './seal-chain.js'
 import type { EntrySeal } from './seal.js'
+
+/** Accepted ids remembered for copies delivered again (about 100 bytes each). */
+const RECENT_IDS = 4096
 
 /** An interned set of membership heads; its governance state is computed once. */
 interface GovContext {
@@ -115,6 +119,8 @@ export class Dag {
   private readonly frontierMap = new Map<string, number>()
   private readonly headSet = new Set<string>()
   private readonly pendingMap = new Map<string, PendingEntry>()
+  /** Ids of the last accepted entries, so a copy arriving again is known without a decode. */
+  private readonly recentlyAccepted = new BoundedMap<string, true>(RECENT_IDS)
   private readonly waiting = new Map<string, Set<string>>()
   /** Membership entries: the membership entries strictly in each one's past. */
   private readonly membershipAncestors = new Map<string, Set<string>>()
@@ -316,10 +322,14 @@ export class Dag {
    * Offers an entry. Returns accepted / pending / duplicate; throws a typed
    * GovmeshError when the entry is invalid.
    */
-  /** The result for an entry this DAG holds already, accepted or pending; undefined for a new one. */
-  private knownStatus (id: string): AddResult | undefined {
+  /**
+   * The result for an entry this DAG holds already, accepted or pending; undefined for a new one.
+   * `recentOnly`: ask only memory (the pending area and the recently accepted ids), never the
+   * history, which in the daemon is a store read.
+   */
+  private knownStatus (id: string, recentOnly = false): AddResult | undefined {
     const result: AddResult = { status: 'duplicate', id, accepted: [], rejected: [], equivocations: [], missing: [] }
-    if (this.metas.has(id)) return result
+    if (this.recentlyAccepted.get(id) !== undefined || (!recentOnly && this.metas.has(id))) return result
     const pending = this.pendingMap.get(id)
     if (pending !== undefined) return { ...result, status: 'pending', missing: [...pending.missing] }
     return undefined
@@ -327,10 +337,10 @@ export class Dag {
 
   add (input: Uint8Array | SignedEntry, opts: AddOptions = {}): AddResult {
     // The id is the hash of the bytes, so bytes already held were judged already: one hash, not a
-    // second decode and signature check, for the copies gossip and sync deliver again.
+    // second decode and signature check, for the copies gossip and sync deliver again (soon after
+    // the first, so memory knows them; older copies are found after decoding, below).
     if (input instanceof Uint8Array && input.length <= MAX_ENTRY_BYTES) {
-      const id = cidString(cidOfBytes(input, this.crypto))
-      const known = this.knownStatus(id)
+      const known = this.knownStatus(cidString(cidOfBytes(input, this.crypto)), true)
       if (known !== undefined) return known
     }
     const signed = input instanceof Uint8Array
@@ -542,6 +552,7 @@ export class Dag {
       this.cutMap.set(key, Math.min(body.cut, this.cutMap.get(key) ?? body.cut))
     }
     this.insert(signed, author, ctx, depIds)
+    this.recentlyAccepted.set(signed.id, true)
     result.accepted.push(signed)
   }
 
