@@ -352,7 +352,8 @@ export class Dag {
     const result: AddResult = {
       status: 'accepted', id: signed.id, accepted: [], rejected: [], equivocations: [], missing: []
     }
-    const known = this.knownStatus(signed.id)
+    // Above its author's frontier an entry cannot be held: memory only, no history lookup (a store read in the daemon).
+    const known = this.knownStatus(signed.id, !this.mayHold(signed))
     if (known !== undefined) return known
 
     let missing: string[]
@@ -378,6 +379,14 @@ export class Dag {
     this.accept(signed, result)
     this.release(signed.id, result)
     return result
+  }
+
+  /**
+   * Whether the history may hold this entry: chains are contiguous from seq 1, so an accepted entry
+   * (an equivocation twin included) is at or below its author's frontier.
+   */
+  private mayHold (signed: SignedEntry): boolean {
+    return signed.entry.seq <= (this.frontierMap.get(keyHex(signed.entry.author)) ?? 0)
   }
 
   /** Removes a pending entry (e.g. evicted by the node after a timeout). */

@@ -4,6 +4,8 @@ import type { LevelHistory } from './level-history.js'
 import type { BatchPreparer } from './ledger.js'
 import type { StoreOp } from './store.js'
 
+const utf8 = new TextEncoder()
+
 /**
  * Turns what one ingest accepted into checkpoint writes for the same level batch as the
  * entries: the new kept and evidence records (append-only) and the rewritten `k!state`.
@@ -28,7 +30,6 @@ export class CheckpointWriter {
 
   opsFor (dag: Dag, accepted: readonly SignedEntry[], equivocations: readonly EquivocationEvidence[]): StoreOp[] {
     const ops: StoreOp[] = []
-    const utf8 = new TextEncoder()
     for (const e of accepted) {
       if (isKeptType(e.entry.type)) ops.push({ type: 'put', key: keptKey(this.kept++), value: utf8.encode(e.id) })
     }

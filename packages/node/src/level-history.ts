@@ -86,9 +86,19 @@ export class LevelHistory implements DagHistory {
   add (meta: EntryMeta, bytes: Uint8Array): void {
     const slot = `${meta.author}!${meta.seq}`
     // The first entry accepted at a seq is the author's chain; a later one is an equivocation.
-    const inChain = !this.unwrittenAt.has(slot) && this.store()?.atSync(meta.author, meta.seq) === undefined
+    const inChain = !this.unwrittenAt.has(slot) && !this.storedAt(meta.author, meta.seq)
     this.unwritten.set(meta.id, { meta, bytes, inChain })
     if (inChain) this.unwrittenAt.set(slot, meta.id)
+  }
+
+  /**
+   * Whether the store indexes an entry of `author` at `seq`. Above the highest seq the store counts
+   * for the author it cannot: the point read is left out for a new entry (the common case).
+   */
+  private storedAt (author: string, seq: number): boolean {
+    const store = this.store()
+    if (store === undefined || seq > store.highestSeq(author)) return false
+    return store.atSync(author, seq) !== undefined
   }
 
   /** The stored form of accepted entries (with their metadata records), for the batch that writes them. */

@@ -223,6 +223,12 @@ export class Store {
   get integrityEntries (): number { return this.record.entries }
 
   /**
+   * The highest seq of `author` the integrity record counts (0 for none). It is raised when a batch
+   * is handed to LevelDB (and put back if that batch fails), so no author/seq key above it exists.
+   */
+  highestSeq (author: string): number { return this.record.authors.get(author) ?? 0 }
+
+  /**
    * Opens (or creates) the store and checks it: its log and table files before LevelDB opens it,
    * then the integrity record against the author/seq and order indexes (every key, so that loss from
    * the middle of a chain is found). With `checkIndexes: 'concurrently'` the open resolves once the
