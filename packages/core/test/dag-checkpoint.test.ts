@@ -51,6 +51,26 @@ describe('checkpoint and resume', () => {
     expect(copy.checkpoint()).toEqual(replayed.checkpoint())
   })
 
+  it('looks a new entry up in the history only at or below its author\'s frontier, after a resume too', () => {
+    const mesh = buildMesh({ label: 'cp-lookups', members: 1 })
+    const history = new MemoryHistory()
+    const dag = createDag({ genesis: mesh.genesis.bytes, crypto: mesh.crypto, history })
+    const m0 = mesh.author(mesh.members[0]!, dag)
+    const written = [m0.exec(1), m0.exec(2)]
+    const copy = resumed(mesh, dag, history)
+    const looked: string[] = []
+    const meta = history.meta.bind(history)
+    history.meta = (id) => { looked.push(id); return meta(id) }
+    const next = mesh.author(mesh.members[0]!, copy).next('exec.request', execBody(3))
+    looked.length = 0
+    expect(copy.add(next.bytes).status).toBe('accepted')
+    expect(looked).not.toContain(next.id)
+    // Held already (at or below the frontier): found, on the resumed DAG as on the first.
+    for (const e of written) expect(copy.add(e.bytes).status).toBe('duplicate')
+    expect(copy.add(mesh.genesis.bytes).status).toBe('duplicate')
+    expect(dag.add(written[0]!.bytes).status).toBe('duplicate')
+  })
+
   it('refuses a checkpoint whose kept entries do not match its ids', () => {
     const mesh = buildMesh({ label: 'cp2' })
     const dag = mesh.dag()
