@@ -141,7 +141,9 @@ export function createNetworkServices (
       .map(p => advertisedHeads(peers, p))),
     logger: componentLogger(logger, 'sync')
   })
-  const gossip = gossipService({ topic: entriesTopic(ledger.meshId), coalesceMs: init.gossipCoalesceMs })({
+  const gossip = gossipService({
+    topic: entriesTopic(ledger.meshId), coalesceMs: init.gossipCoalesceMs, batchExecutionRecords: ledger.sealsLineage
+  })({
     network, ingest: ledger.ingest, isMemberPeer, onAccepted, reporter: local.reporter, sync: requestSync, metrics,
     logger: componentLogger(logger, 'gossip')
   })

@@ -152,6 +152,9 @@ export class Ledger {
   /** Listens to equivocations the DAG detects (the reporter turns them into `trust.fail`). */
   onEquivocation (fn: (ev: EquivocationEvidence) => void): void { this.equivocationListeners.push(fn) }
 
+  /** Whether this node seals its execution records (protocol version 2: every peer reads batches). */
+  get sealsLineage (): boolean { return this.sealer !== undefined }
+
   /** Whether acknowledged own writes are fsynced. */
   get fsync (): boolean { return this.init.fsync === true }
 

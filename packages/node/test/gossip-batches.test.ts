@@ -5,7 +5,8 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
-  createGenesis, encodeCanonical, execRequestBody, isGossipBatch, decodeGossipBatch, keyPairFromSecret, type KeyPair
+  createDag, createGenesis, encodeCanonical, execRequestBody, isGossipBatch, decodeGossipBatch, keyPairFromSecret,
+  nextEntry, type KeyPair
 } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
 import { NodeEventBus } from '../src/events.js'
@@ -35,7 +36,7 @@ interface TestNode {
   stop: () => void
 }
 
-function node (keys: KeyPair, sealLineage = true, coalesceMs = 0): TestNode {
+function node (keys: KeyPair, sealLineage = true, coalesceMs = 0, batchExecutionRecords = false): TestNode {
   const storeWrites: number[] = []
   const store: LedgerStore = {
     putAccepted: async (entries) => { storeWrites.push(entries.length) },
@@ -54,7 +55,7 @@ function node (keys: KeyPair, sealLineage = true, coalesceMs = 0): TestNode {
     subscribe: (_topic: string, fn: Validator) => { validate = fn }
   } as unknown as MeshNetwork
   const reports: TestNode['reports'] = []
-  const gossip = new GossipService({ topic: 'entries', coalesceMs }, {
+  const gossip = new GossipService({ topic: 'entries', coalesceMs, batchExecutionRecords }, {
     network,
     ingest: ledger.ingest,
     isMemberPeer: (p) => ledger.isMemberPeer(p),
@@ -158,6 +159,28 @@ describe('gossip: sealed records wait briefly to share a message', () => {
     expect(isGossipBatch(na.published[0]!)).toBe(true)
     expect(isGossipBatch(na.published[1]!)).toBe(false)
     // In this order the receiver accepts both without anything pending.
+    expect(await nb.validate(na.ledger.peerId, na.published[0]!)).toBe('accept')
+    expect(await nb.validate(na.ledger.peerId, na.published[1]!)).toBe('accept')
+  })
+
+  it('version-1 execution records posted through the API share messages too; a trust entry does not wait', async () => {
+    vi.useFakeTimers()
+    const [na, nb] = [node(a, true, 20, true), node(b)]
+    // A writer's own signed entries, handed to node A as its API does (publish: true).
+    const writer = createDag({ genesis, crypto: nodeCrypto })
+    const signed = Array.from({ length: 5 }, (_, i) => {
+      const e = nextEntry(writer, b, { type: 'exec.request', body: body(i) }, nodeCrypto)
+      writer.add(e, { verified: true })
+      return e
+    })
+    for (const e of signed) await na.ledger.ingest([e.bytes], 'api', { publish: true })
+    const report = nextEntry(
+      writer, b, { type: 'trust.fail', body: { subject: a.publicKey, reason: 'test', detector: 'manual', evidence: null } },
+      nodeCrypto
+    )
+    await na.ledger.ingest([report.bytes], 'api', { publish: true })
+    // The waiting records went first, as one batch; the report right after, alone, without waiting.
+    expect(na.published.map(m => isGossipBatch(m) ? decodeGossipBatch(m).length : 0)).toEqual([5, 0])
     expect(await nb.validate(na.ledger.peerId, na.published[0]!)).toBe('accept')
     expect(await nb.validate(na.ledger.peerId, na.published[1]!)).toBe('accept')
   })

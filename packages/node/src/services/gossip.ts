@@ -1,6 +1,6 @@
 import {
   cidOfBytes, decodeGossipBatch, GovmeshError, gossipBatches, gossipBatchVerdict, gossipVerdict, isGossipBatch,
-  MAX_GOSSIP_BATCH_BYTES, MAX_GOSSIP_BATCH_ENTRIES, SEALED_ENTRY_VERSION, type SignedEntry
+  MAX_GOSSIP_BATCH_BYTES, MAX_GOSSIP_BATCH_ENTRIES, SEALABLE_TYPES, SEALED_ENTRY_VERSION, type SignedEntry
 } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
 import { GOSSIP_COALESCE_MS, SYNC_ON_PENDING_MIN_INTERVAL_MS } from '../constants.js'
@@ -22,6 +22,11 @@ export interface GossipServiceInit {
    * @defaultValue {@link GOSSIP_COALESCE_MS}
    */
   coalesceMs?: number
+  /**
+   * Execution records of version 1 (signed one by one, e.g. posted through the API) wait and
+   * share messages too. Only where every peer reads batch messages: a node that seals.
+   */
+  batchExecutionRecords?: boolean
 }
 
 export interface GossipComponents {
@@ -72,7 +77,7 @@ export class GossipService implements Startable {
    */
   private offer (entries: readonly SignedEntry[]): void {
     for (const e of entries) {
-      if (e.entry.v === SEALED_ENTRY_VERSION) { this.hold(e.bytes); continue }
+      if (this.batchable(e)) { this.hold(e.bytes); continue }
       this.flush()
       void this.publish(e.bytes)
     }
@@ -80,6 +85,12 @@ export class GossipService implements Startable {
     else if (this.waiting.length > 0 && this.timer === undefined) {
       this.timer = setTimeout(() => { this.timer = undefined; this.flush() }, this.coalesceMs)
     }
+  }
+
+  /** Execution records only: governance and trust entries always go alone and at once. */
+  private batchable (e: SignedEntry): boolean {
+    if (e.entry.v === SEALED_ENTRY_VERSION) return true
+    return this.init.batchExecutionRecords === true && SEALABLE_TYPES.has(e.entry.type)
   }
 
   private hold (bytes: Uint8Array): void {
