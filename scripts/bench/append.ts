@@ -1,4 +1,4 @@
-import { Agent, request } from 'node:http'
+import { Agent } from 'node:http'
 import { readFileSync } from 'node:fs'
 import {
   createDag, decodeGenesisFile, execRequestBody, generateKeyPair, nextEntry, toBase64, type Dag, type KeyPair
@@ -6,6 +6,7 @@ import {
 import { nodeCrypto } from '@govmesh/core/node-crypto'
 import { TestMesh, waitFor, type NodeHandle } from '../../test/helpers/cluster.js'
 import { EventWatcher } from './gossip.js'
+import { postJson } from './keep-alive.js'
 import { percentile } from './measure.js'
 
 export interface AppendFigures {
@@ -48,37 +49,12 @@ class Writer {
   }
 }
 
-/** POSTs a JSON body over a keep-alive agent, like a client that holds its connection. */
-async function post (agent: Agent, api: URL, token: string, body: string): Promise<number> {
-  return await new Promise<number>((resolve, reject) => {
-    const req = request({
-      agent, host: api.hostname, port: api.port, path: '/v1/entries', method: 'POST',
-      headers: {
-        'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': Buffer.byteLength(body)
-      }
-    }, (res) => {
-      res.resume()
-      res.on('end', () => { resolve(res.statusCode ?? 0) })
-    })
-    req.on('error', reject)
-    // Headers and body leave as they are written, not held back by Nagle's algorithm.
-    req.on('socket', (socket) => { socket.setNoDelay(true) })
-    req.end(body)
-  })
-}
-
 async function postAll (
   agent: Agent, node: NodeHandle, bodies: Array<{ id: string, body: string }>, acked?: Map<string, number>
 ): Promise<void> {
-  const api = new URL(node.api!)
   for (const b of bodies) {
-    // The server closes keep-alive connections idle for 5 s; a post that meets one is sent again
-    // (an entry the node already holds is acknowledged as a duplicate).
-    const status = await post(agent, api, node.token!, b.body)
-      .catch(async (err: unknown) => {
-        if ((err as { code?: string }).code !== 'ECONNRESET') throw err
-        return await post(agent, api, node.token!, b.body)
-      })
+    // An entry the node already holds (a post sent again after a reset) is acknowledged as a duplicate.
+    const { status } = await postJson(agent, node.api!, '/v1/entries', node.token!, b.body)
     if (status !== 200) throw new Error(`append refused: HTTP ${status}`)
     acked?.set(b.id, performance.now())
   }
