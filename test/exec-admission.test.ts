@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as dagCbor from '@ipld/dag-cbor'
-import { decodeEntry, encodeHeartbeat, generateKeyPair, headsHash, type KeyPair } from '@govmesh/core'
+import {
+  decodeEntry, decodeGossipBatch, encodeHeartbeat, generateKeyPair, headsHash, isGossipBatch, type KeyPair
+} from '@govmesh/core'
 import {
   createMeshLibp2p, entriesTopic, EXEC_PROTOCOL, FramedStream, heartbeatsTopic, type MeshLibp2p
 } from '@govmesh/node'
@@ -59,8 +61,11 @@ describe('exec protocol admission: trusted members only, replays refused without
     spyNode.services.pubsub.subscribe(entriesTopic(mesh.meshId))
     spyNode.services.pubsub.addEventListener('message', (evt) => {
       if (evt.detail.topic !== entriesTopic(mesh.meshId)) return
-      const e = decodeEntry(evt.detail.data, { verify: false })
-      if (e.entry.type === 'exec.request') captured.push(evt.detail.data)
+      // Execution records may arrive as one entry or inside a batch message (PROTOCOL.md §18.2).
+      const data = evt.detail.data
+      for (const bytes of isGossipBatch(data) ? decodeGossipBatch(data) : [data]) {
+        if (decodeEntry(bytes, { verify: false }).entry.type === 'exec.request') captured.push(bytes)
+      }
     })
     await spyNode.dial(multiaddr(n1.addrs[0]))
     const topic = entriesTopic(mesh.meshId)
