@@ -36,11 +36,12 @@ export const SYNC_OPEN_TIMEOUT_MS = 5_000
 /** Sync after gossip brought an entry whose parents are missing: at most this often per peer. */
 export const SYNC_ON_PENDING_MIN_INTERVAL_MS = 250
 /**
- * Sealed execution records wait this long to share one gossip message (services/gossip.ts):
- * every message costs every node a validation, a store write and several encrypted socket
- * writes, so this bounds what a busy executor costs its peers.
+ * How long execution records wait to share one gossip message (services/gossip.ts). Off (0) by
+ * default: the next node of an execution path learns the origin's latest records (the parents
+ * of its next request) by gossip, and a 20 ms wait made it refuse a request sent right after
+ * another as `ancestry.invalid` (test/exec-route.test.ts). Each sealed batch is still one message.
  */
-export const GOSSIP_COALESCE_MS = 20
+export const GOSSIP_COALESCE_MS = 0
 /** Sync after a heartbeat showed the peer has more: at most this often per peer. */
 export const SYNC_ON_HEARTBEAT_MIN_INTERVAL_MS = 2_000
 
