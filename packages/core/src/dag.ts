@@ -319,15 +319,11 @@ export class Dag {
   }
 
   /**
-   * Offers an entry. Returns accepted / pending / duplicate; throws a typed
-   * GovmeshError when the entry is invalid.
-   */
-  /**
    * The result for an entry this DAG holds already, accepted or pending; undefined for a new one.
    * `recentOnly`: ask only memory (the pending area and the recently accepted ids), never the
    * history, which in the daemon is a store read.
    */
-  private knownStatus (id: string, recentOnly = false): AddResult | undefined {
+  private knownStatus (id: string, recentOnly: boolean): AddResult | undefined {
     const result: AddResult = { status: 'duplicate', id, accepted: [], rejected: [], equivocations: [], missing: [] }
     if (this.recentlyAccepted.get(id) !== undefined || (!recentOnly && this.metas.has(id))) return result
     const pending = this.pendingMap.get(id)
@@ -335,6 +331,10 @@ export class Dag {
     return undefined
   }
 
+  /**
+   * Offers an entry. Returns accepted / pending / duplicate; throws a typed
+   * GovmeshError when the entry is invalid.
+   */
   add (input: Uint8Array | SignedEntry, opts: AddOptions = {}): AddResult {
     // The id is the hash of the bytes, so bytes already held were judged already: one hash, not a
     // second decode and signature check, for the copies gossip and sync deliver again (soon after
