@@ -68,6 +68,19 @@ export function cidOfBytes (bytes: Uint8Array, crypto: CryptoProvider = nobleCry
   return entryCidOfBytes(bytes, crypto)
 }
 
+/**
+ * The ids an entry depends on: its author's previous entry, then its parents.
+ *
+ * @example
+ * ```ts
+ * const missing = entryDepIds(signed).filter(id => !dag.has(id))
+ * ```
+ */
+export function entryDepIds (e: Pick<SignedEntry, 'entry'>): string[] {
+  const { prev, parents } = e.entry
+  return prev === null ? parents.map(cidString) : [cidString(prev), ...parents.map(cidString)]
+}
+
 /** Sorts CIDs by their binary form and removes duplicates, the canonical `parents` order. */
 export function sortCids (cids: Iterable<CID>): CID[] {
   const sorted = [...cids].sort((a, b) => compareBytes(a.bytes, b.bytes))

@@ -182,6 +182,8 @@ export function createNetworkServices (
     peers,
     network,
     streams: local.streams,
+    unpublished: (id) => gossip.unpublished(id),
+    pull: async (peer) => { await sync.withPeer(peer) },
     metrics,
     events,
     logger: componentLogger(logger, 'exec')

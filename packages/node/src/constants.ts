@@ -36,12 +36,12 @@ export const SYNC_OPEN_TIMEOUT_MS = 5_000
 /** Sync after gossip brought an entry whose parents are missing: at most this often per peer. */
 export const SYNC_ON_PENDING_MIN_INTERVAL_MS = 250
 /**
- * How long execution records wait to share one gossip message (services/gossip.ts). Off (0) by
- * default: the next node of an execution path learns the origin's latest records (the parents
- * of its next request) by gossip, and a 20 ms wait made it refuse a request sent right after
- * another as `ancestry.invalid` (test/exec-route.test.ts). Each sealed batch is still one message.
+ * How long execution records wait to share one gossip message (services/gossip.ts). An execution
+ * never waits for it: the records a forwarded request depends on and that are still held back
+ * travel in the exec frame's `context`, and a receiver missing any pulls from the sender
+ * (docs/PROTOCOL.md §21.2, §21.5).
  */
-export const GOSSIP_COALESCE_MS = 0
+export const GOSSIP_COALESCE_MS = 20
 /** Sync after a heartbeat showed the peer has more: at most this often per peer. */
 export const SYNC_ON_HEARTBEAT_MIN_INTERVAL_MS = 2_000
 

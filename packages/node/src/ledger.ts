@@ -1,5 +1,5 @@
 import {
-  cidOfBytes, cidString, createDag, createPolicyState, entryEffects, GovmeshError, nextEntry, nextSealedEntries,
+  cidOfBytes, createDag, entryDepIds, createPolicyState, entryEffects, GovmeshError, nextEntry, nextSealedEntries,
   peerIdFromPublicKey, SEALABLE_TYPES, keyHex, toHex, type SealedRecord,
   type Dag, type DagHistory, type EntryBody, type EntryType, type EquivocationEvidence, type KeyPair,
   type PolicyState,
@@ -385,7 +385,7 @@ function storedForm (e: SignedEntry): StoredEntry {
     bytes: e.bytes,
     author: keyHex(e.entry.author),
     seq: e.entry.seq,
-    // The DAG's index already holds these ids; cidString is the fast path for any other.
-    deps: [...(e.entry.prev !== null ? [cidString(e.entry.prev)] : []), ...e.entry.parents.map(cidString)]
+    // cidString (in entryDepIds) reads the ids the DAG's index already holds.
+    deps: entryDepIds(e)
   }
 }

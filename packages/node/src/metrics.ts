@@ -52,6 +52,12 @@ export class NodeMetrics {
     help: 'Execution records in the batches this node sealed',
     registers: [this.registry]
   })
+  /** A forwarded execution whose lineage was pending here: its receiver pulled from the sender first. */
+  readonly execPulls = new Counter({
+    name: 'govmesh_exec_pulls_total',
+    help: 'Forwarded executions whose lineage had missing parents, pulled from the sender before judging',
+    registers: [this.registry]
+  })
   readonly apiRequests = new Counter(
     {
       name: 'govmesh_api_requests_total', help: 'HTTP API requests, by route and status',

@@ -3,7 +3,8 @@ import {
   checkEncodable, checkExecRequestInput, checkHopVerdict, CID, compilePolicy, DEFAULT_EXEC_TIMEOUT_MS, deadlineFrom,
   decodeEntry,
   executionBudget, executorRefusal, EXEC_DIAL_TIMEOUT_MS, EXEC_REQUEST_READ_TIMEOUT_MS,
-  forwardBudget, fromHex, GovmeshError, InputRejectedError, MAX_EXEC_FRAME_BYTES, MAX_FRAME_HOP, MAX_FRAME_LINEAGE,
+  forwardBudget, fromHex, GovmeshError, InputRejectedError, MAX_EXEC_FRAME_BYTES, MAX_FRAME_CONTEXT, MAX_FRAME_HOP,
+  MAX_FRAME_LINEAGE,
   MAX_PATH, planRoute, publicKeyFromPeerId, ReplayWindow, requestPrincipal, scanAncestry,
   selfRefusal, toHex,
   ZONE_TARGET_PREFIX, type CompiledPolicy, type ExecHopBody, type ExecRequestBody, type GovernanceState,
@@ -17,13 +18,14 @@ import { DeadlineError, ExecInputError } from '../errors.js'
 import type { NodeEventBus } from '../events.js'
 import { DEFAULT_EXECUTORS, runExecutor, type ExecutorConfig } from '../executors.js'
 import { FramedStream, type FramedDuplex } from '../framing.js'
-import type { Append, Ingest } from '../ledger.js'
+import type { Append, Ingest, IngestOutcome } from '../ledger.js'
 import type { Logger } from '../logger.js'
 import type { NodeMetrics } from '../metrics.js'
 import type { MeshNetwork } from '../network.js'
 import { newNonce } from '../nonce.js'
 import { keyOfPeer, peerIdOfKey, type PeerDirectory } from '../peers.js'
 import { EXEC_PROTOCOL } from '../protocol.js'
+import { ExecContext } from './exec-context.js'
 import type { StreamGuard } from './streams.js'
 import type { Startable } from './startable.js'
 import type { TrustReader } from './trust.js'
@@ -68,6 +70,11 @@ interface WireResponse extends ExecResponse {
 
 interface ForwardFrame {
   t: 'exec'
+  /**
+   * Entries the lineage depends on that the receiver may not hold yet: records the senders had
+   * not gossiped when they forwarded (docs/PROTOCOL.md §21.2); absent from older senders.
+   */
+  context?: Uint8Array[]
   lineage: Uint8Array[]
   rest: string[]
   hop: number
@@ -94,6 +101,10 @@ export interface ExecComponents {
   peers: PeerDirectory
   network: MeshNetwork
   streams: StreamGuard
+  /** This node's record by id while it waits to be gossiped (the gossip service). */
+  unpublished?: (id: string) => SignedEntry | undefined
+  /** Pulls from a peer now (the sync service); resolves when a pull begun after the call has ended. */
+  pull?: (peerId: string) => Promise<void>
   metrics: NodeMetrics
   events: NodeEventBus
   logger: Logger
@@ -115,10 +126,12 @@ export class ExecService implements Startable {
 
   private readonly executors: Record<string, ExecutorConfig>
   private readonly timeoutMs: number
+  private readonly context: ExecContext
 
   constructor (init: ExecServiceInit, private readonly node: ExecComponents) {
     this.executors = init.executors ?? DEFAULT_EXECUTORS
     this.timeoutMs = init.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS
+    this.context = new ExecContext(node.unpublished)
   }
 
   async start (): Promise<void> {
@@ -338,8 +351,10 @@ export class ExecService implements Startable {
       if ('reason' in budget) throw new DeadlineError(budget.detail)
       // The wait ends before this node's own deadline, so it can still refuse and answer in time.
       framed = new FramedStream(stream, { maxFrameBytes: MAX_EXEC_FRAME_BYTES, readTimeoutMs: budget.waitMs })
+      const context = this.context.forLineage(chain)
       const frame: ForwardFrame = {
-        t: 'exec', lineage: chain.map(e => e.bytes), rest: rest.slice(1), hop, remainingMs: budget.remainingMs
+        t: 'exec', lineage: chain.map(e => e.bytes), rest: rest.slice(1), hop, remainingMs: budget.remainingMs,
+        ...(context.length > 0 ? { context } : {})
       }
       await framed.write(dagCbor.encode(frame))
       await framed.closeWrite()
@@ -353,7 +368,7 @@ export class ExecService implements Startable {
         return await this.refuse(request, last, hop - 1, res.reason ?? 'trust.unknown', detail, lineage)
       }
       // Downstream lineage is ingested here too, so every node on the path holds the whole chain.
-      await node.ingest(res.entries, 'sync')
+      this.rememberAccepted(res.entries, await node.ingest(res.entries, 'sync'))
       return { ...res, lineage: [...lineage, ...res.lineage] }
     } catch (err) {
       framed?.abort(err as Error)
@@ -423,7 +438,8 @@ export class ExecService implements Startable {
 
   private async receive (frame: ForwardFrame, from: string, deadline: number): Promise<WireResponse> {
     const node = this.node
-    const outcomes = await node.ingest(frame.lineage, 'sync')
+    const context = frame.context ?? []
+    const offered = await node.ingest([...context, ...frame.lineage], 'sync')
     const chain: SignedEntry[] = []
     for (const bytes of frame.lineage) chain.push(decodeEntry(bytes, { crypto: nodeCrypto, verify: false }))
     const request = chain[0]
@@ -431,7 +447,14 @@ export class ExecService implements Startable {
       request === undefined || request.entry.type !== 'exec.request'
     ) throw new Error('lineage must start with an exec.request')
     const last = chain.at(-1)!
-    const bad = outcomes.find(o => o.status === 'rejected' || o.status === 'pending')
+    this.rememberAccepted(context, offered)
+    const outcomes = offered.slice(context.length)
+    let bad = offered.find(o => o.status === 'rejected') ?? outcomes.find(o => o.status === 'pending')
+    if (bad?.status === 'pending' && node.pull !== undefined) {
+      // The sender holds what the lineage depends on (it accepted the lineage); gossip may still be on its way.
+      await this.pullBefore(from, deadline)
+      bad = outcomes.find((o, i) => o.status === 'pending' && !node.dag.has(chain[i]!.id))
+    }
     if (bad !== undefined || !node.dag.has(last.id)) {
       return await this.refuseWhenPossible(
         request, last, frame.hop, 'ancestry.invalid',
@@ -464,6 +487,31 @@ export class ExecService implements Startable {
       ? await this.execute(request, body, hopEntry, [hopEntry.id], frame.hop, deadline, check.policy)
       : await this.forward(request, [...chain, hopEntry], frame.rest, frame.hop + 1, [hopEntry.id], deadline)
     return { ...res, entries: [hopEntry.bytes, ...res.entries] }
+  }
+
+  /** Entries an exec stream handed this node, which their authors may not have gossiped yet. */
+  private rememberAccepted (items: readonly Uint8Array[], outcomes: readonly IngestOutcome[]): void {
+    const entries: SignedEntry[] = []
+    for (const [i, bytes] of items.entries()) {
+      const status = outcomes[i]?.status
+      if (status !== 'accepted' && status !== 'duplicate') continue
+      entries.push(decodeEntry(bytes, { crypto: nodeCrypto, verify: false }))
+    }
+    this.context.remember(entries)
+  }
+
+  /** Pulls from `peer`, waiting at most until half of what is left of the deadline has passed. */
+  private async pullBefore (peer: string, deadline: number): Promise<void> {
+    this.node.metrics.execPulls.inc()
+    let timer: NodeJS.Timeout | undefined
+    const waited = new Promise<void>(resolve => {
+      timer = setTimeout(resolve, Math.max(0, (deadline - Date.now()) / 2))
+    })
+    try {
+      await Promise.race([this.node.pull!(peer), waited])
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   /** A refusal needs its parent in the DAG; when the lineage itself is invalid, answer without recording. */
@@ -512,7 +560,9 @@ function decodeForwardFrame (bytes: Uint8Array): ForwardFrame {
       f.lineage.length > MAX_FRAME_LINEAGE || !f.lineage.every(b => b instanceof Uint8Array) ||
       !Array.isArray(f.rest) || f.rest.length > MAX_PATH - 1 || !f.rest.every(r => typeof r === 'string') ||
       typeof f.hop !== 'number' || !Number.isInteger(f.hop) || f.hop < 1 || f.hop > MAX_FRAME_HOP ||
-      (f.remainingMs !== undefined && !(Number.isSafeInteger(f.remainingMs) && f.remainingMs >= 0))) {
+      (f.remainingMs !== undefined && !(Number.isSafeInteger(f.remainingMs) && f.remainingMs >= 0)) ||
+      (f.context !== undefined && !(Array.isArray(f.context) && f.context.length <= MAX_FRAME_CONTEXT &&
+        f.context.every(b => b instanceof Uint8Array)))) {
     throw new Error('malformed exec frame')
   }
   for (const r of f.rest) publicKeyFromPeerId(r)

@@ -48,7 +48,8 @@ export interface GossipComponents {
  */
 export class GossipService implements Startable {
   /** Sealed entries accepted and stored, waiting (at most `coalesceMs`) to go out together. */
-  private waiting: Uint8Array[] = []
+  private waiting: SignedEntry[] = []
+  private readonly waitingById = new Map<string, SignedEntry>()
   private waitingBytes = 0
   private timer: ReturnType<typeof setTimeout> | undefined
   private readonly coalesceMs: number
@@ -77,7 +78,7 @@ export class GossipService implements Startable {
    */
   private offer (entries: readonly SignedEntry[]): void {
     for (const e of entries) {
-      if (this.batchable(e)) { this.hold(e.bytes); continue }
+      if (this.batchable(e)) { this.hold(e); continue }
       this.flush()
       void this.publish(e.bytes)
     }
@@ -93,20 +94,27 @@ export class GossipService implements Startable {
     return this.init.batchExecutionRecords === true && SEALABLE_TYPES.has(e.entry.type)
   }
 
-  private hold (bytes: Uint8Array): void {
+  private hold (e: SignedEntry): void {
     // A full message goes at once rather than waiting to be split.
     const full = this.waiting.length >= MAX_GOSSIP_BATCH_ENTRIES ||
-      this.waitingBytes + bytes.length > MAX_GOSSIP_BATCH_BYTES / 2
+      this.waitingBytes + e.bytes.length > MAX_GOSSIP_BATCH_BYTES / 2
     if (full) this.flush()
-    this.waiting.push(bytes)
-    this.waitingBytes += bytes.length
+    this.waiting.push(e)
+    this.waitingById.set(e.id, e)
+    this.waitingBytes += e.bytes.length
+  }
+
+  /** This node's record `id` while it waits to be gossiped (an exec frame carries it instead, §21.2). */
+  unpublished (id: string): SignedEntry | undefined {
+    return this.waitingById.get(id)
   }
 
   private flush (): void {
     if (this.timer !== undefined) { clearTimeout(this.timer); this.timer = undefined }
     if (this.waiting.length === 0) return
-    const batch = this.waiting
+    const batch = this.waiting.map(e => e.bytes)
     this.waiting = []
+    this.waitingById.clear()
     this.waitingBytes = 0
     for (const data of gossipBatches(batch)) void this.publish(data)
   }

@@ -56,7 +56,8 @@ const FIRST_SYNC_BATCH_ENTRIES = 50
  * advertises other heads), so healed partitions and late joiners converge without gossip.
  */
 export class SyncService implements Startable {
-  private readonly active = new Set<string>()
+  /** The run in progress per peer. */
+  private readonly active = new Map<string, Promise<void>>()
   private readonly lastRun = new Map<string, number>()
   private readonly rerun = new Set<string>()
   private timer: NodeJS.Timeout | undefined
@@ -86,21 +87,28 @@ export class SyncService implements Startable {
     if (peer !== undefined) await this.withPeer(peer)
   }
 
-  /** Pulls from `peerId`; concurrent requests for one peer coalesce into one follow-up run. */
+  /**
+   * Pulls from `peerId`; concurrent requests for one peer coalesce into one follow-up run. Resolves
+   * when a pull begun after the call has ended (or at once, when `minIntervalMs` skips it).
+   */
   async withPeer (peerId: string, opts: { minIntervalMs?: number } = {}): Promise<void> {
-    if (this.active.has(peerId)) { this.rerun.add(peerId); return }
+    const running = this.active.get(peerId)
+    if (running !== undefined) { this.rerun.add(peerId); return await running }
     const last = this.lastRun.get(peerId) ?? 0
     if (opts.minIntervalMs !== undefined && Date.now() - last < opts.minIntervalMs) return
-    this.active.add(peerId)
-    try {
-      do {
-        this.rerun.delete(peerId)
-        this.lastRun.set(peerId, Date.now())
-        await this.pull(peerId)
-      } while (this.rerun.has(peerId))
-    } finally {
-      this.active.delete(peerId)
-    }
+    const run = (async () => {
+      try {
+        do {
+          this.rerun.delete(peerId)
+          this.lastRun.set(peerId, Date.now())
+          await this.pull(peerId)
+        } while (this.rerun.has(peerId))
+      } finally {
+        this.active.delete(peerId)
+      }
+    })()
+    this.active.set(peerId, run)
+    await run
   }
 
   private async pull (peerId: string): Promise<void> {

@@ -31,6 +31,8 @@ export interface SimHubInit {
 export class SimHub {
   readonly rnd: () => number
   readonly stats = { sent: 0, dropped: 0, delivered: 0, streams: 0, refusedStreams: 0 }
+  /** Streams opened, by protocol id. */
+  readonly streamsByProtocol = new Map<string, number>()
   private readonly peers: string[] = []
   private readonly side: number[] = []
   private readonly validators: Array<Map<string, (from: string, data: Uint8Array) => Promise<GossipResult>>> = []
@@ -96,6 +98,7 @@ export class SimHub {
         const handler = to >= 0 && this.connected(self, to) ? this.handlers[to]!.get(protocol) : undefined
         if (handler === undefined) { this.stats.refusedStreams++; throw new Error(`sim: ${peerId} unreachable`) }
         this.stats.streams++
+        this.streamsByProtocol.set(protocol, (this.streamsByProtocol.get(protocol) ?? 0) + 1)
         const [mine, theirs] = duplexPair()
         handler(theirs, this.peers[self]!)
         return mine

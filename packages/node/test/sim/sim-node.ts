@@ -56,7 +56,8 @@ export interface SimNode {
  * store (memory) and the transport (the hub) differ. Heartbeats are sent by the schedule (`beat()`).
  */
 export async function startSimNode (
-  hub: SimHub, genesis: SignedEntry<'mesh.genesis'>, keys: KeyPair, crypto: CryptoProvider = SHARED
+  hub: SimHub, genesis: SignedEntry<'mesh.genesis'>, keys: KeyPair, crypto: CryptoProvider = SHARED,
+  gossipCoalesceMs = 0
 ): Promise<SimNode> {
   const events = new NodeEventBus()
   const metrics = new NodeMetrics()
@@ -66,7 +67,7 @@ export async function startSimNode (
   const network = hub.join(ledger.peerId)
   // Anti-entropy, heartbeats and gossip run when the schedule says, not on timers.
   const services = createNetworkServices(base, local, network, {
-    measurement: MEASUREMENT, periodicHeartbeats: false, antiEntropyMs: 2 ** 30, gossipCoalesceMs: 0
+    measurement: MEASUREMENT, periodicHeartbeats: false, antiEntropyMs: 2 ** 30, gossipCoalesceMs
   })
   for (const s of services.startables) await s.start()
   return {
