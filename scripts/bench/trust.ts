@@ -19,6 +19,33 @@ export interface TrustFigures {
 
 const p = (xs: number[], q: number): number => Number(percentile([...xs].sort((a, b) => a - b), q).toFixed(2))
 
+/**
+ * A wait that, when it times out, says what each node holds: its view of `subject`, the last
+ * trust events its watcher saw, and its entry count, so a run that fails tells why.
+ */
+async function diagnosed<T> (
+  mesh: TestMesh, watchers: EventWatcher[], subject: string, wait: Promise<T>
+): Promise<T> {
+  try {
+    return await wait
+  } catch (err) {
+    const views = await Promise.all(mesh.nodes.map(async (n, i) => {
+      try {
+        const t = await mesh.get<{ peers: Array<{ peerId: string, status: string }> }>(n, '/v1/trust')
+        const s = await mesh.get<{ entries: number }>(n, '/v1/status')
+        const now = performance.now()
+        const seen = watchers[i]?.trust.filter(x => x.peerId === subject).slice(-3)
+          .map(x => `${x.status} ${(x.at - now).toFixed(0)} ms`)
+        return `node${i}: ${t.peers.find(x => x.peerId === subject)?.status ?? 'absent'}, entries ${s.entries}, ` +
+          `last events ${JSON.stringify(seen)}`
+      } catch (e) {
+        return `node${i}: unreadable (${(e as Error).message})`
+      }
+    }))
+    throw new Error(`${(err as Error).message} (event times from now)\n${views.join('\n')}`)
+  }
+}
+
 /** Fail-closed latency, raw gossip latency, governed exec round trip and throughput on a 5-node mesh. */
 export async function benchTrust (trials = 30): Promise<TrustFigures> {
   const mesh = new TestMesh()
@@ -73,24 +100,24 @@ export async function benchTrust (trials = 30): Promise<TrustFigures> {
       const since = Math.min(sent, acked - 50)
       if (res.status !== 200) throw new Error(`report failed: ${res.status}`)
       const others = watchers.filter((_, j) => j !== 0)
-      await waitFor(
+      await diagnosed(mesh, watchers, subject.peerId, waitFor(
         'quarantine everywhere',
         () => others.every(w => w.trustAt(subject.peerId, 'quarantined', since) !== undefined) ? true : undefined,
         10_000, 1
-      )
+      ))
       failClosed.push(
         Math.max(0, Math.max(...others.map(w => w.trustAt(subject.peerId, 'quarantined', since)!)) - acked)
       )
       // Lift it with the governor (restore quorum 1) before the next trial.
       const cleared = performance.now()
       await restore(mesh, reporter, gov, subject.peerId, (res.body as { cid: string }).cid)
-      await waitFor(
+      await diagnosed(mesh, watchers, subject.peerId, waitFor(
         'restored everywhere',
         () => watchers.every(
           (w, j) => j === 4 || w.trustAt(subject.peerId, 'restored', cleared) !== undefined
         ) ? true : undefined,
         10_000, 1
-      )
+      ))
     }
 
     // One-hop governed exec round trips (node 1 → node 2, both zone a).
