@@ -2,6 +2,7 @@ import { Agent } from 'node:http'
 import { readFileSync } from 'node:fs'
 import { approveRestore, CID, createEntry, publicKeyFromPeerId, toBase64, toHex } from '@govmesh/core'
 import { MemberWriter, TestMesh, waitFor, type NodeHandle } from '../../test/helpers/cluster.js'
+import { metricSum } from '../../test/helpers/metrics.js'
 import { EventWatcher } from './gossip.js'
 import { postJson } from './keep-alive.js'
 import { percentile } from './measure.js'
@@ -15,6 +16,12 @@ export interface TrustFigures {
   execRoundTripP99Ms: number
   execPerSec: number
   trials: number
+  /** Over all nodes, whole run: exec receivers that had to pull missing parents (PROTOCOL.md §21.5). */
+  execPulls: number
+  /** Over all nodes, whole run: entries sent in exec frames' `context` (§21.2). */
+  execContextEntries: number
+  /** Records per sealed batch, over all nodes. */
+  sealedBatchMean: number
 }
 
 const p = (xs: number[], q: number): number => Number(percentile([...xs].sort((a, b) => a - b), q).toFixed(2))
@@ -24,7 +31,7 @@ const p = (xs: number[], q: number): number => Number(percentile([...xs].sort((a
  * trust events its watcher saw, and its entry count, so a run that fails tells why.
  */
 async function diagnosed<T> (
-  mesh: TestMesh, watchers: EventWatcher[], subject: string, wait: Promise<T>
+  mesh: TestMesh, watchers: EventWatcher[], subject: string, marks: Record<string, number>, wait: Promise<T>
 ): Promise<T> {
   try {
     return await wait
@@ -33,16 +40,21 @@ async function diagnosed<T> (
       try {
         const t = await mesh.get<{ peers: Array<{ peerId: string, status: string }> }>(n, '/v1/trust')
         const s = await mesh.get<{ entries: number }>(n, '/v1/status')
-        const now = performance.now()
         const seen = watchers[i]?.trust.filter(x => x.peerId === subject).slice(-3)
-          .map(x => `${x.status} ${(x.at - now).toFixed(0)} ms`)
+          .map(x => `${x.status} at ${x.at.toFixed(1)}`)
         return `node${i}: ${t.peers.find(x => x.peerId === subject)?.status ?? 'absent'}, entries ${s.entries}, ` +
           `last events ${JSON.stringify(seen)}`
       } catch (e) {
         return `node${i}: unreadable (${(e as Error).message})`
       }
     }))
-    throw new Error(`${(err as Error).message} (event times from now)\n${views.join('\n')}`)
+    const node0 = mesh.nodes[0]!
+    const log = await mesh.get<{ entries: Array<Record<string, unknown>> }>(node0, '/v1/dag/log?limit=8')
+      .catch(() => ({ entries: [] }))
+    const trust = await mesh.get<unknown>(node0, '/v1/trust').catch(() => null)
+    const at = Object.entries(marks).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')
+    throw new Error(`${(err as Error).message} (${at})\n${views.join('\n')}\n` +
+      `node0 log: ${JSON.stringify(log.entries)}\nnode0 trust: ${JSON.stringify(trust)}`)
   }
 }
 
@@ -100,7 +112,7 @@ export async function benchTrust (trials = 30): Promise<TrustFigures> {
       const since = Math.min(sent, acked - 50)
       if (res.status !== 200) throw new Error(`report failed: ${res.status}`)
       const others = watchers.filter((_, j) => j !== 0)
-      await diagnosed(mesh, watchers, subject.peerId, waitFor(
+      await diagnosed(mesh, watchers, subject.peerId, { sent, acked, since }, waitFor(
         'quarantine everywhere',
         () => others.every(w => w.trustAt(subject.peerId, 'quarantined', since) !== undefined) ? true : undefined,
         10_000, 1
@@ -111,7 +123,7 @@ export async function benchTrust (trials = 30): Promise<TrustFigures> {
       // Lift it with the governor (restore quorum 1) before the next trial.
       const cleared = performance.now()
       await restore(mesh, reporter, gov, subject.peerId, (res.body as { cid: string }).cid)
-      await diagnosed(mesh, watchers, subject.peerId, waitFor(
+      await diagnosed(mesh, watchers, subject.peerId, { sent, acked, since, cleared }, waitFor(
         'restored everywhere',
         () => watchers.every(
           (w, j) => j === 4 || w.trustAt(subject.peerId, 'restored', cleared) !== undefined
@@ -145,6 +157,8 @@ export async function benchTrust (trials = 30): Promise<TrustFigures> {
       }
     }))
     const execPerSec = done / ((performance.now() - t0) / 1000)
+    const metrics = await Promise.all(mesh.nodes.map(async n => await mesh.metrics(n)))
+    const total = (name: string): number => metrics.reduce((sum, m) => sum + metricSum(m, name), 0)
 
     return {
       failClosedP50Ms: p(failClosed, 50),
@@ -154,7 +168,11 @@ export async function benchTrust (trials = 30): Promise<TrustFigures> {
       execRoundTripP50Ms: p(rtt, 50),
       execRoundTripP99Ms: p(rtt, 99),
       execPerSec: Math.round(execPerSec),
-      trials
+      trials,
+      execPulls: total('govmesh_exec_pulls_total'),
+      execContextEntries: total('govmesh_exec_context_entries_total'),
+      sealedBatchMean: Number((total('govmesh_sealed_records_total') /
+        Math.max(1, total('govmesh_sealed_batches_total'))).toFixed(2))
     }
   } finally {
     for (const w of watchers) w.stop()

@@ -30,7 +30,7 @@ export const MAX_FRAME_LINEAGE = 64
 /** Largest exec frame, request or response. */
 export const MAX_EXEC_FRAME_BYTES = 4 * 1024 * 1024
 /** Most entries of an exec frame's `context`: the records its lineage depends on that gossip may not have delivered. */
-export const MAX_FRAME_CONTEXT = 256
+export const MAX_FRAME_CONTEXT = 64
 /** Most bytes of those entries a forwarder sends (what does not fit, the receiver pulls). */
 export const MAX_FRAME_CONTEXT_BYTES = 1024 * 1024
 /** Highest path position an exec frame may name. */

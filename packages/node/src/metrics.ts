@@ -58,6 +58,12 @@ export class NodeMetrics {
     help: 'Forwarded executions whose lineage had missing parents, pulled from the sender before judging',
     registers: [this.registry]
   })
+  /** Entries this node sent in exec frames' `context` (what the next node may not have by gossip yet). */
+  readonly execContextEntries = new Counter({
+    name: 'govmesh_exec_context_entries_total',
+    help: 'Entries sent in the context of forwarded exec frames',
+    registers: [this.registry]
+  })
   readonly apiRequests = new Counter(
     {
       name: 'govmesh_api_requests_total', help: 'HTTP API requests, by route and status',

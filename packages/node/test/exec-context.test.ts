@@ -14,7 +14,7 @@ import {
 } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
 import { EXEC_PROTOCOL, SYNC_PROTOCOL } from '../src/protocol.js'
-import { ExecContext } from '../src/services/exec-context.js'
+import { DIRECT_WINDOW_MS, ExecContext } from '../src/services/exec-context.js'
 import { SimHub } from './sim/hub.js'
 import { startSimNode, type SimNode } from './sim/sim-node.js'
 
@@ -114,10 +114,10 @@ describe('ExecContext: what a frame carries', () => {
     const context = new ExecContext((id) => own.get(id))
     context.remember([e1!], 1_000)
     // e4 depends on e3 (neither remembered nor held: assumed delivered), so nothing travels.
-    expect(context.forLineage([e4!], 1_500)).toEqual([])
-    // e3 depends on e2 (held back) and, through it, e1 (handed over 500 ms ago): oldest first.
-    expect(context.forLineage([e3!], 1_500)).toEqual([e1!.bytes, e2!.bytes])
-    // A second after it was handed over, e1 is left to gossip.
-    expect(context.forLineage([e3!], 2_001)).toEqual([e2!.bytes])
+    expect(context.forLineage([e4!], 1_100)).toEqual([])
+    // e3 depends on e2 (held back) and, through it, e1 (handed over 100 ms ago): oldest first.
+    expect(context.forLineage([e3!], 1_100)).toEqual([e1!.bytes, e2!.bytes])
+    // Past the window after it was handed over, e1 is left to gossip.
+    expect(context.forLineage([e3!], 1_001 + DIRECT_WINDOW_MS)).toEqual([e2!.bytes])
   })
 })

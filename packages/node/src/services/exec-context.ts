@@ -6,10 +6,11 @@ import {
 const DIRECT_CAPACITY = 1024
 /**
  * How long an entry received by an exec stream may still be missing at other nodes: its author
- * gossips it within its coalescing window (PROTOCOL.md §18.2), and gossip delivers it within
- * milliseconds on a healthy mesh. Older entries are left to gossip and sync.
+ * gossips it within its coalescing window (20 ms, PROTOCOL.md §18.2), and gossip delivers it within
+ * tens of milliseconds even on a loaded mesh. Older entries are left to gossip and, failing that,
+ * the receiver's pull. Longer would resend a busy peer's whole recent chain in every frame.
  */
-const DIRECT_WINDOW_MS = 1000
+export const DIRECT_WINDOW_MS = 250
 /** Bytes per entry that the frame's CBOR adds around it (the byte string header), kept in the budget. */
 const ITEM_OVERHEAD = 8
 /** The rest of an exec frame's map besides lineage and context. */
