@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   createDag, createGenesis, execRequestBody, keyPairFromSecret, nextEntry, parsePolicyDocument, peerIdFromPublicKey,
-  policyUpdateFor, type KeyPair, type SignedEntry
+  policyUpdateFor, toHex, type KeyPair, type SignedEntry
 } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
 import { EXEC_PROTOCOL, SYNC_PROTOCOL } from '../src/protocol.js'
@@ -114,10 +114,12 @@ describe('ExecContext: what a frame carries', () => {
     const context = new ExecContext((id) => own.get(id))
     context.remember([e1!], 1_000)
     // e4 depends on e3 (neither remembered nor held: assumed delivered), so nothing travels.
-    expect(context.forLineage([e4!], 1_100)).toEqual([])
+    expect(context.forLineage([e4!], undefined, 1_100)).toEqual([])
     // e3 depends on e2 (held back) and, through it, e1 (handed over 100 ms ago): oldest first.
-    expect(context.forLineage([e3!], 1_100)).toEqual([e1!.bytes, e2!.bytes])
+    expect(context.forLineage([e3!], undefined, 1_100)).toEqual([e1!.bytes, e2!.bytes])
+    // e1's author holds it already.
+    expect(context.forLineage([e3!], toHex(a.publicKey), 1_100)).toEqual([e2!.bytes])
     // Past the window after it was handed over, e1 is left to gossip.
-    expect(context.forLineage([e3!], 1_001 + DIRECT_WINDOW_MS)).toEqual([e2!.bytes])
+    expect(context.forLineage([e3!], undefined, 1_001 + DIRECT_WINDOW_MS)).toEqual([e2!.bytes])
   })
 })

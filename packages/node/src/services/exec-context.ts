@@ -1,5 +1,5 @@
 import {
-  BoundedMap, entryDepIds, MAX_EXEC_FRAME_BYTES, MAX_FRAME_CONTEXT, MAX_FRAME_CONTEXT_BYTES, type SignedEntry
+  BoundedMap, entryDepIds, MAX_EXEC_FRAME_BYTES, MAX_FRAME_CONTEXT, MAX_FRAME_CONTEXT_BYTES, toHex, type SignedEntry
 } from '@govmesh/core'
 
 /** Entries handed to this node by exec streams that it remembers as possibly not yet gossiped. */
@@ -16,7 +16,7 @@ const ITEM_OVERHEAD = 8
 /** The rest of an exec frame's map besides lineage and context. */
 const FRAME_OVERHEAD = 4096
 
-interface Remembered { entry: SignedEntry, at: number }
+interface Remembered { entry: SignedEntry, author: string, at: number }
 
 /**
  * What a forwarder puts in an exec frame's `context` (PROTOCOL.md §21.2): the ancestors of the
@@ -35,15 +35,16 @@ export class ExecContext {
 
   /** Remembers entries an exec stream handed this node (accepted by the DAG already). */
   remember (entries: readonly SignedEntry[], now = Date.now()): void {
-    for (const entry of entries) this.direct.set(entry.id, { entry, at: now })
+    for (const entry of entries) this.direct.set(entry.id, { entry, author: toHex(entry.entry.author), at: now })
   }
 
   /**
-   * The context for a frame carrying `lineage`: the lineage's ancestors among the entries above,
-   * each after its own ancestors, within {@link MAX_FRAME_CONTEXT} entries and the frame's byte limit.
-   * Whatever does not fit is left for the receiver to pull.
+   * The context for a frame carrying `lineage` to `receiver` (hex key): the lineage's ancestors among
+   * the entries above, each after its own ancestors, within {@link MAX_FRAME_CONTEXT} entries and the
+   * frame's byte limit. The receiver's own entries (and so their ancestors) it holds already. Whatever
+   * does not fit is left for the receiver to pull.
    */
-  forLineage (lineage: readonly SignedEntry[], now = Date.now()): Uint8Array[] {
+  forLineage (lineage: readonly SignedEntry[], receiver?: string, now = Date.now()): Uint8Array[] {
     const lineageBytes = lineage.reduce((n, e) => n + e.bytes.length + ITEM_OVERHEAD, 0)
     let room = Math.min(MAX_FRAME_CONTEXT_BYTES, MAX_EXEC_FRAME_BYTES - FRAME_OVERHEAD - lineageBytes)
     const inLineage = new Set(lineage.map(e => e.id))
@@ -54,7 +55,7 @@ export class ExecContext {
     const visit = (id: string): void => {
       if (seen.has(id) || inLineage.has(id)) return
       seen.add(id)
-      const entry = this.lookup(id, now)
+      const entry = this.lookup(id, receiver, now)
       if (entry !== undefined) stack.push({ entry, deps: entryDepIds(entry) })
     }
     for (const e of lineage) {
@@ -74,12 +75,12 @@ export class ExecContext {
     return out
   }
 
-  private lookup (id: string, now: number): SignedEntry | undefined {
+  private lookup (id: string, receiver: string | undefined, now: number): SignedEntry | undefined {
     const own = this.unpublished(id)
     if (own !== undefined) return own
     const r = this.direct.get(id)
     if (r === undefined) return undefined
     if (now - r.at > DIRECT_WINDOW_MS) { this.direct.delete(id); return undefined }
-    return r.entry
+    return r.author === receiver ? undefined : r.entry
   }
 }

@@ -351,7 +351,7 @@ export class ExecService implements Startable {
       if ('reason' in budget) throw new DeadlineError(budget.detail)
       // The wait ends before this node's own deadline, so it can still refuse and answer in time.
       framed = new FramedStream(stream, { maxFrameBytes: MAX_EXEC_FRAME_BYTES, readTimeoutMs: budget.waitMs })
-      const context = this.context.forLineage(chain)
+      const context = this.context.forLineage(chain, keyOfPeer(next))
       node.metrics.execContextEntries.inc(context.length)
       const frame: ForwardFrame = {
         t: 'exec', lineage: chain.map(e => e.bytes), rest: rest.slice(1), hop, remainingMs: budget.remainingMs,
