@@ -32,7 +32,9 @@ npx govmesh start --data-dir "$GM/n3" --genesis "$GM/genesis.json" --api 127.0.0
 N3=$!
 until [ -f "$GM/n2/node.json" ] && [ -f "$GM/n3/node.json" ]; do sleep 0.5; done
 npx govmesh status --data-dir "$GM/n2"          # --data-dir finds the API URL and token
-until npx govmesh peers --data-dir "$GM/n1" --json | grep -q '"connected": true'; do sleep 0.5; done
+# wait until node 1 trusts all three members (connected is not enough: trust needs a heartbeat)
+trusted() { npx govmesh trust status --data-dir "$GM/$1" --json | node -p 'JSON.parse(require("fs").readFileSync(0)).peers.filter(p => p.status === "trusted").length'; }
+until [ "$(trusted n1)" -ge 3 ]; do sleep 0.5; done
 npx govmesh peers --data-dir "$GM/n1"
 
 # governed execution: from node 1 (zone a) to any trusted member of zone c, through node 2 (zone b)
