@@ -13,6 +13,8 @@ import {
   policyUpdateFor, toHex, type KeyPair, type SignedEntry
 } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
+import * as dagCbor from '@ipld/dag-cbor'
+import { FramedStream } from '../src/framing.js'
 import { EXEC_PROTOCOL, SYNC_PROTOCOL } from '../src/protocol.js'
 import { DIRECT_WINDOW_MS, ExecContext } from '../src/services/exec-context.js'
 import { SimHub } from './sim/hub.js'
@@ -92,6 +94,32 @@ describe('a forwarded request whose parents the receiver lacks', () => {
     for (const id of first.lineage) expect(third!.ledger.dag.has(id)).toBe(true)
     expect(middle!.ledger.dag.has(res.lineage.at(-1)!)).toBe(true)
     expect(hub.streamsByProtocol.get(SYNC_PROTOCOL) ?? 0).toBe(0)
+  })
+})
+
+describe('a frame whose context holds a forged entry', () => {
+  it('is refused as ancestry.invalid, and the forged entry is not accepted', async () => {
+    const { nodes } = await mesh(0)
+    const [origin, receiver] = nodes
+    const request = await origin!.ledger.append('exec.request', execRequestBody({
+      action: 'echo', resource: 'forged-context', target: peer(b), nonce: 'forged-context'
+    }))
+    // A valid entry of the origin's with its last byte flipped: its signature no longer covers it.
+    const other = await origin!.ledger.append('exec.request', execRequestBody({
+      action: 'echo', resource: 'other', target: peer(b), nonce: 'other'
+    }))
+    const forged = Uint8Array.from(other.bytes)
+    forged[forged.length - 1]! ^= 1
+    const stream = await origin!.network.openStream(peer(b), EXEC_PROTOCOL, { signal: AbortSignal.timeout(5000) })
+    const framed = new FramedStream(stream)
+    await framed.write(dagCbor.encode({
+      t: 'exec', hop: 1, rest: [], lineage: [request.bytes], remainingMs: 5000, context: [forged]
+    }))
+    await framed.closeWrite()
+    const answer = dagCbor.decode<{ ok: boolean, reason?: string, detail?: string }>((await framed.read())!)
+    expect(answer).toMatchObject({ ok: false, reason: 'ancestry.invalid' })
+    expect(answer.detail).toMatch(/rejected/)
+    expect(receiver!.ledger.dag.has(other.id)).toBe(false)
   })
 })
 

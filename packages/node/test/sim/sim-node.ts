@@ -8,6 +8,7 @@ import { Ledger, type LedgerStore } from '../../src/ledger.js'
 import { silentLogger } from '../../src/logger.js'
 import { NodeMetrics } from '../../src/metrics.js'
 import { PeerDirectory } from '../../src/peers.js'
+import type { MeshNetwork } from '../../src/network.js'
 import type { SimHub } from './hub.js'
 
 /** The store of a simulated node: writes succeed at once (durability is the level store's test). */
@@ -48,6 +49,8 @@ export interface SimNode {
   events: NodeEventBus
   local: LocalServices
   services: NetworkServices
+  /** Its view of the hub (to speak a protocol to a peer directly). */
+  network: MeshNetwork
   stop: () => Promise<void>
 }
 
@@ -75,6 +78,7 @@ export async function startSimNode (
     events,
     local,
     services,
+    network,
     stop: async () => { for (const s of [...services.startables].reverse()) await s.stop() }
   }
 }
