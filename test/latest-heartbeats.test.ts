@@ -36,6 +36,10 @@ describe('a joiner learns who is alive from its first member peer', () => {
   it('trusts every member well before their next keep-alive', async () => {
     expect(keepAliveMs(timing)).toBe(60_000)
     const joiner = nodes[2]!
+    const handedTo = async (n: NodeHandle): Promise<number> => metricSum(
+      await mesh.metrics(n), 'govmesh_gossip_messages_total', { topic: 'heartbeats-latest', result: 'accepted' }
+    )
+    const firstMemberBefore = await handedTo(nodes[0]!)
     const membersSpokeBy = Date.now()
     await mesh.start(joiner, { bootstrap: [nodes[0]!] })
     await waitFor('the joiner trusting both members', async () => await trusts(joiner, nodes.slice(0, 2)), 30_000, 100)
@@ -46,9 +50,11 @@ describe('a joiner learns who is alive from its first member peer', () => {
       await mesh.metrics(joiner), 'govmesh_gossip_messages_total', { topic: 'heartbeats-latest', result: 'accepted' }
     )
     expect(handedOver).toBeGreaterThanOrEqual(1)
-    // And the members trust the joiner (its own announcement).
+    // And the members trust the joiner: the first member from the joiner's own heartbeat in its request
+    // (it is not news to that member, which does not ask), the other from the joiner's announcement.
     for (const member of nodes.slice(0, 2)) {
       await waitFor('a member trusting the joiner', async () => await trusts(member, [joiner]), 10_000, 100)
     }
+    expect(await handedTo(nodes[0]!)).toBe(firstMemberBefore + 1)
   }, 90_000)
 })

@@ -1,5 +1,6 @@
 import {
-  connectIsNews, decodeHeartbeat, driftAfterOwnDigestChange, encodeHeartbeat, GovmeshError, headsHash, nextHeartbeatAt,
+  connectIsNews, decodeHeartbeat, driftAfterOwnDigestChange, encodeHeartbeat, GovmeshError, headsHash,
+  MAX_HEARTBEAT_BYTES, nextHeartbeatAt,
   observeHeartbeat, relayableHeartbeat, relayedLastSeen,
   type Dag, type CryptoProvider, type KeyPair, type PolicyState
 } from '@govmesh/core'
@@ -251,8 +252,17 @@ export class HeartbeatService implements Startable {
   private async serveLatest (stream: FramedDuplex, from: string): Promise<void> {
     const { streams, isMember, policy } = this.components
     if (!streams.admit('heartbeats', from).allow) { stream.abort(new Error('refused')); return }
-    const framed = new FramedStream(stream, { maxFrameBytes: LATEST_HEARTBEATS_MAX_FRAME_BYTES })
+    const framed = new FramedStream(stream, {
+      maxFrameBytes: LATEST_HEARTBEATS_MAX_FRAME_BYTES, readTimeoutMs: LATEST_HEARTBEATS_TIMEOUT_MS
+    })
     try {
+      // The joiner's own heartbeat, when it sends one (older joiners close without writing): we learn
+      // of it now rather than from a gossip announcement sent before its gossip mesh formed.
+      const own = await framed.read()
+      if (own !== undefined) {
+        if (own.length > MAX_HEARTBEAT_BYTES) throw new HeartbeatsProtocolError('the joiner\'s heartbeat is too large')
+        this.judge(from, own, Date.now(), 'heartbeats-latest')
+      }
       const now = Date.now()
       const timing = policy.document().timing
       const fresh = [...this.latest]
@@ -263,6 +273,7 @@ export class HeartbeatService implements Startable {
       ]))
       await framed.close()
     } catch (err) {
+      if (err instanceof HeartbeatsProtocolError) this.components.metrics.reject(err.code, 'heartbeat')
       streams.warn('heartbeats', from, 'latest heartbeats not sent', { reason: (err as Error).message })
       framed.abort(err as Error)
     }
@@ -279,6 +290,8 @@ export class HeartbeatService implements Startable {
       framed = new FramedStream(stream, {
         maxFrameBytes: LATEST_HEARTBEATS_MAX_FRAME_BYTES, readTimeoutMs: LATEST_HEARTBEATS_TIMEOUT_MS
       })
+      // Our own heartbeat first: the peer has not heard us yet either (§19.4 step 1).
+      await framed.write(this.signOwn())
       await framed.closeWrite()
       const frame = await framed.read()
       if (frame === undefined) throw new HeartbeatsProtocolError('stream ended before the answer')
