@@ -21,6 +21,8 @@ import { ancestryEntries, proofBlocks } from '../src/history-reads.js'
 import { LevelHistory } from '../src/level-history.js'
 import { exportProofCar, readProofCar, writeProofCar } from '../src/proof-car.js'
 import { Store } from '../src/store.js'
+import { chainKey } from '../src/store-keys.js'
+import { decodeChainRecord, encodeChainRecord } from '../src/chain-record.js'
 
 const root = mkdtempSync(join(tmpdir(), 'govmesh-history-reads-'))
 afterAll(() => { rmSync(root, { recursive: true, force: true }) })
@@ -72,13 +74,15 @@ async function build (path: string): Promise<Built> {
   return { memory, disk, index: storeIndex(() => store, history), store, path, entries }
 }
 
-/** Overwrites or deletes one entry's stored bytes (with the store closed), and reopens it. */
-async function damage (b: Built, id: string, bytes: Uint8Array | undefined): Promise<Built> {
+/** Overwrites or deletes one chain entry's stored bytes (with the store closed), and reopens it. */
+async function damage (b: Built, victim: SignedEntry, bytes: Uint8Array | undefined): Promise<Built> {
   await b.store.close()
   const db = new Level<string, Uint8Array>(b.path, { valueEncoding: 'view' })
   await db.open()
-  if (bytes === undefined) await db.del(`e!${id}`)
-  else await db.put(`e!${id}`, bytes)
+  const key = chainKey(toHex(victim.entry.author), victim.entry.seq)
+  const record = decodeChainRecord(key, (await db.get(key)))
+  if (bytes === undefined) await db.del(key)
+  else await db.put(key, encodeChainRecord(victim.id, bytes, record.meta))
   await db.close()
   const store = await Store.open({ path: b.path, meshId: genesis.id })
   const history = new LevelHistory(() => store)
@@ -134,7 +138,7 @@ describe('history reads from level', () => {
     const top = b.entries[UNWRITTEN_FROM - 1]!
     const victim = b.entries.at(-30)!
     // Another entry's bytes under the victim's CID: they decode, but do not hash to it.
-    b = await damage(b, victim.id, b.entries[0]!.bytes)
+    b = await damage(b, victim, b.entries[0]!.bytes)
     const garbled = HistoryDamagedError
     await expect(ancestryEntries(b.disk, b.index, top.id, { limit: 100 })).rejects.toThrow(garbled)
     await expect(ancestryEntries(b.disk, b.index, top.id, { limit: 100 })).rejects
@@ -145,7 +149,7 @@ describe('history reads from level', () => {
     // Entries above the damage are still served.
     expect(await ancestryEntries(b.disk, b.index, top.id, { limit: 3 })).toHaveLength(3)
 
-    b = await damage(b, victim.id, undefined)
+    b = await damage(b, victim, undefined)
     await expect(proofBlocks(b.disk, b.index, top.id)).rejects
       .toThrow(`entry ${victim.id} is missing from the store (a proof export names it)`)
     const err = await logEntries(b.disk, b.index, { type: 'exec.request', limit: 100 }).catch((e: unknown) => e)
