@@ -78,6 +78,25 @@ class Resolver<T> {
     this.chains = new ChainReads(index)
   }
 
+  /**
+   * Reads the chains of the located ids in `open` (distinct authors at once, each from its highest
+   * seq wanted) and removes them from `open`: found in a chain record, or left to a read by id.
+   */
+  private async readChainsOf (open: Set<string>, ahead: number): Promise<void> {
+    const tops = new Map<string, number[]>()
+    for (const id of open) {
+      const at = this.located.get(id)
+      if (at === undefined) continue
+      tops.set(at.author, [...tops.get(at.author) ?? [], at.seq])
+      open.delete(id)
+    }
+    if (tops.size === 0) return
+    await Promise.all([...tops].map(async ([author, seqs]) => {
+      for (const seq of seqs.sort((a, b) => b - a)) await this.chains.ensure(author, seq, ahead)
+    }))
+    for (const id of open) if (this.chains.has(id)) open.delete(id)
+  }
+
   /** The entry read ahead in a chain as `id`, without any read (undefined when it is not). */
   taken (id: string): T | undefined {
     const record = this.chains.take(id)
@@ -93,24 +112,21 @@ class Resolver<T> {
     }
   }
 
-  /** Reads `ids` (reading up to `ahead` entries of each one's chain below it), and notes their prevs. */
+  /**
+   * Reads `ids` (reading up to `ahead` entries of each one's chain below it), and notes their prevs.
+   * Ids no child placed are located one at a time, each chain read before the next is located: the
+   * parents a walk meets from another chain are mostly in the first read of that chain.
+   */
   async resolve (ids: string[], ahead: number): Promise<void> {
-    const unplaced = ids.filter(id => !this.located.has(id) && !this.chains.has(id))
-    if (unplaced.length > 0) {
-      const at = await this.reader.locate(unplaced)
-      unplaced.forEach((id, i) => { if (at[i] !== undefined) this.located.set(id, at[i]) })
-    }
-    // Per author, from the highest seq wanted: distinct authors' chains are read at once. Down a
-    // chain already read, a level needs no read at all (most levels of a long walk).
-    const tops = new Map<string, number[]>()
-    for (const id of ids) {
-      const at = this.located.get(id)
-      if (at !== undefined && !this.chains.has(id)) tops.set(at.author, [...tops.get(at.author) ?? [], at.seq])
-    }
-    if (tops.size > 0) {
-      await Promise.all([...tops].map(async ([author, seqs]) => {
-        for (const seq of seqs.sort((a, b) => b - a)) await this.chains.ensure(author, seq, ahead)
-      }))
+    const open = new Set(ids.filter(id => !this.chains.has(id)))
+    const unlocated = new Set<string>()
+    for (;;) {
+      await this.readChainsOf(open, ahead)
+      const next = [...open].find(id => !this.located.has(id) && !unlocated.has(id))
+      if (next === undefined) break
+      const [at] = await this.reader.locate([next])
+      if (at === undefined) unlocated.add(next)
+      else this.located.set(next, at)
     }
     const rest = ids.filter(id => this.taken(id) === undefined)
     if (rest.length > 0) {
@@ -174,7 +190,9 @@ export async function walkClosure<T> (
   let wanted = [root]
   while (wanted.length > 0) {
     await r.resolve(wanted, Infinity)
-    const stack = wanted
+    // Depth first from the first found (a chain's newest first): the parents it meets in another
+    // chain are then found newest first too, and the first of them located reads that chain whole.
+    const stack = wanted.reverse()
     wanted = []
     while (stack.length > 0) {
       const s = reader.step(r.got.get(stack.pop()!)!)

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { Level } from 'level'
 import {
   createDag, createGenesis, execRequestBody, keyPairFromSecret, nextEntry, toHex, verifyProof, type Dag, type KeyPair,
@@ -132,6 +132,44 @@ describe('history reads from level', () => {
     expect(await logEntries(b.disk, b.index, { type: 'policy.update', limit: 5 })).toEqual([])
     const early = await logEntries(b.disk, b.index, { until: b.entries[2]!.entry.time, limit: 50 })
     expect(early.map(e => e.cid)).toEqual([b.entries[2]!.id, b.entries[1]!.id, b.entries[0]!.id, genesis.id])
+  })
+
+  it('a walk down a chain reads it in ranges: a point read only where a chain starts', async () => {
+    // A cold cache (a restarted node): every read reaches the store.
+    const history = new LevelHistory(() => b.store, 1)
+    const disk = createDag({ genesis, crypto: nodeCrypto, history })
+    const index = storeIndex(() => b.store, history)
+    const pointReads = vi.spyOn(b.store as unknown as { readSync: (key: string) => unknown }, 'readSync')
+    const ranges = vi.spyOn(b.store, 'chainRange')
+    try {
+      const r = b.entries[100]!
+      const got = await ancestryEntries(disk, index, r.id, { limit: 30 })
+      expect(got.map(e => e.id)).toEqual(b.memory.ancestry(r.id, { limit: 30 }))
+      // Located through its metadata record: the root, and each parent that starts another chain.
+      const starts = new Set(got.map(e => toHex(e.entry.author))).size
+      expect(pointReads.mock.calls.length).toBeGreaterThan(0)
+      expect(pointReads.mock.calls.length).toBeLessThanOrEqual(starts + 1)
+      expect(ranges.mock.calls.length).toBeLessThanOrEqual(starts + 1)
+      expect(pointReads.mock.calls.every(([key]) => key.startsWith('x!'))).toBe(true)
+
+      // A proof reads each chain it meets whole, once: a handful of reads for 100 entries.
+      pointReads.mockClear()
+      ranges.mockClear()
+      const blocks = await proofBlocks(disk, index, r.id)
+      expect(blocks.map(x => x.cid.toString()).sort()).toEqual([...new Set([...b.memory.ancestry(r.id), genesis.id])].sort())
+      expect(blocks.length).toBeGreaterThan(90)
+      expect(ranges.mock.calls.length).toBeLessThanOrEqual(writers.length + 1)
+      expect(pointReads.mock.calls.length).toBeLessThanOrEqual(writers.length + 1)
+
+      // The author log reads chain records (bytes included): no point read at all.
+      pointReads.mockClear()
+      const author = toHex(writers[0]!.publicKey)
+      expect(await logEntries(disk, index, { author, limit: 20 })).toHaveLength(20)
+      expect(pointReads).not.toHaveBeenCalled()
+    } finally {
+      pointReads.mockRestore()
+      ranges.mockRestore()
+    }
   })
 
   it('a damaged or missing entry in the range read is reported, not served', async () => {
