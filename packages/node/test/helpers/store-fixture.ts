@@ -1,8 +1,9 @@
 /**
  * A small lineage written through a real node (in this process), and what its history queries
  * answer: the schema-3 migration test compares the answers of a store written by the schema-3
- * code (dumped into `fixtures/schema3-store.json`, before schema 4, by
- * `fixtures/make-schema3-store.ts`) with the answers of the same store once migrated.
+ * code (every key it wrote, and its answers, in `fixtures/schema3-store.json`: made by a one-shot
+ * script at commit fd7ab36, before schema 4, removed since as it would now write schema 4) with
+ * the answers of the same store once migrated.
  */
 import { createHash } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
