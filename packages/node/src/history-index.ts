@@ -43,7 +43,7 @@ export function storeIndex (store: () => Store, history: LevelHistory): HistoryI
   return {
     newestFirst: () => store().orderFrom(0, { reverse: true }),
     authorChain: (author) => store().chainNewestFirst(author),
-    chain: async (author, from, to) => await store().chainRange(author, from, to),
+    chain: async (author, from, to) => store().chainRange(author, from, to),
     orderFrom: (from) => store().orderFrom(from),
     children: async (id) => store().children(id),
     bytesOf: async (ids) => history.bytesMany(ids),

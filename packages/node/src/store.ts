@@ -69,14 +69,8 @@ export class StoreDamagedError extends NodeError {
 //   x!<cid>           metadata record (meta-record.ts)   k!...  the DAG checkpoint (checkpoint-record.ts)
 /** Keys per read while the open checks walk an index. */
 const KEY_BATCH = 1000
-/** Chain records per read while a query walks a chain (the log reads a few batches at most). */
+/** Chain records the author log reads at a time (its first batch is its limit, 50 by default). */
 const CHAIN_BATCH = 64
-/**
- * Bytes an iterator gathers per hop to LevelDB's thread (classic-level stops a batch there; its
- * default of 16 KB splits a proof's chain of some 1,000 records of 0.7 KB into 50 hops, measured
- * at 5 µs a record on this machine; one hop takes them all).
- */
-const CHAIN_READ_BYTES = 8 * 2 ** 20
 const utf8 = new TextEncoder()
 const text = (v: Uint8Array | undefined): string | undefined =>
   v === undefined ? undefined : new TextDecoder().decode(v)
@@ -661,37 +655,26 @@ export class Store {
   }
 
   /**
-   * The chain records of `author` from seq `to` down to seq `from`, newest first: one range read
-   * (a chain's records are adjacent). Seqs the store holds no record for are left out.
+   * The chain records of `author` from seq `to` down to seq `from`, newest first (seqs the store
+   * holds no record for are left out). They are adjacent, so each point read after the first finds
+   * its table and block already open: some 2.5 µs a record here, the same as an iterator's share,
+   * without an iterator's hop to LevelDB's thread and back (measured: 3.0 vs 2.4 ms for 1,266
+   * records, 0.19 vs 0.26 ms for 100; on a loaded machine a hop costs more), and without the
+   * iterator's garbage, which piled up between collections (+25 MB RSS after 100 proof exports).
    */
-  async chainRange (author: string, from: number, to: number): Promise<ChainEntry[]> {
-    if (to < from) return []
-    let values: Uint8Array[]
-    try {
-      // Values only: the record names its entry, and decoding some 1,000 keys costs more than reading them.
-      values = await this.db.values({
-        gte: chainKey(author, from), lte: chainKey(author, to), reverse: true, highWaterMarkBytes: CHAIN_READ_BYTES
-      }).all()
-    } catch (err) {
-      throw new StoreDamagedError(this.path, readError(`the chain of ${author}`, err))
+  chainRange (author: string, from: number, to: number): ChainEntry[] {
+    const out: ChainEntry[] = []
+    for (let seq = to; seq >= from; seq--) {
+      const record = this.readSync(chainKey(author, seq))
+      if (record !== undefined) out.push(this.chainEntry(author, record))
     }
-    return values.map(value => this.chainEntry(author, value))
+    return out
   }
 
-  /** One author's chain records, newest first, read in batches. */
+  /** One author's chain records, newest first: from the highest seq the integrity record counts, down. */
   async *chainNewestFirst (author: string): AsyncGenerator<ChainEntry> {
-    const it = this.db.values({
-      gte: chainKey(author, 0), lt: `h!${author}"`, reverse: true, highWaterMarkBytes: CHAIN_READ_BYTES
-    })
-    try {
-      for (let rows = await it.nextv(CHAIN_BATCH); rows.length > 0; rows = await it.nextv(CHAIN_BATCH)) {
-        for (const value of rows) yield this.chainEntry(author, value)
-      }
-    } catch (err) {
-      if (err instanceof StoreDamagedError) throw err
-      throw new StoreDamagedError(this.path, readError(`the chain of ${author}`, err))
-    } finally {
-      await it.close()
+    for (let seq = this.highestSeq(author); seq >= 1; seq -= CHAIN_BATCH) {
+      yield * this.chainRange(author, Math.max(1, seq - CHAIN_BATCH + 1), seq)
     }
   }
 
