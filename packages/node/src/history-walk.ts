@@ -20,9 +20,9 @@ export interface WalkReader<T> {
 
 /**
  * Chain records read by the first range read of an author in a bounded walk; each next one reads
- * twice as many. Each read is a hop to LevelDB's thread (some 0.1–0.3 ms here, more than reading
- * 100 adjacent records), so the API's default ancestry (100 entries) of one chain is one read;
- * a walk across many chains reads at most this many records too many of each.
+ * twice as many. A record read ahead costs some 2.5 µs (adjacent keys), so the API's default
+ * ancestry (100 entries) of one chain is one range, and a walk across many chains reads at most
+ * this many records too many of each.
  */
 const FIRST_CHAIN_READ = 128
 
