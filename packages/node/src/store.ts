@@ -130,11 +130,13 @@ const unknownSchema = (schema: string | undefined): StoreMismatchError =>
 /**
  * LevelDB memory that does not grow with the store: LevelDB maps each table file it keeps open
  * (the table cache, `maxOpenFiles` less 10 files), and every page read through a map counts in the
- * process's RSS. Small tables and a small table cache bound that to about 70 × 512 KB; the block
- * cache and write buffer are LevelDB's defaults, spelled out.
+ * process's RSS. The smallest table cache LevelDB allows (74 files, 64 tables) and the smallest
+ * tables (LevelDB raises `maxFileSize` to at least 1 MB: 512 KB here made 1 MB tables all along)
+ * bound that to about 64 × 1 MB; the block cache and write buffer are LevelDB's defaults, spelled out.
+ * (80 files, 70 tables, mapped some 20 MB more after a full sync served: docs/STORAGE.md.)
  */
 export const LEVEL_OPTIONS = {
-  maxOpenFiles: 80, maxFileSize: 512 * 1024, cacheSize: 8 * 2 ** 20, writeBufferSize: 2 * 2 ** 20
+  maxOpenFiles: 74, maxFileSize: 2 ** 20, cacheSize: 8 * 2 ** 20, writeBufferSize: 2 * 2 ** 20
 } as const
 
 async function openLevel (path: string, createIfMissing: boolean): Promise<Db> {
