@@ -60,7 +60,7 @@ describe('history on disk', () => {
     expect(written.state.entries).toBe(ENTRIES + 1)
     const r = await govmeshJson<VerifyJson>(['dag', 'verify', '--data-dir', n1.dir])
     expect(r.problems).toEqual([])
-    expect(r).toMatchObject({ ok: true, entries: ENTRIES + 1, schema: 3 })
+    expect(r).toMatchObject({ ok: true, entries: ENTRIES + 1, schema: 4 })
   }, 60_000)
 
   it('a restart resumes from the checkpoint without a replay, in the state a full replay gives', async () => {
@@ -131,9 +131,9 @@ describe('history on disk', () => {
     await editStore(copy, async (db) => {
       const lost: string[] = []
       for (const seq of [20, 21, 22]) {
-        const key = `a!${author}!${seq.toString(16).padStart(12, '0')}`
-        const cid = new TextDecoder().decode(await db.get(key))
-        lost.push(key, `e!${cid}`, `x!${cid}`)
+        const at = `${author}!${seq.toString(16).padStart(12, '0')}`
+        const cid = new TextDecoder().decode(await db.get(`a!${at}`))
+        lost.push(`a!${at}`, `h!${at}`, `x!${cid}`)
       }
       await db.batch(lost.map(key => ({ type: 'del' as const, key })))
     })
@@ -142,13 +142,42 @@ describe('history on disk', () => {
     expect(refused.output).toMatch(/store .* is damaged: 3 of \d+ entries missing \(12D3KooW\w+ seq 20-22\)/)
   }, 60_000)
 
+  it('a chain record holding other bytes is damage: dag verify names it', async () => {
+    const copy = join(mesh.root, 'garbled')
+    cpSync(small.dir, copy, { recursive: true })
+    const author = Buffer.from(writers[1]!.publicKey).toString('hex')
+    const key = `h!${author}!${(7).toString(16).padStart(12, '0')}`
+    await editStore(copy, async (db) => {
+      const record = (await db.get(key)).slice()
+      // The record's last byte is the entry's last byte (its signature's).
+      record[record.length - 1]! ^= 1
+      await db.put(key, record)
+    })
+    const r = await govmesh(['dag', 'verify', '--data-dir', copy, '--json'])
+    expect(r.code).not.toBe(0)
+    const verify = JSON.parse(r.stdout) as VerifyJson
+    expect(verify.ok).toBe(false)
+    // Its entry is refused by the replay (and those after it wait): chain records disagree with the
+    // replay, the first three in key order named (by the writers' random keys: another writer's records
+    // whose place in acceptance order moved may come first), the rest counted.
+    expect(verify.problems.join('\n')).toMatch(/chain record [0-9a-f]{16}…\/\d+: |chain record [0-9a-f]{16}…\/\d+ holds/)
+    expect(verify.problems.join('\n')).toMatch(/more chain records disagree with a full replay/)
+  }, 60_000)
+
   it('an older store (schema 2) migrates once: one replay writes the checkpoint, the next start resumes', async () => {
     await editStore(small.dir, async (db) => {
-      const keys: string[] = []
-      for await (const k of db.keys({ gte: 'k!', lt: 'k"' })) keys.push(k)
-      for await (const k of db.keys({ gte: 'x!', lt: 'x"' })) keys.push(k)
-      const schema = { type: 'put' as const, key: 'm!schema', value: new TextEncoder().encode('2') }
-      await db.batch([...keys.map(key => ({ type: 'del' as const, key })), schema])
+      // Schema 2 kept every entry's bytes by CID, and had no metadata records or checkpoint.
+      const ops: Array<{ type: 'put', key: string, value: Uint8Array } | { type: 'del', key: string }> = []
+      for await (const [k, record] of db.iterator({ gte: 'h!', lt: 'h"' })) {
+        const cidLength = record[1]!
+        const cid = new TextDecoder().decode(record.subarray(2, 2 + cidLength))
+        const metaLength = (record[2 + cidLength]! << 8) | record[3 + cidLength]!
+        ops.push({ type: 'put', key: `e!${cid}`, value: record.slice(4 + cidLength + metaLength) }, { type: 'del', key: k })
+      }
+      for await (const k of db.keys({ gte: 'k!', lt: 'k"' })) ops.push({ type: 'del', key: k })
+      for await (const k of db.keys({ gte: 'x!', lt: 'x"' })) ops.push({ type: 'del', key: k })
+      ops.push({ type: 'put', key: 'm!schema', value: new TextEncoder().encode('2') })
+      await db.batch(ops)
     })
     await mesh.start(small)
     expect(replayedAtStart(small)).toBe(SMALL + 1)
@@ -158,6 +187,6 @@ describe('history on disk', () => {
     expect((await mesh.status(small)).heads).toEqual(smallWritten.state.heads)
     await mesh.stop(small)
     const r = await govmeshJson<VerifyJson>(['dag', 'verify', '--data-dir', small.dir])
-    expect(r).toMatchObject({ ok: true, schema: 3, problems: [] })
+    expect(r).toMatchObject({ ok: true, schema: 4, problems: [] })
   }, 90_000)
 })

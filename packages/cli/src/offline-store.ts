@@ -2,10 +2,11 @@
 // command definitions import this module only when one of them runs.
 import { existsSync, readFileSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
-import { createDag, decodeKeyFile, GovmeshError, toHex } from '@govmesh/core'
+import { createDag, decodeKeyFile, equalBytes, GovmeshError, toHex, type Dag } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
 import {
-  compareCheckpoints, compareMeta, SCHEMA_VERSION, seqSpan, Store, StoreDamagedError, writeRefillMarker,
+  compareCheckpoints, compareMeta, decodeMetaRecord, SCHEMA_VERSION, seqSpan, Store, StoreDamagedError,
+  writeRefillMarker,
   type InspectedStore, type IntegrityReport
 } from '@govmesh/node'
 import { CliError } from './output.js'
@@ -81,9 +82,11 @@ async function deepCheck (opened: InspectedStore, json: boolean): Promise<DeepCh
     if (waiting.length > 3) {
       problems.push(`and ${waiting.length - 3} more entries wait for entries the store does not hold`)
     }
-    const checkpoint = opened.schema === SCHEMA_VERSION ? await store.dagCheckpoint() : undefined
+    const checkpoint = opened.schema >= 3 ? await store.dagCheckpoint() : undefined
     let metaProblems = 0
+    let chainEntries = 0
     for await (const [author, seq, cid] of store.authorIndex()) {
+      chainEntries++
       const m = d.meta(cid)
       if (m === undefined || m.author !== author || m.seq !== seq) {
         problems.push(`author index ${author.slice(0, 16)}…/${seq} points to ${cid}, which does not match`)
@@ -93,6 +96,7 @@ async function deepCheck (opened: InspectedStore, json: boolean): Promise<DeepCh
       if (bad !== undefined && metaProblems++ < 3) problems.push(bad)
     }
     if (metaProblems > 3) problems.push(`and ${metaProblems - 3} more metadata records disagree with a full replay`)
+    if (opened.schema === SCHEMA_VERSION) problems.push(...await checkChainRecords(store, d, chainEntries))
     // The checkpoint the node resumes from must be what a replay from scratch derives.
     if (checkpoint !== undefined) problems.push(...compareCheckpoints(checkpoint, d.checkpoint()))
   } catch (err) {
@@ -101,15 +105,46 @@ async function deepCheck (opened: InspectedStore, json: boolean): Promise<DeepCh
   return { entries, accepted: d.size, problems }
 }
 
+/**
+ * Every chain record (schema 4) against the replay: the entry the author/seq index names there,
+ * exactly its bytes, and its metadata record as re-derived; one per author/seq index key.
+ */
+async function checkChainRecords (store: InspectedStore['store'], d: Dag, indexed: number): Promise<string[]> {
+  const problems: string[] = []
+  let records = 0
+  let bad = 0
+  const report = (p: string): void => { if (bad++ < 3) problems.push(p) }
+  for await (const [author, seq, r] of store.chainRecords()) {
+    records++
+    const m = d.meta(r.id)
+    const bytes = d.getBytes(r.id)
+    if (m === undefined || m.author !== author || m.seq !== seq || d.entryAt(author, seq)?.id !== r.id) {
+      report(`chain record ${author.slice(0, 16)}…/${seq} holds ${r.id}, which is not the chain's entry there`)
+    } else if (bytes === undefined || !equalBytes(bytes, r.bytes)) {
+      report(`chain record ${author.slice(0, 16)}…/${seq} holds other bytes than entry ${r.id}`)
+    } else {
+      const differs = compareMeta(r.meta === undefined ? undefined : decodeMetaRecord(r.id, r.meta), m)
+      if (differs !== undefined) report(`chain record ${author.slice(0, 16)}…/${seq}: ${differs}`)
+    }
+  }
+  if (bad > 3) problems.push(`and ${bad - 3} more chain records disagree with a full replay`)
+  if (records !== indexed) {
+    problems.push(`the store holds ${records} chain records for ${indexed} author/seq index keys`)
+  }
+  return problems
+}
+
 /** The human report of `dag verify`. */
 export function renderVerify (r: VerifyResult, dataDir: string): string {
   if (r.ok) {
     const note = r.schema === 1
       ? ' (schema 1 store: no integrity record yet, it is written at the next start)'
-      : r.schema !== null && r.schema < SCHEMA_VERSION
+      : r.schema !== null && r.schema < 3
         ? ` (schema ${r.schema} store: no checkpoint yet, it is written at the next start)`
-        : ''
-    const checked = r.schema === SCHEMA_VERSION ? ', checkpoint equal to a full replay' : ''
+        : r.schema !== null && r.schema < SCHEMA_VERSION
+          ? ` (schema ${r.schema} store: entries are moved to chain records at the next start)`
+          : ''
+    const checked = r.schema !== null && r.schema >= 3 ? ', checkpoint equal to a full replay' : ''
     return `store ok: ${r.entries} entries of ${r.expected} vouched for, mesh ${r.meshId ?? '?'}, ` +
       `every signature, chain and writer checked${checked}${note}`
   }

@@ -1,6 +1,7 @@
 import type { Dag, EntryMeta } from '@govmesh/core'
 import type { LevelHistory } from './level-history.js'
-import type { Store } from './store.js'
+import { encodeMetaRecord } from './meta-record.js'
+import type { ChainEntry, Store } from './store.js'
 
 /**
  * The orderings of a DAG's history that queries walk (log, search, sync serving, children),
@@ -10,8 +11,14 @@ import type { Store } from './store.js'
 export interface HistoryIndex {
   /** Accepted ids, newest first. */
   newestFirst: () => AsyncIterable<string>
-  /** One author's accepted ids, newest first. */
-  authorNewestFirst: (author: string) => AsyncIterable<string>
+  /** One author's chain (the first entry accepted at each seq), newest first, with the entries' bytes. */
+  authorChain: (author: string) => AsyncIterable<ChainEntry>
+  /**
+   * The entries of `author`'s chain from seq `to` down to `from`, with bytes and metadata, in one
+   * read: a walk down a chain reads it so instead of entry by entry. Entries it does not hold (not
+   * written yet) are left out; whoever needs them reads them by id.
+   */
+  chain: (author: string, from: number, to: number) => Promise<ChainEntry[]>
   /** Accepted ids in acceptance order from position `from` (a DAG entry's `index`). */
   orderFrom: (from: number) => AsyncIterable<string>
   /** Entries that name `id` as prev or parent. */
@@ -35,7 +42,8 @@ export interface HistoryIndex {
 export function storeIndex (store: () => Store, history: LevelHistory): HistoryIndex {
   return {
     newestFirst: () => store().orderFrom(0, { reverse: true }),
-    authorNewestFirst: (author) => store().authorNewestFirst(author),
+    authorChain: (author) => store().chainNewestFirst(author),
+    chain: async (author, from, to) => store().chainRange(author, from, to),
     orderFrom: (from) => store().orderFrom(from),
     children: async (id) => store().children(id),
     bytesOf: async (ids) => history.bytesMany(ids),
@@ -56,9 +64,18 @@ export function memoryIndex (dag: Dag): HistoryIndex {
     if (reverse) for (let i = ids.length - 1; i >= 0; i--) yield ids[i]!
     else for (let i = start; i < ids.length; i++) yield ids[i]!
   }
+  const chainOf = (author: string, from: number, to: number): ChainEntry[] => {
+    const out: ChainEntry[] = []
+    for (let seq = to; seq >= from; seq--) {
+      const m = dag.entryAt(author, seq)
+      if (m !== undefined) out.push({ id: m.id, author, meta: encodeMetaRecord(m), bytes: dag.getBytes(m.id)! })
+    }
+    return out
+  }
   return {
     newestFirst: () => from(dag.ids(), true),
-    authorNewestFirst: (author) => from(dag.ids().filter(id => dag.meta(id)?.author === author), true),
+    authorChain: async function * (author) { yield * chainOf(author, 1, dag.frontier()[author] ?? 0) },
+    chain: async (author, from, to) => chainOf(author, from, to),
     orderFrom: (start) => from(dag.ids(), false, start),
     children: async (id) => dag.ids().filter(other => {
       const m = dag.meta(other)!

@@ -1,7 +1,7 @@
 import { toHex, type Dag, type SignedEntry } from '@govmesh/core'
 import { isRevokedEntry, viewOfEntry, type EntryView } from './entry-view.js'
 import type { HistoryIndex } from './history-index.js'
-import { readEntries } from './history-reads.js'
+import { decodeStored, readEntries } from './history-reads.js'
 
 /** Filters of a log query; every given one must match. */
 export interface LogQuery {
@@ -20,7 +20,8 @@ const LOG_READ_MAX = 1024
 
 /**
  * Entries matching a query, newest first, read from the index until `limit` match: a query for
- * one author walks only that author's chain. Entries are read in batches, each once.
+ * one author walks only that author's chain (its chain records, bytes included: one range read
+ * per batch). Other entries are read in batches, each once.
  *
  * @example
  * ```ts
@@ -30,22 +31,30 @@ const LOG_READ_MAX = 1024
 export async function logEntries (dag: Dag, index: HistoryIndex, q: LogQuery): Promise<EntryView[]> {
   const out: EntryView[] = []
   if (q.limit <= 0) return out
-  const ids = q.author !== undefined ? index.authorNewestFirst(q.author) : index.newestFirst()
+  const ids: AsyncIterable<string | { id: string, bytes: Uint8Array }> =
+    q.author !== undefined ? index.authorChain(q.author) : index.newestFirst()
   let batch: string[] = []
+  let read: Uint8Array[] = []
   let scanned = 0
   const readBatch = async (): Promise<void> => {
-    for (const signed of await readEntries(index, batch, 'the log')) {
+    const entries = read.length === batch.length
+      ? batch.map((id, i) => decodeStored(id, read[i], 'the log'))
+      : await readEntries(index, batch, 'the log')
+    for (const signed of entries) {
       if (out.length < q.limit && matches(signed, q)) out.push(viewOfEntry(signed, isRevokedEntry(dag, signed)))
     }
     scanned += batch.length
     batch = []
+    read = []
   }
   // What is still wanted, scaled by how many entries per match the filters let through so far.
   const wanted = (): number =>
     Math.min(LOG_READ_MAX, (q.limit - out.length) * (Math.ceil(scanned / Math.max(1, out.length)) || 1))
-  for await (const id of ids) {
+  for await (const item of ids) {
+    const id = typeof item === 'string' ? item : item.id
     if (q.cid !== undefined && !id.startsWith(q.cid)) continue
     batch.push(id)
+    if (typeof item !== 'string') read.push(item.bytes)
     if (batch.length < wanted()) continue
     await readBatch()
     if (out.length >= q.limit) return out

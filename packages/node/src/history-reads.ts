@@ -1,9 +1,11 @@
 import {
-  cidOfBytes, decodeEntry, type CID, type Dag, type EntryMeta, type SignedEntry
+  cidOfBytes, cidString, decodeEntry, toHex, type CID, type Dag, type SignedEntry
 } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
 import { HistoryDamagedError } from './errors.js'
 import type { HistoryIndex } from './history-index.js'
+import { walkAncestry, walkClosure } from './history-walk.js'
+import { decodeMetaLinks, type MetaLinks } from './meta-record.js'
 
 /**
  * Accepted entries by id, decoded without checking their signatures again (they were checked
@@ -19,18 +21,20 @@ export async function readEntries (
   index: HistoryIndex, ids: readonly string[], namedBy: string
 ): Promise<SignedEntry[]> {
   const stored = await index.bytesOf(ids)
-  return ids.map((id, i) => {
-    const bytes = stored[i]
-    if (bytes === undefined) throw missing(id, namedBy)
-    let signed: SignedEntry
-    try {
-      signed = decodeEntry(bytes, { crypto: nodeCrypto, verify: false })
-    } catch (err) {
-      throw new HistoryDamagedError(`stored entry ${id} does not decode: ${(err as Error).message}`)
-    }
-    if (signed.id !== id) throw notItsCid(id)
-    return signed
-  })
+  return ids.map((id, i) => decodeStored(id, stored[i], namedBy))
+}
+
+/** An entry's stored bytes decoded (signature not checked again) and hashed: damage is thrown, never served. */
+export function decodeStored (id: string, bytes: Uint8Array | undefined, namedBy: string): SignedEntry {
+  if (bytes === undefined) throw missing(id, namedBy)
+  let signed: SignedEntry
+  try {
+    signed = decodeEntry(bytes, { crypto: nodeCrypto, verify: false })
+  } catch (err) {
+    throw new HistoryDamagedError(`stored entry ${id} does not decode: ${(err as Error).message}`)
+  }
+  if (signed.id !== id) throw notItsCid(id)
+  return signed
 }
 
 const missing = (id: string, namedBy: string): HistoryDamagedError =>
@@ -38,55 +42,10 @@ const missing = (id: string, namedBy: string): HistoryDamagedError =>
 const notItsCid = (id: string): HistoryDamagedError =>
   new HistoryDamagedError(`stored entry ${id} is damaged: its bytes do not hash to its CID`)
 
-/** What an ancestry walk needs of an entry. */
-interface Step { prev: string | null, parents: readonly string[] }
-
-/** How a walk reads the entries it visits (all of one walk level at once). */
-interface WalkReader<T> {
-  read: (ids: string[]) => Promise<T[]>
-  step: (t: T) => Step
-}
-
 /**
- * Breadth-first ancestry from `root` over prev and parents, in the order of {@link Dag.ancestry}
- * (discovery order, the root first, up to `depth` edges and `limit` entries), reading each entry
- * once: a walk level at a time. (Reading an author's chain ahead from the author/seq index was
- * tried: with point reads it only adds one read per entry.)
- */
-async function walk<T> (
-  reader: WalkReader<T>, root: string, opts: { depth?: number, limit?: number }
-): Promise<Map<string, T>> {
-  const maxDepth = opts.depth ?? Infinity
-  const limit = opts.limit ?? Infinity
-  const got = new Map<string, T>()
-  const out: string[] = [root]
-  const seen = new Set(out)
-  const fetch = async (ids: string[]): Promise<void> => {
-    const read = await reader.read(ids)
-    ids.forEach((id, i) => got.set(id, read[i]!))
-  }
-  await fetch(out)
-  let frontier = out.slice()
-  for (let d = 0; d < maxDepth && frontier.length > 0 && out.length < limit; d++) {
-    const next: string[] = []
-    visit: for (const cur of frontier) {
-      const s = reader.step(got.get(cur)!)
-      for (const p of s.prev === null ? s.parents : [s.prev, ...s.parents]) {
-        if (seen.has(p)) continue
-        seen.add(p)
-        out.push(p)
-        next.push(p)
-        if (out.length >= limit) break visit
-      }
-    }
-    await fetch(next)
-    frontier = next
-  }
-  return got
-}
-
-/**
- * {@link Dag.ancestry} with each entry decoded: what the ancestry query serves.
+ * {@link Dag.ancestry} with each entry decoded: what the ancestry query serves. The walk follows
+ * the decoded entries' own prev and parents (their bytes are hashed, so the links are the signed
+ * ones), reading chains in ranges.
  *
  * @example
  * ```ts
@@ -96,17 +55,33 @@ async function walk<T> (
 export async function ancestryEntries (
   dag: Dag, index: HistoryIndex, root: string, opts: { depth?: number, limit?: number } = {}
 ): Promise<SignedEntry[]> {
-  const walked = await walk({
+  const walked = await walkAncestry<SignedEntry>(index, {
+    fromChain: (e) => decodeStored(e.id, e.bytes, 'an ancestry walk'),
     read: async (ids) => await readEntries(index, ids, 'an ancestry walk'),
-    step: (s) => ({ prev: s.entry.prev?.toString() ?? null, parents: s.entry.parents.map(p => p.toString()) })
+    locate: async (ids) => await index.metasOf(ids),
+    step: (s) => ({
+      prev: s.entry.prev?.toString() ?? null,
+      parents: s.entry.parents.map(p => p.toString()),
+      author: toHex(s.entry.author),
+      seq: s.entry.seq
+    })
   }, root, opts)
   return [...walked.values()]
+}
+
+/** What a proof export holds of an entry while it walks (an {@link EntryMeta} has it all), and its bytes once read. */
+interface ProofStep extends MetaLinks {
+  id: string
+  author: string
+  bytes?: Uint8Array
 }
 
 /**
  * The blocks of a lineage proof (docs/PROTOCOL.md §23): the root's whole ancestry closure and
  * the genesis, oldest first (acceptance order), each entry's bytes checked against its CID.
- * The walk reads metadata records, then every entry's bytes in one batch.
+ * The walk reads every chain it meets whole, as one range of chain records (metadata and bytes);
+ * what no chain read holds is read by id. (The closure is the same set as {@link Dag.ancestry}'s,
+ * walked depth first: the order is the sort's.)
  *
  * @example
  * ```ts
@@ -116,24 +91,42 @@ export async function ancestryEntries (
 export async function proofBlocks (
   dag: Dag, index: HistoryIndex, root: string
 ): Promise<Array<{ cid: CID, bytes: Uint8Array }>> {
-  const walked = await walk<EntryMeta>({
+  const walked = await walkClosure<ProofStep>(index, {
+    fromChain: (e) => {
+      if (e.meta === undefined) return undefined
+      // Built field by field: a spread of the decoded links costs more than the decoding (profiled).
+      const l = decodeLinks(e.id, e.meta)
+      const { seq, index, prev, parents } = l
+      return { id: e.id, author: e.author, seq, index, prev, parents, bytes: e.bytes }
+    },
     read: async (ids) => {
       const metas = await index.metasOf(ids)
-      return ids.map((id, i) => metas[i] ?? failMissing(id, 'a proof export'))
+      return ids.map((id, i): ProofStep => ({ ...metas[i] ?? failMissing(id, 'a proof export') }))
     },
-    step: (m) => m
-  }, root, {})
-  if (!walked.has(dag.meshIdString)) walked.set(dag.meshIdString, dag.meta(dag.meshIdString)!)
-  const metas = [...walked.values()].sort((a, b) => a.index - b.index)
-  const ids = metas.map(m => m.id)
-  const stored = await index.bytesOf(ids)
-  return metas.map((m, i) => {
-    const bytes = stored[i] ?? failMissing(m.id, 'a proof export')
-    // The CID the bytes hash to, compared as text: cheaper than parsing the stored id into a CID.
+    locate: async (ids) => await index.metasOf(ids),
+    step: (s) => s
+  }, root)
+  if (!walked.has(dag.meshIdString)) walked.set(dag.meshIdString, { ...dag.meta(dag.meshIdString)! })
+  const steps = [...walked.values()].sort((a, b) => a.index - b.index)
+  const unread = steps.filter(s => s.bytes === undefined)
+  const stored = await index.bytesOf(unread.map(s => s.id))
+  unread.forEach((s, i) => { s.bytes = stored[i] })
+  return steps.map(({ id, bytes }) => {
+    if (bytes === undefined) failMissing(id, 'a proof export')
+    // The CID the bytes hash to, compared as text: cheaper than parsing the stored id into a CID
+    // (and cidString is cheaper than the CID's own toString, which caches every string it makes).
     const cid = cidOfBytes(bytes, nodeCrypto)
-    if (cid.toString() !== m.id) throw notItsCid(m.id)
+    if (cidString(cid) !== id) throw notItsCid(id)
     return { cid, bytes }
   })
+}
+
+function decodeLinks (id: string, record: Uint8Array): MetaLinks {
+  try {
+    return decodeMetaLinks(id, record)
+  } catch (err) {
+    throw new HistoryDamagedError(`stored entry ${id} is damaged: ${(err as Error).message}`)
+  }
 }
 
 function failMissing (id: string, namedBy: string): never {

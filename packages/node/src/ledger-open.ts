@@ -47,6 +47,8 @@ export async function openLedger (init: OpenLedgerInit): Promise<number> {
   // Nothing is written (the replay's migration, pending entries) before the store is known whole.
   await init.store.indexesChecked
   if (init.store.needsCheckpoint) replayed = await replay(init)
+  // Schema 1 and 2 had no metadata records for the chain records to hold: the replay wrote them.
+  if (init.store.needsChainRecords) await init.store.migrateToChains()
   const pending: Uint8Array[] = []
   for await (const bytes of init.store.pending()) pending.push(bytes)
   await init.ledger.loadPending(pending)
@@ -125,7 +127,7 @@ async function replay (init: OpenLedgerInit): Promise<number> {
   // The genesis was accepted when the DAG was built; its metadata record goes in the first batch.
   let batch: string[] = [dag.meshIdString]
   const flush = async (done: boolean): Promise<void> => {
-    const metas = history.take(batch).map(e => ({ id: e.id, meta: e.meta! }))
+    const metas = history.take(batch).map(e => ({ id: e.id, meta: e.meta }))
     const checkpoint = done ? init.checkpoints.opsFor(dag, keptInOrder(dag), dag.equivocations()) : undefined
     await store.putMigration(metas, checkpoint)
     history.written(batch)

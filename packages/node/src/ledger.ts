@@ -9,6 +9,7 @@ import { nodeCrypto } from '@govmesh/core/node-crypto'
 import { NodeRefillingError, OwnEntryRejectedError } from './errors.js'
 import type { EntrySource, NodeEventBus } from './events.js'
 import type { Logger } from './logger.js'
+import { encodeMetaRecord } from './meta-record.js'
 import type { NodeMetrics } from './metrics.js'
 import { keyOfPeer } from './peers.js'
 import type { RefillMarker } from './refill.js'
@@ -344,7 +345,7 @@ export class Ledger {
     const { store, logger, batches } = this.components
     // Prepared now, synchronously after the DAG accepted exactly these: the checkpoint is of this batch.
     const batch = batches?.prepare(this.dag, accepted, opts.equivocations ?? []) ??
-      { entries: accepted.map(storedForm), extraOps: [] }
+      { entries: accepted.map(e => storedForm(e, this.dag)), extraOps: [] }
     // The store applies writes in call order (acceptance order), so a crash never stores a child without its
     // parent; called at once, not chained, so concurrent ingests share one batch and one fsync (group commit).
     const put = store.putAccepted(batch.entries, { sync: opts.sync, extraOps: batch.extraOps })
@@ -378,9 +379,10 @@ export class Ledger {
   }
 }
 
-/** An accepted entry as the store indexes it. */
-function storedForm (e: SignedEntry): StoredEntry {
+/** An accepted entry as the store indexes it (with the metadata record the DAG derived). */
+function storedForm (e: SignedEntry, dag: Dag): StoredEntry {
   return {
+    meta: encodeMetaRecord(dag.meta(e.id)!),
     id: e.id,
     bytes: e.bytes,
     author: keyHex(e.entry.author),

@@ -40,13 +40,27 @@ export class LevelHistory implements DagHistory {
     return meta
   }
 
+  /**
+   * An entry's bytes, from its chain record (by author and seq). Its metadata is read first, through
+   * the cache, which names them: a caller that reads an entry's metadata and then its bytes (sync
+   * serving, the DAG) costs the store one read of each.
+   */
   bytes (id: string): Uint8Array | undefined {
-    return this.unwritten.get(id)?.bytes ?? this.store()?.entrySync(id)
+    const fresh = this.unwritten.get(id)
+    if (fresh !== undefined) return fresh.bytes
+    const m = this.meta(id)
+    return this.store()?.entrySync(id, m === undefined ? undefined : { author: m.author, seq: m.seq })
   }
 
-  /** Bytes of many accepted entries (one batch of store reads for those already written). */
+  /**
+   * Bytes of many accepted entries, located by their metadata (read through the cache, as
+   * {@link bytes} does: the log asks for the newest entries again and again).
+   */
   bytesMany (ids: readonly string[]): Array<Uint8Array | undefined> {
-    return this.many(ids, u => u.bytes, (rest) => this.store()?.entriesMany(rest))
+    return this.many(ids, u => u.bytes, (rest) => this.store()?.entriesMany(rest, rest.map(id => {
+      const m = this.meta(id)
+      return m === undefined ? undefined : { author: m.author, seq: m.seq }
+    })))
   }
 
   /**

@@ -96,3 +96,50 @@ class StoredMeta implements EntryMeta {
 
   get cid (): CID { return CID.parse(this.id) }
 }
+
+/**
+ * The author and seq a metadata record names, without decoding the rest: where the entry's chain
+ * record is (`h!<author>!<seq>`).
+ */
+export function metaRecordLocation (id: string, bytes: Uint8Array): { author: string, seq: number } {
+  if (bytes[0] !== RECORD_VERSION || bytes.length < 62) {
+    throw new MetaRecordError(`metadata record of ${id} is malformed`)
+  }
+  const seq = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getFloat64(33)
+  return { author: Buffer.from(bytes.subarray(1, 33)).toString('hex'), seq }
+}
+
+/** What a walk over records needs of an entry: its links, and its places in its chain and in acceptance order. */
+export interface MetaLinks {
+  seq: number
+  index: number
+  prev: string | null
+  parents: string[]
+}
+
+/**
+ * The links of a metadata record, without its type and governance context: a proof export
+ * decodes a record per entry of the closure, and these are all it needs.
+ */
+export function decodeMetaLinks (id: string, bytes: Uint8Array): MetaLinks {
+  if (bytes[0] !== RECORD_VERSION || bytes.length < 62) {
+    throw new MetaRecordError(`metadata record of ${id} is malformed`)
+  }
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  // After the type (u8 length + ASCII): the prev, then the parents.
+  let at = 58 + bytes[57]!
+  const getString = (): string => {
+    const n = bytes[at]
+    if (n === undefined || at + 1 + n > bytes.length) throw new MetaRecordError(`metadata record of ${id} is truncated`)
+    const s = text.decode(bytes.subarray(at + 1, at + 1 + n))
+    at += 1 + n
+    return s
+  }
+  const prev = getString()
+  if (at + 2 > bytes.length) throw new MetaRecordError(`metadata record of ${id} is truncated`)
+  const count = dv.getUint16(at)
+  at += 2
+  const parents = new Array<string>(count)
+  for (let i = 0; i < count; i++) parents[i] = getString()
+  return { seq: dv.getFloat64(33), index: dv.getFloat64(49), prev: prev === '' ? null : prev, parents }
+}

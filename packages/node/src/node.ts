@@ -180,7 +180,7 @@ export class GovmeshNode {
     this.store = store
     this.storeRef.store = store
     this.metrics.watchStore(() => store.commitStats)
-    if (store.migratedFrom !== undefined) {
+    if (store.migratedFrom === 1) {
       this.log.info(
         'store migrated: integrity record computed from what the store holds', { fromSchema: store.migratedFrom }
       )
@@ -191,6 +191,12 @@ export class GovmeshNode {
     if (store.migratedFrom !== undefined && replayed > 0) {
       this.log.info(
         'store migrated: metadata records and checkpoint written', { fromSchema: store.migratedFrom, replayed }
+      )
+    }
+    if (store.chainsMigrated !== undefined) {
+      this.log.info(
+        'store migrated: entries moved to chain records',
+        { fromSchema: store.migratedFrom, moved: store.chainsMigrated }
       )
     }
 

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { Level } from 'level'
 import {
   createDag, createGenesis, execRequestBody, keyPairFromSecret, nextEntry, toHex, verifyProof, type Dag, type KeyPair,
@@ -21,6 +21,8 @@ import { ancestryEntries, proofBlocks } from '../src/history-reads.js'
 import { LevelHistory } from '../src/level-history.js'
 import { exportProofCar, readProofCar, writeProofCar } from '../src/proof-car.js'
 import { Store } from '../src/store.js'
+import { chainKey } from '../src/store-keys.js'
+import { decodeChainRecord, encodeChainRecord } from '../src/chain-record.js'
 
 const root = mkdtempSync(join(tmpdir(), 'govmesh-history-reads-'))
 afterAll(() => { rmSync(root, { recursive: true, force: true }) })
@@ -72,13 +74,15 @@ async function build (path: string): Promise<Built> {
   return { memory, disk, index: storeIndex(() => store, history), store, path, entries }
 }
 
-/** Overwrites or deletes one entry's stored bytes (with the store closed), and reopens it. */
-async function damage (b: Built, id: string, bytes: Uint8Array | undefined): Promise<Built> {
+/** Overwrites or deletes one chain entry's stored bytes (with the store closed), and reopens it. */
+async function damage (b: Built, victim: SignedEntry, bytes: Uint8Array | undefined): Promise<Built> {
   await b.store.close()
   const db = new Level<string, Uint8Array>(b.path, { valueEncoding: 'view' })
   await db.open()
-  if (bytes === undefined) await db.del(`e!${id}`)
-  else await db.put(`e!${id}`, bytes)
+  const key = chainKey(toHex(victim.entry.author), victim.entry.seq)
+  const record = decodeChainRecord(key, (await db.get(key)))
+  if (bytes === undefined) await db.del(key)
+  else await db.put(key, encodeChainRecord(victim.id, bytes, record.meta))
   await db.close()
   const store = await Store.open({ path: b.path, meshId: genesis.id })
   const history = new LevelHistory(() => store)
@@ -130,11 +134,56 @@ describe('history reads from level', () => {
     expect(early.map(e => e.cid)).toEqual([b.entries[2]!.id, b.entries[1]!.id, b.entries[0]!.id, genesis.id])
   })
 
+  it('a walk down a chain reads it by author and seq: a read by CID only where a chain starts', async () => {
+    // A cold cache (a restarted node): every read reaches the store.
+    const history = new LevelHistory(() => b.store, 1)
+    const disk = createDag({ genesis, crypto: nodeCrypto, history })
+    const index = storeIndex(() => b.store, history)
+    const reads = vi.spyOn(b.store as unknown as { readSync: (key: string) => unknown }, 'readSync')
+    const ranges = vi.spyOn(b.store, 'chainRange')
+    /** Point reads by CID (metadata records, `e!`), and of chain records. */
+    const counts = (): { byCid: number, chain: number } => {
+      const keys = reads.mock.calls.map(([key]) => key)
+      return { byCid: keys.filter(k => !k.startsWith('h!')).length, chain: keys.filter(k => k.startsWith('h!')).length }
+    }
+    try {
+      const r = b.entries[100]!
+      const got = await ancestryEntries(disk, index, r.id, { limit: 30 })
+      expect(got.map(e => e.id)).toEqual(b.memory.ancestry(r.id, { limit: 30 }))
+      // Located through its metadata record: the root, and each parent that starts another chain.
+      const starts = new Set(got.map(e => toHex(e.entry.author))).size
+      expect(counts().byCid).toBeGreaterThan(0)
+      expect(counts().byCid).toBeLessThanOrEqual(starts + 1)
+      expect(reads.mock.calls.every(([key]) => /^[xh]!/.test(key))).toBe(true)
+      expect(ranges.mock.calls.length).toBeLessThanOrEqual(starts + 1)
+
+      // A proof reads each chain it meets whole, once: a read by CID per chain for some 100 entries.
+      reads.mockClear()
+      ranges.mockClear()
+      const blocks = await proofBlocks(disk, index, r.id)
+      const closure = new Set([...b.memory.ancestry(r.id), genesis.id])
+      expect(blocks.map(x => x.cid.toString()).sort()).toEqual([...closure].sort())
+      expect(blocks.length).toBeGreaterThan(90)
+      expect(ranges.mock.calls.length).toBeLessThanOrEqual(writers.length + 1)
+      expect(counts().byCid).toBeLessThanOrEqual(writers.length + 1)
+      expect(counts().chain).toBe(blocks.length)
+
+      // The author log reads chain records (bytes included): nothing by CID.
+      reads.mockClear()
+      const author = toHex(writers[0]!.publicKey)
+      expect(await logEntries(disk, index, { author, limit: 20 })).toHaveLength(20)
+      expect(counts().byCid).toBe(0)
+    } finally {
+      reads.mockRestore()
+      ranges.mockRestore()
+    }
+  })
+
   it('a damaged or missing entry in the range read is reported, not served', async () => {
     const top = b.entries[UNWRITTEN_FROM - 1]!
     const victim = b.entries.at(-30)!
     // Another entry's bytes under the victim's CID: they decode, but do not hash to it.
-    b = await damage(b, victim.id, b.entries[0]!.bytes)
+    b = await damage(b, victim, b.entries[0]!.bytes)
     const garbled = HistoryDamagedError
     await expect(ancestryEntries(b.disk, b.index, top.id, { limit: 100 })).rejects.toThrow(garbled)
     await expect(ancestryEntries(b.disk, b.index, top.id, { limit: 100 })).rejects
@@ -145,7 +194,7 @@ describe('history reads from level', () => {
     // Entries above the damage are still served.
     expect(await ancestryEntries(b.disk, b.index, top.id, { limit: 3 })).toHaveLength(3)
 
-    b = await damage(b, victim.id, undefined)
+    b = await damage(b, victim, undefined)
     await expect(proofBlocks(b.disk, b.index, top.id)).rejects
       .toThrow(`entry ${victim.id} is missing from the store (a proof export names it)`)
     const err = await logEntries(b.disk, b.index, { type: 'exec.request', limit: 100 }).catch((e: unknown) => e)

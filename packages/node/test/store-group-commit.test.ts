@@ -8,13 +8,14 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { GroupCommit } from '../src/group-commit.js'
 import { Store, type StoredEntry } from '../src/store.js'
+import { fakeStoredEntry } from './helpers/stored-entry.js'
 
 const root = mkdtempSync(join(tmpdir(), 'govmesh-group-commit-'))
 afterAll(() => { rmSync(root, { recursive: true, force: true }) })
 
 const author = (n: number): string => n.toString(16).padStart(2, '0').repeat(32)
 const entry = (a: number, seq: number): StoredEntry =>
-  ({ id: `cid-${a}-${seq}`, bytes: new Uint8Array(100).fill(seq % 251), author: author(a), seq, deps: [] })
+  fakeStoredEntry(`cid-${a}-${seq}`, author(a), seq, new Uint8Array(100).fill(seq % 251))
 
 describe('Store group commit', () => {
   it('concurrent synced writes share batches, all land, in call order, and the store checks clean', async () => {

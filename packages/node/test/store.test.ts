@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { Level } from 'level'
 import { checkLevelTables, crc32c, scanLevelLogs, scanLogBytes } from '../src/leveldb-log.js'
 import { Store, StoreDamagedError, type StoredEntry } from '../src/store.js'
+import { fakeStoredEntry } from './helpers/stored-entry.js'
 import { decodeIntegrityRecord, encodeIntegrityRecord } from '../src/store-integrity.js'
 
 const root = mkdtempSync(join(tmpdir(), 'govmesh-store-unit-'))
@@ -19,7 +20,7 @@ function entries (author: string, from: number, to: number): StoredEntry[] {
   const out: StoredEntry[] = []
   for (let seq = from; seq <= to; seq++) {
     const bytes = new Uint8Array(200).fill(seq % 251)
-    out.push({ id: `cid-${author.slice(0, 4)}-${seq}`, bytes, author, seq, deps: [] })
+    out.push(fakeStoredEntry(`cid-${author.slice(0, 4)}-${seq}`, author, seq, bytes))
   }
   return out
 }
