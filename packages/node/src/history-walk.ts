@@ -87,7 +87,9 @@ class Resolver<T> {
     for (const id of open) {
       const at = this.located.get(id)
       if (at === undefined) continue
-      tops.set(at.author, [...tops.get(at.author) ?? [], at.seq])
+      const seqs = tops.get(at.author)
+      if (seqs === undefined) tops.set(at.author, [at.seq])
+      else seqs.push(at.seq)
       open.delete(id)
     }
     if (tops.size === 0) return

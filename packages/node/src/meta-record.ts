@@ -53,31 +53,51 @@ export function encodeMetaRecord (m: EntryMeta): Uint8Array {
   return out
 }
 
-export function decodeMetaRecord (id: string, bytes: Uint8Array): EntryMeta {
-  if (bytes[0] !== RECORD_VERSION || bytes.length < 62) {
-    throw new MetaRecordError(`metadata record of ${id} is malformed`)
+/** Reads one record field by field, naming the record in every error. */
+class MetaReader {
+  readonly dv: DataView
+  at: number
+
+  constructor (private readonly id: string, private readonly bytes: Uint8Array, at: number) {
+    if (bytes[0] !== RECORD_VERSION || bytes.length < 62) {
+      throw new MetaRecordError(`metadata record of ${id} is malformed`)
+    }
+    this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    this.at = at
   }
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  let at = 57
-  const getString = (): string => {
+
+  get author (): string { return Buffer.from(this.bytes.subarray(1, 33)).toString('hex') }
+
+  string (): string {
+    const { bytes, at } = this
     const n = bytes[at]
-    if (n === undefined || at + 1 + n > bytes.length) throw new MetaRecordError(`metadata record of ${id} is truncated`)
-    const s = text.decode(bytes.subarray(at + 1, at + 1 + n))
-    at += 1 + n
-    return s
+    if (n === undefined || at + 1 + n > bytes.length) this.truncated()
+    this.at = at + 1 + n
+    return text.decode(bytes.subarray(at + 1, this.at))
   }
-  const getList = (): string[] => {
-    if (at + 2 > bytes.length) throw new MetaRecordError(`metadata record of ${id} is truncated`)
-    const n = dv.getUint16(at)
-    at += 2
-    return Array.from({ length: n }, getString)
+
+  list (): string[] {
+    if (this.at + 2 > this.bytes.length) this.truncated()
+    const n = this.dv.getUint16(this.at)
+    this.at += 2
+    const out = new Array<string>(n)
+    for (let i = 0; i < n; i++) out[i] = this.string()
+    return out
   }
-  const type = getString() as EntryType
-  const prev = getString()
-  const parents = getList()
-  const govHeads = getList()
-  return new StoredMeta(id, Buffer.from(bytes.subarray(1, 33)).toString('hex'), dv.getFloat64(33), type,
-    prev === '' ? null : prev, parents, dv.getFloat64(41), govHeads, dv.getFloat64(49))
+
+  private truncated (): never {
+    throw new MetaRecordError(`metadata record of ${this.id} is truncated`)
+  }
+}
+
+export function decodeMetaRecord (id: string, bytes: Uint8Array): EntryMeta {
+  const r = new MetaReader(id, bytes, 57)
+  const type = r.string() as EntryType
+  const prev = r.string()
+  const parents = r.list()
+  const govHeads = r.list()
+  return new StoredMeta(id, r.author, r.dv.getFloat64(33), type,
+    prev === '' ? null : prev, parents, r.dv.getFloat64(41), govHeads, r.dv.getFloat64(49))
 }
 
 /** A decoded record; its CID is parsed only when asked for (most lookups need the strings alone). */
@@ -102,11 +122,8 @@ class StoredMeta implements EntryMeta {
  * record is (`h!<author>!<seq>`).
  */
 export function metaRecordLocation (id: string, bytes: Uint8Array): { author: string, seq: number } {
-  if (bytes[0] !== RECORD_VERSION || bytes.length < 62) {
-    throw new MetaRecordError(`metadata record of ${id} is malformed`)
-  }
-  const seq = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getFloat64(33)
-  return { author: Buffer.from(bytes.subarray(1, 33)).toString('hex'), seq }
+  const r = new MetaReader(id, bytes, 57)
+  return { author: r.author, seq: r.dv.getFloat64(33) }
 }
 
 /** What a walk over records needs of an entry: its links, and its places in its chain and in acceptance order. */
@@ -122,24 +139,9 @@ export interface MetaLinks {
  * decodes a record per entry of the closure, and these are all it needs.
  */
 export function decodeMetaLinks (id: string, bytes: Uint8Array): MetaLinks {
-  if (bytes[0] !== RECORD_VERSION || bytes.length < 62) {
-    throw new MetaRecordError(`metadata record of ${id} is malformed`)
-  }
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   // After the type (u8 length + ASCII): the prev, then the parents.
-  let at = 58 + bytes[57]!
-  const getString = (): string => {
-    const n = bytes[at]
-    if (n === undefined || at + 1 + n > bytes.length) throw new MetaRecordError(`metadata record of ${id} is truncated`)
-    const s = text.decode(bytes.subarray(at + 1, at + 1 + n))
-    at += 1 + n
-    return s
-  }
-  const prev = getString()
-  if (at + 2 > bytes.length) throw new MetaRecordError(`metadata record of ${id} is truncated`)
-  const count = dv.getUint16(at)
-  at += 2
-  const parents = new Array<string>(count)
-  for (let i = 0; i < count; i++) parents[i] = getString()
-  return { seq: dv.getFloat64(33), index: dv.getFloat64(49), prev: prev === '' ? null : prev, parents }
+  const r = new MetaReader(id, bytes, 58 + (bytes[57] ?? 0))
+  const prev = r.string()
+  const parents = r.list()
+  return { seq: r.dv.getFloat64(33), index: r.dv.getFloat64(49), prev: prev === '' ? null : prev, parents }
 }

@@ -551,7 +551,7 @@ export class Store {
       } else {
         ops.push({ type: 'put', key: entryKey(e.id), value: e.bytes })
       }
-      if (e.meta !== undefined) ops.push({ type: 'put', key: metaKey(e.id), value: e.meta })
+      ops.push({ type: 'put', key: metaKey(e.id), value: e.meta })
       ops.push({ type: 'put', key: `o!${pad(this.nextOrder++)}`, value: id })
       for (const d of e.deps) ops.push({ type: 'put', key: `c!${d}!${e.id}`, value: empty })
       ops.push({ type: 'del', key: `p!${e.id}` })
@@ -751,7 +751,6 @@ export class Store {
       : { gte: `o!${pad(from)}`, lt: opts.below !== undefined ? `o!${pad(opts.below)}` : 'o"' }
     for await (const v of this.db.values(range)) yield text(v)!
   }
-
 
   /** Keeps an entry that waits for parents (in order with the other writes). */
   async putPending (id: string, bytes: Uint8Array): Promise<void> {

@@ -47,9 +47,8 @@ export interface GossipComponents {
  * outcome). Gossip is the fast path only: sync delivers whatever it misses.
  */
 export class GossipService implements Startable {
-  /** Sealed entries accepted and stored, waiting (at most `coalesceMs`) to go out together. */
-  private waiting: SignedEntry[] = []
-  private readonly waitingById = new Map<string, SignedEntry>()
+  /** Sealed entries accepted and stored, by id in acceptance order, waiting (at most `coalesceMs`) to go out. */
+  private readonly waiting = new Map<string, SignedEntry>()
   private waitingBytes = 0
   private timer: ReturnType<typeof setTimeout> | undefined
   private readonly coalesceMs: number
@@ -83,7 +82,7 @@ export class GossipService implements Startable {
       void this.publish(e.bytes)
     }
     if (this.coalesceMs <= 0) this.flush()
-    else if (this.waiting.length > 0 && this.timer === undefined) {
+    else if (this.waiting.size > 0 && this.timer === undefined) {
       this.timer = setTimeout(() => { this.timer = undefined; this.flush() }, this.coalesceMs)
     }
   }
@@ -96,25 +95,23 @@ export class GossipService implements Startable {
 
   private hold (e: SignedEntry): void {
     // A full message goes at once rather than waiting to be split.
-    const full = this.waiting.length >= MAX_GOSSIP_BATCH_ENTRIES ||
+    const full = this.waiting.size >= MAX_GOSSIP_BATCH_ENTRIES ||
       this.waitingBytes + e.bytes.length > MAX_GOSSIP_BATCH_BYTES / 2
     if (full) this.flush()
-    this.waiting.push(e)
-    this.waitingById.set(e.id, e)
+    this.waiting.set(e.id, e)
     this.waitingBytes += e.bytes.length
   }
 
   /** This node's record `id` while it waits to be gossiped (an exec frame carries it instead, §21.2). */
   unpublished (id: string): SignedEntry | undefined {
-    return this.waitingById.get(id)
+    return this.waiting.get(id)
   }
 
   private flush (): void {
     if (this.timer !== undefined) { clearTimeout(this.timer); this.timer = undefined }
-    if (this.waiting.length === 0) return
-    const batch = this.waiting.map(e => e.bytes)
-    this.waiting = []
-    this.waitingById.clear()
+    if (this.waiting.size === 0) return
+    const batch = [...this.waiting.values()].map(e => e.bytes)
+    this.waiting.clear()
     this.waitingBytes = 0
     for (const data of gossipBatches(batch)) void this.publish(data)
   }
