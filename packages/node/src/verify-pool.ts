@@ -61,14 +61,29 @@ export class VerifyPool {
    * and stores every entry of the batch already, so during catch-up it is the busier thread).
    */
   constructor (init: { threads?: number, mainThreadShare?: number } = {}) {
-    const threads = init.threads ?? Math.max(1, availableParallelism() - 1)
+    this.configured = init.threads ?? Math.max(1, availableParallelism() - 1)
     this.mainThreadShare = Math.min(1, Math.max(0, init.mainThreadShare ?? 0))
-    for (let i = 0; i < threads; i++) this.workers.push(this.spawn())
   }
 
   private readonly mainThreadShare: number
+  private readonly configured: number
+  private spawned = false
 
-  get threads (): number { return this.workers.length }
+  /** Worker threads the pool runs (or will run once a batch needs them), less any that died. */
+  get threads (): number { return this.spawned ? this.workers.length : this.configured }
+
+  /** Worker threads started so far: none until the first batch worth a worker (or {@link ready}). */
+  get startedWorkers (): number { return this.workers.length }
+
+  /**
+   * Workers start on first need, not with the node: each is an isolate with its own heap (some
+   * 10 MB of RSS here), and a node that never catches up on a large batch never needs one.
+   */
+  private spawnWorkers (): void {
+    if (this.spawned) return
+    this.spawned = true
+    for (let i = 0; i < this.configured; i++) this.workers.push(this.spawn())
+  }
 
   private spawn (): PoolWorker {
     const worker = new Worker(new URL('./verify-worker.js', import.meta.url))
@@ -101,8 +116,12 @@ export class VerifyPool {
     return w
   }
 
-  /** Resolves once every worker has loaded (or failed): until then the ones still loading get no batch. */
+  /**
+   * Starts the workers if they are not yet, and resolves once every one has loaded (or failed):
+   * until then the ones still loading get no batch.
+   */
   async ready (): Promise<void> {
+    this.spawnWorkers()
     await Promise.all(this.workers.map(async w => await w.started))
   }
 
@@ -130,6 +149,7 @@ export class VerifyPool {
   async verify (entries: Uint8Array[]): Promise<VerifiedBatch> {
     const verified = new Set<Uint8Array | SignedEntry>()
     const items: Array<Uint8Array | SignedEntry> = entries.slice()
+    if (entries.length >= MIN_WORKER_SLICE * 2) this.spawnWorkers()
     const ready = this.workers.filter(w => w.ready)
     const workers = ready.length
     if (workers === 0 || entries.length < MIN_WORKER_SLICE * 2) return { items, verified }

@@ -105,6 +105,25 @@ describe('VerifyPool', () => {
     }
   })
 
+  it('starts no worker until a batch worth one arrives (an idle node holds no worker heap)', async () => {
+    const pool = new VerifyPool({ threads: 1 })
+    try {
+      const entries = chain(64)
+      expect(pool.threads).toBe(1)
+      expect(pool.startedWorkers).toBe(0)
+      // Below two worker slices a batch is verified where it is: no worker is needed for it.
+      expect((await pool.verify(entries.slice(0, 20).map(e => e.bytes))).verified.size).toBe(0)
+      expect(pool.startedWorkers).toBe(0)
+      // The first large batch starts the worker; it goes back unmarked, as the worker is still loading.
+      expect((await pool.verify(entries.map(e => e.bytes))).verified.size).toBe(0)
+      expect(pool.startedWorkers).toBe(1)
+      await pool.ready()
+      expect((await pool.verify(entries.map(e => e.bytes))).verified.size).toBe(64)
+    } finally {
+      await pool.close()
+    }
+  })
+
   it('with no worker threads checks nothing and marks nothing', async () => {
     const pool = new VerifyPool({ threads: 0 })
     const { items, verified } = await pool.verify(chain(50).map(e => e.bytes))
