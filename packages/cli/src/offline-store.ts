@@ -84,16 +84,22 @@ async function deepCheck (opened: InspectedStore, json: boolean): Promise<DeepCh
     }
     const checkpoint = opened.schema >= 3 ? await store.dagCheckpoint() : undefined
     let metaProblems = 0
+    let indexProblems = 0
     let chainEntries = 0
     for await (const [author, seq, cid] of store.authorIndex()) {
       chainEntries++
       const m = d.meta(cid)
       if (m === undefined || m.author !== author || m.seq !== seq) {
-        problems.push(`author index ${author.slice(0, 16)}…/${seq} points to ${cid}, which does not match`)
+        if (indexProblems++ < 3) {
+          problems.push(`author index ${author.slice(0, 16)}…/${seq} points to ${cid}, which does not match`)
+        }
         continue
       }
       const bad = checkpoint === undefined ? undefined : compareMeta(store.storedMeta(cid), m)
       if (bad !== undefined && metaProblems++ < 3) problems.push(bad)
+    }
+    if (indexProblems > 3) {
+      problems.push(`and ${indexProblems - 3} more author index keys point to entries that do not match`)
     }
     if (metaProblems > 3) problems.push(`and ${metaProblems - 3} more metadata records disagree with a full replay`)
     if (opened.schema === SCHEMA_VERSION) problems.push(...await checkChainRecords(store, d, chainEntries))

@@ -2,7 +2,8 @@
  * `dag verify` on the two layouts: a store written by the schema-3 code (the node package's
  * fixture) verifies clean and says its entries move at the next start; once moved (schema 4) it
  * verifies clean, checking every chain record against the replay; a chain record whose metadata
- * disagrees with the replay is named.
+ * disagrees with the replay is named; many damaged author index keys are named three at a time,
+ * the rest counted, not printed one line each.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -63,5 +64,23 @@ describe('dag verify and chain records', () => {
     expect(r.problems.join('\n')).toMatch(
       new RegExp(`chain record ${author!.slice(0, 16)}…/${parseInt(seq!, 16)}: metadata record of \\w+: time is`)
     )
+  })
+
+  it('damaged author index keys: three named, the rest counted in one line', async () => {
+    await withDb(dir, async (db) => {
+      const meshId = Buffer.from(await db.get('m!mesh') as Uint8Array).toString()
+      let n = 0
+      // Ten author/seq keys pointing at the genesis, which no member's chain holds at a seq.
+      for await (const [k] of db.iterator({ gte: 'a!', lt: 'a"', limit: 10 })) {
+        await db.put(k, Buffer.from(meshId))
+        n++
+      }
+      expect(n).toBe(10)
+    })
+    const r = await verifyStore(dir, true)
+    expect(r.ok).toBe(false)
+    const lines = r.problems.filter(p => p.startsWith('author index '))
+    expect(lines).toHaveLength(3)
+    expect(r.problems).toContain('and 7 more author index keys point to entries that do not match')
   })
 })
