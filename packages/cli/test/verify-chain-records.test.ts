@@ -68,7 +68,7 @@ describe('dag verify and chain records', () => {
 
   it('damaged author index keys: three named, the rest counted in one line', async () => {
     await withDb(dir, async (db) => {
-      const meshId = Buffer.from(await db.get('m!mesh') as Uint8Array).toString()
+      const meshId = Buffer.from(await db.get('m!mesh')).toString()
       let n = 0
       // Ten author/seq keys pointing at the genesis, which no member's chain holds at a seq.
       for await (const [k] of db.iterator({ gte: 'a!', lt: 'a"', limit: 10 })) {
