@@ -76,8 +76,8 @@ export class VerifyPool {
   get startedWorkers (): number { return this.workers.length }
 
   /**
-   * Workers start on first need, not with the node: each is an isolate with its own heap (some
-   * 10 MB of RSS here), and a node that never catches up on a large batch never needs one.
+   * Workers start on first need, not with the node: each is an isolate with its own heap (5 to
+   * 10 MB of RSS, measured here), and a node that never catches up on a large batch never needs one.
    */
   private spawnWorkers (): void {
     if (this.spawned) return
@@ -188,6 +188,8 @@ export class VerifyPool {
   }
 
   async close (): Promise<void> {
+    // A closed pool starts none later.
+    this.spawned = true
     const all = this.workers.splice(0)
     await Promise.all(all.map(async w => await w.worker.terminate()))
   }
