@@ -47,6 +47,27 @@ export interface VerifyResult {
 
 interface DeepCheck { entries: number, accepted: number, problems: string[] }
 
+const NAMED_PER_KIND = 3
+
+/**
+ * Problems of one kind (say damaged author index keys): the first three named, the rest counted
+ * in one `and K more …` line, so a widely damaged store gives a readable report.
+ */
+class ProblemsOfAKind {
+  private count = 0
+  constructor (private readonly problems: string[], private readonly kind: string) {}
+
+  add (problem: string): void {
+    if (this.count++ < NAMED_PER_KIND) this.problems.push(problem)
+  }
+
+  /** Adds the count of those not named, if any. */
+  end (): void {
+    if (this.count > NAMED_PER_KIND) this.problems.push(`and ${this.count - NAMED_PER_KIND} more ${this.kind}`)
+  }
+}
+
+
 /** Replays the copy into a fresh DAG: every signature, chain and writer, and the author index. */
 async function deepCheck (opened: InspectedStore, json: boolean): Promise<DeepCheck> {
   const { store, meshId } = opened
@@ -76,32 +97,27 @@ async function deepCheck (opened: InspectedStore, json: boolean): Promise<DeepCh
     }
     const waiting = d.pending()
     // Entries after a loss wait for it: one line says so, not one per entry.
-    for (const p of waiting.slice(0, 3)) {
-      problems.push(`${p.id}: waits for ${p.missing.join(', ')}, which the store does not hold`)
+    const waitingProblems = new ProblemsOfAKind(problems, 'entries wait for entries the store does not hold')
+    for (const p of waiting) {
+      waitingProblems.add(`${p.id}: waits for ${p.missing.join(', ')}, which the store does not hold`)
     }
-    if (waiting.length > 3) {
-      problems.push(`and ${waiting.length - 3} more entries wait for entries the store does not hold`)
-    }
+    waitingProblems.end()
     const checkpoint = opened.schema >= 3 ? await store.dagCheckpoint() : undefined
-    let metaProblems = 0
-    let indexProblems = 0
+    const metaProblems = new ProblemsOfAKind(problems, 'metadata records disagree with a full replay')
+    const indexProblems = new ProblemsOfAKind(problems, 'author index keys point to entries that do not match')
     let chainEntries = 0
     for await (const [author, seq, cid] of store.authorIndex()) {
       chainEntries++
       const m = d.meta(cid)
       if (m === undefined || m.author !== author || m.seq !== seq) {
-        if (indexProblems++ < 3) {
-          problems.push(`author index ${author.slice(0, 16)}…/${seq} points to ${cid}, which does not match`)
-        }
+        indexProblems.add(`author index ${author.slice(0, 16)}…/${seq} points to ${cid}, which does not match`)
         continue
       }
       const bad = checkpoint === undefined ? undefined : compareMeta(store.storedMeta(cid), m)
-      if (bad !== undefined && metaProblems++ < 3) problems.push(bad)
+      if (bad !== undefined) metaProblems.add(bad)
     }
-    if (indexProblems > 3) {
-      problems.push(`and ${indexProblems - 3} more author index keys point to entries that do not match`)
-    }
-    if (metaProblems > 3) problems.push(`and ${metaProblems - 3} more metadata records disagree with a full replay`)
+    indexProblems.end()
+    metaProblems.end()
     if (opened.schema === SCHEMA_VERSION) problems.push(...await checkChainRecords(store, d, chainEntries))
     // The checkpoint the node resumes from must be what a replay from scratch derives.
     if (checkpoint !== undefined) problems.push(...compareCheckpoints(checkpoint, d.checkpoint()))
@@ -118,22 +134,21 @@ async function deepCheck (opened: InspectedStore, json: boolean): Promise<DeepCh
 async function checkChainRecords (store: InspectedStore['store'], d: Dag, indexed: number): Promise<string[]> {
   const problems: string[] = []
   let records = 0
-  let bad = 0
-  const report = (p: string): void => { if (bad++ < 3) problems.push(p) }
+  const bad = new ProblemsOfAKind(problems, 'chain records disagree with a full replay')
   for await (const [author, seq, r] of store.chainRecords()) {
     records++
     const m = d.meta(r.id)
     const bytes = d.getBytes(r.id)
     if (m === undefined || m.author !== author || m.seq !== seq || d.entryAt(author, seq)?.id !== r.id) {
-      report(`chain record ${author.slice(0, 16)}…/${seq} holds ${r.id}, which is not the chain's entry there`)
+      bad.add(`chain record ${author.slice(0, 16)}…/${seq} holds ${r.id}, which is not the chain's entry there`)
     } else if (bytes === undefined || !equalBytes(bytes, r.bytes)) {
-      report(`chain record ${author.slice(0, 16)}…/${seq} holds other bytes than entry ${r.id}`)
+      bad.add(`chain record ${author.slice(0, 16)}…/${seq} holds other bytes than entry ${r.id}`)
     } else {
       const differs = compareMeta(r.meta === undefined ? undefined : decodeMetaRecord(r.id, r.meta), m)
-      if (differs !== undefined) report(`chain record ${author.slice(0, 16)}…/${seq}: ${differs}`)
+      if (differs !== undefined) bad.add(`chain record ${author.slice(0, 16)}…/${seq}: ${differs}`)
     }
   }
-  if (bad > 3) problems.push(`and ${bad - 3} more chain records disagree with a full replay`)
+  bad.end()
   if (records !== indexed) {
     problems.push(`the store holds ${records} chain records for ${indexed} author/seq index keys`)
   }

@@ -149,10 +149,11 @@ export class VerifyPool {
   async verify (entries: Uint8Array[]): Promise<VerifiedBatch> {
     const verified = new Set<Uint8Array | SignedEntry>()
     const items: Array<Uint8Array | SignedEntry> = entries.slice()
-    if (entries.length >= MIN_WORKER_SLICE * 2) this.spawnWorkers()
+    if (entries.length < MIN_WORKER_SLICE * 2) return { items, verified }
+    this.spawnWorkers()
     const ready = this.workers.filter(w => w.ready)
     const workers = ready.length
-    if (workers === 0 || entries.length < MIN_WORKER_SLICE * 2) return { items, verified }
+    if (workers === 0) return { items, verified }
     const own = Math.floor(entries.length * this.mainThreadShare)
     const size = Math.ceil((entries.length - own) / workers)
     const slices: Array<{ from: number, answer: Promise<Array<string | null>> }> = []

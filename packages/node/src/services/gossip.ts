@@ -110,7 +110,7 @@ export class GossipService implements Startable {
   private flush (): void {
     if (this.timer !== undefined) { clearTimeout(this.timer); this.timer = undefined }
     if (this.waiting.size === 0) return
-    const batch = [...this.waiting.values()].map(e => e.bytes)
+    const batch = Array.from(this.waiting.values(), e => e.bytes)
     this.waiting.clear()
     this.waitingBytes = 0
     for (const data of gossipBatches(batch)) void this.publish(data)
