@@ -60,7 +60,7 @@ describe('history on disk', () => {
     expect(written.state.entries).toBe(ENTRIES + 1)
     const r = await govmeshJson<VerifyJson>(['dag', 'verify', '--data-dir', n1.dir])
     expect(r.problems).toEqual([])
-    expect(r).toMatchObject({ ok: true, entries: ENTRIES + 1, schema: 4 })
+    expect(r).toMatchObject({ ok: true, entries: ENTRIES + 1, schema: 5 })
   }, 60_000)
 
   it('a restart resumes from the checkpoint without a replay, in the state a full replay gives', async () => {
@@ -146,7 +146,8 @@ describe('history on disk', () => {
     const copy = join(mesh.root, 'garbled')
     cpSync(small.dir, copy, { recursive: true })
     const author = Buffer.from(writers[1]!.publicKey).toString('hex')
-    const key = `h!${author}!${(7).toString(16).padStart(12, '0')}`
+    // Seq 98 of a chain of 100: in the newest block, which is not complete, so not packed.
+    const key = `h!${author}!${(98).toString(16).padStart(12, '0')}`
     await editStore(copy, async (db) => {
       const record = (await db.get(key)).slice()
       // The record's last byte is the entry's last byte (its signature's).
@@ -164,15 +165,45 @@ describe('history on disk', () => {
     expect(verify.problems.join('\n')).toMatch(/more chain records disagree with a full replay/)
   }, 60_000)
 
+  it('a flipped byte in a chain pack is damage: dag verify names the pack', async () => {
+    const copy = join(mesh.root, 'garbled-pack')
+    cpSync(small.dir, copy, { recursive: true })
+    const author = Buffer.from(writers[1]!.publicKey).toString('hex')
+    // Seqs 17-32 of the writer: a complete block, packed.
+    const key = `g!${author}!${(1).toString(16).padStart(12, '0')}`
+    await editStore(copy, async (db) => {
+      const pack = (await db.get(key)).slice()
+      pack[pack.length - 1]! ^= 1
+      await db.put(key, pack)
+    })
+    const r = await govmesh(['dag', 'verify', '--data-dir', copy, '--json'])
+    expect(r.code).not.toBe(0)
+    const verify = JSON.parse(r.stdout) as VerifyJson
+    expect(verify.ok).toBe(false)
+    expect(verify.problems.join('\n')).toContain(`chain pack ${key} does not hash to its digest`)
+  }, 60_000)
+
   it('an older store (schema 2) migrates once: one replay writes the checkpoint, the next start resumes', async () => {
     await editStore(small.dir, async (db) => {
       // Schema 2 kept every entry's bytes by CID, and had no metadata records or checkpoint.
       const ops: Array<{ type: 'put', key: string, value: Uint8Array } | { type: 'del', key: string }> = []
-      for await (const [k, record] of db.iterator({ gte: 'h!', lt: 'h"' })) {
+      const unpack = (record: Uint8Array): void => {
         const cidLength = record[1]!
         const cid = new TextDecoder().decode(record.subarray(2, 2 + cidLength))
         const metaLength = (record[2 + cidLength]! << 8) | record[3 + cidLength]!
-        ops.push({ type: 'put', key: `e!${cid}`, value: record.slice(4 + cidLength + metaLength) }, { type: 'del', key: k })
+        ops.push({ type: 'put', key: `e!${cid}`, value: record.slice(4 + cidLength + metaLength) })
+      }
+      for await (const [k, record] of db.iterator({ gte: 'h!', lt: 'h"' })) {
+        unpack(record)
+        ops.push({ type: 'del', key: k })
+      }
+      // A chain pack (schema 5): version, count, digest (34 bytes), then length-prefixed chain records.
+      for await (const [k, pack] of db.iterator({ gte: 'g!', lt: 'g"' })) {
+        const view = new DataView(pack.buffer, pack.byteOffset, pack.byteLength)
+        for (let at = 34; at < pack.length; at += 4 + view.getUint32(at)) {
+          unpack(pack.subarray(at + 4, at + 4 + view.getUint32(at)))
+        }
+        ops.push({ type: 'del', key: k })
       }
       for await (const k of db.keys({ gte: 'k!', lt: 'k"' })) ops.push({ type: 'del', key: k })
       for await (const k of db.keys({ gte: 'x!', lt: 'x"' })) ops.push({ type: 'del', key: k })
@@ -187,6 +218,6 @@ describe('history on disk', () => {
     expect((await mesh.status(small)).heads).toEqual(smallWritten.state.heads)
     await mesh.stop(small)
     const r = await govmeshJson<VerifyJson>(['dag', 'verify', '--data-dir', small.dir])
-    expect(r).toMatchObject({ ok: true, schema: 4, problems: [] })
+    expect(r).toMatchObject({ ok: true, schema: 5, problems: [] })
   }, 90_000)
 })

@@ -11,6 +11,9 @@ import {
 } from '@govmesh/node'
 import { CliError } from './output.js'
 
+/** The first store schema with chain records (`h!`, and since schema 5 chain packs `g!`). */
+const CHAIN_RECORDS_SCHEMA = 4
+
 /** The one-line way out of a damaged store, named by `dag verify` and by `start`'s refusal. */
 export function rebuildHint (dataDir: string): string {
   return `run \`govmesh store rebuild --data-dir ${dataDir}\` to move it aside (kept) and refill it from peers`
@@ -118,7 +121,7 @@ async function deepCheck (opened: InspectedStore, json: boolean): Promise<DeepCh
     }
     indexProblems.end()
     metaProblems.end()
-    if (opened.schema === SCHEMA_VERSION) problems.push(...await checkChainRecords(store, d, chainEntries))
+    if (opened.schema >= CHAIN_RECORDS_SCHEMA) problems.push(...await checkChainRecords(store, d, chainEntries))
     // The checkpoint the node resumes from must be what a replay from scratch derives.
     if (checkpoint !== undefined) problems.push(...compareCheckpoints(checkpoint, d.checkpoint()))
   } catch (err) {
@@ -128,7 +131,7 @@ async function deepCheck (opened: InspectedStore, json: boolean): Promise<DeepCh
 }
 
 /**
- * Every chain record (schema 4) against the replay: the entry the author/seq index names there,
+ * Every chain record (schema 4, packed or not since schema 5) against the replay: the entry the author/seq index names there,
  * exactly its bytes, and its metadata record as re-derived; one per author/seq index key.
  */
 async function checkChainRecords (store: InspectedStore['store'], d: Dag, indexed: number): Promise<string[]> {
@@ -162,9 +165,11 @@ export function renderVerify (r: VerifyResult, dataDir: string): string {
       ? ' (schema 1 store: no integrity record yet, it is written at the next start)'
       : r.schema !== null && r.schema < 3
         ? ` (schema ${r.schema} store: no checkpoint yet, it is written at the next start)`
-        : r.schema !== null && r.schema < SCHEMA_VERSION
+        : r.schema !== null && r.schema < CHAIN_RECORDS_SCHEMA
           ? ` (schema ${r.schema} store: entries are moved to chain records at the next start)`
-          : ''
+          : r.schema !== null && r.schema < SCHEMA_VERSION
+            ? ` (schema ${r.schema} store: its schema is raised to ${SCHEMA_VERSION} at the next start)`
+            : ''
     const checked = r.schema !== null && r.schema >= 3 ? ', checkpoint equal to a full replay' : ''
     return `store ok: ${r.entries} entries of ${r.expected} vouched for, mesh ${r.meshId ?? '?'}, ` +
       `every signature, chain and writer checked${checked}${note}`

@@ -1,6 +1,6 @@
 /**
  * `dag verify` on the two layouts: a store written by the schema-3 code (the node package's
- * fixture) verifies clean and says its entries move at the next start; once moved (schema 4) it
+ * fixture) verifies clean and says its entries move at the next start; once moved (schema 5) it
  * verifies clean, checking every chain record against the replay; a chain record whose metadata
  * disagrees with the replay is named; many damaged author index keys are named three at a time,
  * the rest counted, not printed one line each.
@@ -31,7 +31,7 @@ describe('dag verify and chain records', () => {
   const dir = join(root, 'node')
   mkdirSync(dir)
 
-  it('a schema-3 store verifies clean; once moved to chain records (schema 4) too', async () => {
+  it('a schema-3 store verifies clean; once moved to chain records (schema 5) too', async () => {
     await withDb(dir, async (db) => {
       await db.batch(fixture.keys.map(([key, hex]) => ({ type: 'put' as const, key, value: Buffer.from(hex, 'hex') })))
     })
@@ -43,7 +43,7 @@ describe('dag verify and chain records', () => {
     const store = await Store.open({ path: join(dir, 'db'), meshId: Buffer.from(meshId, 'hex').toString() })
     expect(store.chainsMigrated).toBe(91)
     await store.close()
-    expect(await verifyStore(dir, true)).toMatchObject({ ok: true, schema: 4, problems: [], entries: 92 })
+    expect(await verifyStore(dir, true)).toMatchObject({ ok: true, schema: 5, problems: [], entries: 92 })
   })
 
   it('a chain record whose metadata disagrees with the replay is named', async () => {

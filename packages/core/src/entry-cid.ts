@@ -106,6 +106,43 @@ export function cidString (cid: CID): string {
   return text
 }
 
+const BASE32_VALUE = new Int8Array(128).fill(-1)
+for (let i = 0; i < BASE32.length; i++) BASE32_VALUE[BASE32[i]!] = i
+/** Characters of an entry CID's string: the multibase prefix and ⌈36 · 8 / 5⌉ base32 digits. */
+const ENTRY_CID_CHARS = 1 + Math.ceil(ENTRY_CID_BYTES * 8 / 5)
+
+/**
+ * The CID a string names, decoded directly when it is an entry CID in the form {@link cidString}
+ * writes (any other CID through `CID.parse`, which throws on what is not one). For the ids a node
+ * holds, where parsing through multiformats caches every string it sees.
+ *
+ * @example
+ * ```ts
+ * parseEntryCid(signed.id).equals(signed.cid) // true
+ * ```
+ */
+export function parseEntryCid (id: string): CID {
+  if (id.length !== ENTRY_CID_CHARS || id.charCodeAt(0) !== MULTIBASE_BASE32) return CID.parse(id)
+  const raw = allocSmall(ENTRY_CID_BYTES)
+  let n = 0
+  let bits = 0
+  let acc = 0
+  for (let i = 1; i < id.length; i++) {
+    const c = id.charCodeAt(i)
+    const v = c < 128 ? BASE32_VALUE[c]! : -1
+    if (v < 0) return CID.parse(id)
+    acc = ((acc << 5) | v) & 0xfff
+    bits += 5
+    if (bits >= 8) {
+      bits -= 8
+      raw[n++] = (acc >>> bits) & 0xff
+    }
+  }
+  // Padding bits must be zero, as the encoder writes them: else the string is not this CID's form.
+  if (n !== ENTRY_CID_BYTES || (acc & ((1 << bits) - 1)) !== 0 || !isEntryCidBytes(raw)) return CID.parse(id)
+  return entryCidOver(raw)
+}
+
 const stringSlotBytes: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(CID_SLOTS)
 const stringSlotText: string[] = new Array<string>(CID_SLOTS)
 

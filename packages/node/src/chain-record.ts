@@ -24,7 +24,6 @@ export interface ChainRecord {
 }
 
 const ascii = new TextEncoder()
-const text = new TextDecoder()
 
 export function encodeChainRecord (id: string, bytes: Uint8Array, meta?: Uint8Array): Uint8Array {
   const cid = ascii.encode(id)
@@ -50,7 +49,8 @@ export function decodeChainRecord (key: string, record: Uint8Array): ChainRecord
   if (record[0] !== RECORD_VERSION || cidLength === undefined || record.length < 4 + cidLength) {
     throw new ChainRecordError(`chain record ${key} is malformed`)
   }
-  const id = text.decode(record.subarray(2, 2 + cidLength))
+  // CIDs are ASCII (base32): one char per byte, cheaper than a TextDecoder call for 59 bytes.
+  const id = String.fromCharCode.apply(null, record.subarray(2, 2 + cidLength) as unknown as number[])
   let at = 2 + cidLength
   const metaLength = (record[at]! << 8) | record[at + 1]!
   at += 2

@@ -9,6 +9,9 @@ export const authorKey = (author: string, seq: number): string => `a!${author}!$
 /** The chain record of the author's entry at `seq` (chain-record.ts, schema 4). */
 export const chainKey = (author: string, seq: number): string => `h!${author}!${pad(seq)}`
 
+/** The chain pack of the author's seqs 16·block + 1 … 16·block + 16 (chain-pack.ts, schema 5). */
+export const packKey = (author: string, block: number): string => `g!${author}!${pad(block)}`
+
 /** Entry bytes by CID: before schema 4 every entry's, since then only an entry off its author's chain. */
 export const entryKey = (id: string): string => `e!${id}`
 

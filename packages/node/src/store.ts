@@ -2,7 +2,10 @@ import { copyFileSync, existsSync, linkSync, mkdtempSync, readdirSync, rmSync } 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Level } from 'level'
-import type { DagCheckpoint, EntryMeta, EquivocationEvidence } from '@govmesh/core'
+import {
+  BoundedMap, cidOfBytes, cidString, type DagCheckpoint, type EntryMeta, type EquivocationEvidence
+} from '@govmesh/core'
+import { nodeCrypto } from '@govmesh/core/node-crypto'
 import { NodeError } from './errors.js'
 import { GroupCommit, type GroupCommitStats } from './group-commit.js'
 import {
@@ -10,8 +13,9 @@ import {
   type CheckpointState
 } from './checkpoint-record.js'
 import { decodeChainRecord, encodeChainRecord, type ChainRecord } from './chain-record.js'
+import { decodeChainPack, encodeChainPack, PACK_RECORDS, packOf } from './chain-pack.js'
 import { decodeMetaRecord, metaRecordLocation } from './meta-record.js'
-import { authorKey, chainKey, entryKey, metaKey, pad } from './store-keys.js'
+import { authorKey, chainKey, entryKey, metaKey, packKey, pad } from './store-keys.js'
 import { moveToChainRecords } from './store-migration.js'
 import { checkLevelTables, describeLogDamage, describeTableDamage, scanLevelLogs, type LogScan } from './leveldb-log.js'
 import {
@@ -27,9 +31,16 @@ import {
  * 4 keeps each entry of an author's chain in a chain record by author and seq (`h!`, with its
  * CID and metadata record) instead of by CID, so that a walk down a chain is one range read; a
  * store of schema 3 is migrated at open, one of schema 1 or 2 after its replay.
+ * 5 packs the chain records of each complete block of 16 seqs into one chain pack (`g!`,
+ * chain-pack.ts) in the batch that completes it; a store of schema 4 only has its schema
+ * raised at open (its records stay as they are, blocks completed from then on are packed).
  */
-export const SCHEMA_VERSION = 4
-const SCHEMAS = new Set(['1', '2', '3', String(SCHEMA_VERSION)])
+export const SCHEMA_VERSION = 5
+/** The first schema that keeps entries in chain records (older ones are migrated to them). */
+const CHAIN_SCHEMA = 4
+const SCHEMAS = new Set(['1', '2', '3', '4', String(SCHEMA_VERSION)])
+/** Chain packs held decoded (about 9 KB each): sync serving reads many chains' recent blocks in turn. */
+const PACK_CACHE = 128
 
 /** The data directory was written by another schema version or for another mesh. */
 export class StoreMismatchError extends NodeError {
@@ -61,6 +72,7 @@ export class StoreDamagedError extends NodeError {
 // Key layout (one prefix per index, all in one level database):
 //   m!schema          schema version            m!mesh   mesh id (genesis CID)
 //   h!<author>!<seq>  chain record: cid, metadata record, entry bytes (chain-record.ts)
+//   g!<author>!<block> chain pack: the 16 chain records of a complete block of seqs (chain-pack.ts)
 //   e!<cid>           bytes of an entry off its author's chain (an equivocation's later entry)
 //   o!<n>             cid, in acceptance (causal) order
 //   a!<author>!<seq>  cid (author/seq index)    c!<parent>!<child>  '' (children index)
@@ -78,6 +90,11 @@ const text = (v: Uint8Array | undefined): string | undefined =>
 /** An entry of an author's chain as its chain record holds it. */
 export interface ChainEntry extends ChainRecord {
   author: string
+  /**
+   * Read from a chain pack, whose digest was checked by this read and whose entries' bytes were
+   * checked against their CIDs when it was written: `bytes` hash to `id`.
+   */
+  packed?: true
 }
 
 /** Where an accepted entry's chain record would be. */
@@ -217,6 +234,7 @@ export interface InspectedStore {
 export class Store {
   private readonly db: Db
   private nextOrder = 0
+  private readonly packs = new BoundedMap<string, Uint8Array[]>(PACK_CACHE)
   private record: IntegrityRecord = { entries: 0, authors: new Map() }
   /** Set when this open found an older schema (the node logs it and finishes the migration). */
   migratedFrom: number | undefined
@@ -302,7 +320,7 @@ export class Store {
     if (schema !== String(SCHEMA_VERSION)) {
       this.migratedFrom = Number(schema)
       this.needsCheckpoint = Number(schema) < 3
-      this.needsChainRecords = true
+      this.needsChainRecords = Number(schema) < CHAIN_SCHEMA
     }
     if (schema === '1') {
       await this.migrateFromSchema1()
@@ -323,6 +341,10 @@ export class Store {
     }
     // Checked whole first (above): nothing is written to a damaged store.
     if (schema === '3') await this.migrateToChains()
+    // Schema 4 holds only chain records, which schema 5 reads as they are.
+    if (schema === String(CHAIN_SCHEMA)) {
+      await db.batch([{ type: 'put', key: 'm!schema', value: utf8.encode(String(SCHEMA_VERSION)) }], { sync: true })
+    }
   }
 
   /**
@@ -504,7 +526,7 @@ export class Store {
       }
       if (schema === undefined || !SCHEMAS.has(schema)) throw unknownSchema(schema)
       store.needsCheckpoint = Number(schema) < 3
-      store.needsChainRecords = Number(schema) < SCHEMA_VERSION
+      store.needsChainRecords = Number(schema) < CHAIN_SCHEMA
       const report = await store.check(logs, { computeRecord: schema === '1' })
       report.problems.unshift(...problems)
       report.ok &&= problems.length === 0
@@ -524,11 +546,21 @@ export class Store {
     }
   }
 
-  /** Every chain record (schema 4), in key order: [author hex, seq, record]. For `dag verify`. */
+  /**
+   * Every chain record (schema 4), in key order: [author hex, seq, record], then every packed one
+   * (schema 5), pack by pack. For `dag verify`; a damaged pack throws {@link StoreDamagedError}.
+   */
   async *chainRecords (): AsyncGenerator<[string, number, ChainRecord]> {
     for await (const [key, value] of this.db.iterator({ gte: 'h!', lt: 'h"' })) {
       const [, author, seq] = key.split('!')
       yield [author!, parseInt(seq!, 16), this.decodeChain(key, value)]
+    }
+    for await (const [key, value] of this.db.iterator({ gte: 'g!', lt: 'g"' })) {
+      const [, author, block] = key.split('!')
+      const first = parseInt(block!, 16) * PACK_RECORDS + 1
+      for (const [i, record] of this.decodePack(key, value).entries()) {
+        yield [author!, first + i, this.decodeChain(key, record)]
+      }
     }
   }
 
@@ -565,13 +597,52 @@ export class Store {
     const ops = writes.length === 1 ? writes[0]!.ops : writes.flatMap(w => w.ops)
     const accepted = writes.length === 1 ? writes[0]!.accepted : writes.flatMap(w => w.accepted)
     const before = { entries: this.record.entries, authors: new Map(this.record.authors) }
-    if (accepted.length > 0) ops.push(...this.recordOps(accepted))
+    if (accepted.length > 0) ops.push(...this.packOps(accepted, ops), ...this.recordOps(accepted))
     try {
       await this.db.batch(ops, { sync })
     } catch (err) {
       // Not written: the record must not vouch for these entries in a later batch.
       this.record = before
       throw err
+    }
+  }
+
+  /**
+   * The chain packs of the blocks these entries complete (each entry at the last seq of a block),
+   * with the deletion of the records they replace: one pack put, sixteen record deletions, in the
+   * batch that writes the block's last record. The block's other records are this batch's or the
+   * store's (every earlier batch is written: the group commit writes one batch at a time). A block
+   * with a record that is missing, unreadable or does not hash to its CID is left as it is: damage
+   * is for `dag verify` to report, and it never fails the write of the entries.
+   */
+  private packOps (accepted: StoredEntry[], ops: readonly StoreOp[]): StoreOp[] {
+    const out: StoreOp[] = []
+    let inBatch: Map<string, Uint8Array> | undefined
+    for (const e of accepted) {
+      if (e.inChain === false || e.seq % PACK_RECORDS !== 0) continue
+      inBatch ??= new Map(ops.flatMap(o => o.type === 'put' && o.key.startsWith('h!') ? [[o.key, o.value]] : []))
+      const first = e.seq - PACK_RECORDS + 1
+      const records: Uint8Array[] = []
+      for (let seq = first; seq <= e.seq; seq++) {
+        const key = chainKey(e.author, seq)
+        const record = inBatch.get(key) ?? this.quietRead(key)
+        if (record === undefined || !recordHoldsItsEntry(key, record)) break
+        records.push(record)
+      }
+      if (records.length !== PACK_RECORDS) continue
+      const pack = encodeChainPack(records, nodeCrypto.sha256)
+      out.push({ type: 'put', key: packKey(e.author, packOf(e.seq)), value: pack })
+      for (let seq = first; seq <= e.seq; seq++) out.push({ type: 'del', key: chainKey(e.author, seq) })
+    }
+    return out
+  }
+
+  /** A point read for packing: unreadable is left to `dag verify`, not thrown into a write. */
+  private quietRead (key: string): Uint8Array | undefined {
+    try {
+      return this.db.getSync(key)
+    } catch {
+      return undefined
     }
   }
 
@@ -647,7 +718,7 @@ export class Store {
     }
     if (loc !== undefined) {
       const key = chainKey(loc.author, loc.seq)
-      const record = this.readSync(key)
+      const record = this.readSync(key) ?? this.packRecords(loc.author, packOf(loc.seq))?.[(loc.seq - 1) % PACK_RECORDS]
       if (record !== undefined) {
         const r = this.decodeChain(key, record)
         if (r.id === id) return r.bytes
@@ -666,11 +737,44 @@ export class Store {
    */
   chainRange (author: string, from: number, to: number): ChainEntry[] {
     const out: ChainEntry[] = []
-    for (let seq = to; seq >= from; seq--) {
-      const record = this.readSync(chainKey(author, seq))
-      if (record !== undefined) out.push(this.chainEntry(author, record))
+    for (let seq = to; seq >= from;) {
+      const block = packOf(seq)
+      const low = Math.max(from, block * PACK_RECORDS + 1)
+      const pack = this.packRecords(author, block)
+      for (; seq >= low; seq--) {
+        const record = pack === undefined ? this.readSync(chainKey(author, seq)) : pack[seq - 1 - block * PACK_RECORDS]
+        if (record === undefined) continue
+        const entry = this.chainEntry(author, record)
+        if (pack !== undefined) entry.packed = true
+        out.push(entry)
+      }
     }
     return out
+  }
+
+  /**
+   * The records of `author`'s pack of `block`, or undefined when it has none: a block the integrity
+   * record does not count whole cannot have one (no read), and one completed before schema 5 has
+   * its records unpacked. Packs never change once written, so the last ones read are kept decoded.
+   */
+  private packRecords (author: string, block: number): Uint8Array[] | undefined {
+    if (this.highestSeq(author) < (block + 1) * PACK_RECORDS) return undefined
+    const key = packKey(author, block)
+    const known = this.packs.get(key)
+    if (known !== undefined) return known
+    const value = this.readSync(key)
+    if (value === undefined) return undefined
+    const records = this.decodePack(key, value)
+    this.packs.set(key, records)
+    return records
+  }
+
+  private decodePack (key: string, value: Uint8Array): Uint8Array[] {
+    try {
+      return decodeChainPack(key, value, nodeCrypto.sha256)
+    } catch (err) {
+      throw new StoreDamagedError(this.path, (err as Error).message)
+    }
   }
 
   /** One author's chain records, newest first: from the highest seq the integrity record counts, down. */
@@ -810,5 +914,15 @@ export class Store {
   async close (): Promise<void> {
     await this.commits.idle()
     await this.db.close()
+  }
+}
+
+/** A chain record that decodes and whose entry bytes hash to the CID it names (checked before packing). */
+function recordHoldsItsEntry (key: string, record: Uint8Array): boolean {
+  try {
+    const r = decodeChainRecord(key, record)
+    return cidString(cidOfBytes(r.bytes, nodeCrypto)) === r.id
+  } catch {
+    return false
   }
 }

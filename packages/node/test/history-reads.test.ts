@@ -21,7 +21,8 @@ import { ancestryEntries, proofBlocks } from '../src/history-reads.js'
 import { LevelHistory } from '../src/level-history.js'
 import { exportProofCar, readProofCar, writeProofCar } from '../src/proof-car.js'
 import { Store } from '../src/store.js'
-import { chainKey } from '../src/store-keys.js'
+import { chainKey, packKey } from '../src/store-keys.js'
+import { PACK_RECORDS, packOf } from '../src/chain-pack.js'
 import { decodeChainRecord, encodeChainRecord } from '../src/chain-record.js'
 
 const root = mkdtempSync(join(tmpdir(), 'govmesh-history-reads-'))
@@ -141,10 +142,16 @@ describe('history reads from level', () => {
     const index = storeIndex(() => b.store, history)
     const reads = vi.spyOn(b.store as unknown as { readSync: (key: string) => unknown }, 'readSync')
     const ranges = vi.spyOn(b.store, 'chainRange')
-    /** Point reads by CID (metadata records, `e!`), and of chain records. */
-    const counts = (): { byCid: number, chain: number } => {
+    // Packs are kept decoded once read: their lookups, not their reads, say how a chain was read.
+    const packLookups = vi.spyOn(b.store as unknown as { packRecords: (a: string, block: number) => unknown }, 'packRecords')
+    /** Point reads by CID (metadata records, `e!`), of chain records, and of chain packs. */
+    const counts = (): { byCid: number, chain: number, packs: number } => {
       const keys = reads.mock.calls.map(([key]) => key)
-      return { byCid: keys.filter(k => !k.startsWith('h!')).length, chain: keys.filter(k => k.startsWith('h!')).length }
+      return {
+        byCid: keys.filter(k => !/^[hg]!/.test(k)).length,
+        chain: keys.filter(k => k.startsWith('h!')).length,
+        packs: packLookups.mock.results.filter(r => r.value !== undefined).length
+      }
     }
     try {
       const r = b.entries[100]!
@@ -154,19 +161,24 @@ describe('history reads from level', () => {
       const starts = new Set(got.map(e => toHex(e.entry.author))).size
       expect(counts().byCid).toBeGreaterThan(0)
       expect(counts().byCid).toBeLessThanOrEqual(starts + 1)
-      expect(reads.mock.calls.every(([key]) => /^[xh]!/.test(key))).toBe(true)
+      expect(reads.mock.calls.every(([key]) => /^[xhg]!/.test(key))).toBe(true)
       expect(ranges.mock.calls.length).toBeLessThanOrEqual(starts + 1)
 
       // A proof reads each chain it meets whole, once: a read by CID per chain for some 100 entries.
       reads.mockClear()
       ranges.mockClear()
+      packLookups.mockClear()
       const blocks = await proofBlocks(disk, index, r.id)
       const closure = new Set([...b.memory.ancestry(r.id), genesis.id])
       expect(blocks.map(x => x.cid.toString()).sort()).toEqual([...closure].sort())
       expect(blocks.length).toBeGreaterThan(90)
       expect(ranges.mock.calls.length).toBeLessThanOrEqual(writers.length + 1)
       expect(counts().byCid).toBeLessThanOrEqual(writers.length + 1)
-      expect(counts().chain).toBe(blocks.length)
+      // Each complete block of 16 seqs is one read of its pack; only the chains' newest seqs are single records.
+      const { chain, packs } = counts()
+      expect(packs).toBeGreaterThan(0)
+      expect(chain + PACK_RECORDS * packs).toBeGreaterThanOrEqual(blocks.length - 1)
+      expect(chain + packs).toBeLessThan(blocks.length / 3)
 
       // The author log reads chain records (bytes included): nothing by CID.
       reads.mockClear()
@@ -176,12 +188,52 @@ describe('history reads from level', () => {
     } finally {
       reads.mockRestore()
       ranges.mockRestore()
+      packLookups.mockRestore()
+    }
+  })
+
+  it('a flipped byte in a chain pack is damage: every read of the pack reports it, nothing of it is served', async () => {
+    const top = b.entries[UNWRITTEN_FROM - 1]!
+    const victim = b.entries[40]!
+    const key = packKey(toHex(victim.entry.author), packOf(victim.entry.seq))
+    await b.store.close()
+    const db = new Level<string, Uint8Array>(b.path, { valueEncoding: 'view' })
+    await db.open()
+    const pack = (await db.get(key)).slice()
+    pack[pack.length - 1]! ^= 1
+    await db.put(key, pack)
+    await db.close()
+    const store = await Store.open({ path: b.path, meshId: genesis.id })
+    const history = new LevelHistory(() => store, 1)
+    const disk = createDag({ genesis, crypto: nodeCrypto, history })
+    const index = storeIndex(() => store, history)
+    try {
+      const damaged = `chain pack ${key} does not hash to its digest`
+      await expect(proofBlocks(disk, index, top.id)).rejects.toThrow(damaged)
+      await expect(ancestryEntries(disk, index, victim.id, { limit: 5 })).rejects.toThrow(damaged)
+      expect(() => store.entrySync(victim.id, { author: toHex(victim.entry.author), seq: victim.entry.seq }))
+        .toThrow(damaged)
+      // Entries of other blocks are still served.
+      expect(await ancestryEntries(disk, index, top.id, { limit: 3 })).toHaveLength(3)
+    } finally {
+      await store.close()
+      // Undone for the next case: the pack as it was written.
+      const undo = new Level<string, Uint8Array>(b.path, { valueEncoding: 'view' })
+      await undo.open()
+      pack[pack.length - 1]! ^= 1
+      await undo.put(key, pack)
+      await undo.close()
+      b = { ...b, store: await Store.open({ path: b.path, meshId: genesis.id }) }
+      const h = new LevelHistory(() => b.store)
+      b = { ...b, disk: createDag({ genesis, crypto: nodeCrypto, history: h }), index: storeIndex(() => b.store, h) }
     }
   })
 
   it('a damaged or missing entry in the range read is reported, not served', async () => {
     const top = b.entries[UNWRITTEN_FROM - 1]!
-    const victim = b.entries.at(-30)!
+    // In its chain's newest block, which is not complete: a record of its own, not packed.
+    const victim = b.entries[99]!
+    expect(victim.entry.seq % PACK_RECORDS).not.toBe(0)
     // Another entry's bytes under the victim's CID: they decode, but do not hash to it.
     b = await damage(b, victim, b.entries[0]!.bytes)
     const garbled = HistoryDamagedError

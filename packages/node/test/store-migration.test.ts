@@ -68,9 +68,9 @@ describe('store migration from schema 3', () => {
     await node.stop()
     const after = await layout(dir)
     // The genesis and the 90 chain entries moved; the equivocation's later entry stays off the chain.
-    expect(after).toMatchObject({ schema: '4', counts: { 'h!': entries.length, 'a!': entries.length, 'e!': 1 } })
+    expect(after).toMatchObject({ schema: '5', counts: { 'h!': entries.length, 'a!': entries.length, 'e!': 1 } })
 
-    // The next start resumes at schema 4 (nothing left to move) and answers the same.
+    // The next start resumes at schema 5 (nothing left to move) and answers the same.
     const again = await start(dir)
     expect(await observe(again, entries)).toEqual(fixture.answers)
     await again.stop()
@@ -91,7 +91,7 @@ describe('store migration from schema 3', () => {
     const node = await start(dir)
     expect(await observe(node, entries)).toEqual(fixture.answers)
     await node.stop()
-    expect(await layout(dir)).toMatchObject({ schema: '4', counts: { 'h!': entries.length, 'e!': 1 } })
+    expect(await layout(dir)).toMatchObject({ schema: '5', counts: { 'h!': entries.length, 'e!': 1 } })
   })
 
   it('an entry the author/seq index names and the store lacks stops the migration: damage, schema kept', async () => {
