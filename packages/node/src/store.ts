@@ -718,7 +718,10 @@ export class Store {
     }
     if (loc !== undefined) {
       const key = chainKey(loc.author, loc.seq)
-      const record = this.readSync(key) ?? this.packRecords(loc.author, packOf(loc.seq))?.[(loc.seq - 1) % PACK_RECORDS]
+      // A complete block is looked for in its pack first: a read of a key that is not there costs
+      // LevelDB more than one that is (it looks in every level).
+      const record = this.packRecords(loc.author, packOf(loc.seq))?.[(loc.seq - 1) % PACK_RECORDS] ??
+        this.readSync(key)
       if (record !== undefined) {
         const r = this.decodeChain(key, record)
         if (r.id === id) return r.bytes
