@@ -122,25 +122,40 @@ const ENTRY_CID_CHARS = 1 + Math.ceil(ENTRY_CID_BYTES * 8 / 5)
  * ```
  */
 export function parseEntryCid (id: string): CID {
-  if (id.length !== ENTRY_CID_CHARS || id.charCodeAt(0) !== MULTIBASE_BASE32) return CID.parse(id)
   const raw = allocSmall(ENTRY_CID_BYTES)
+  return writeEntryCidBytes(id, raw, 0) ? entryCidOver(raw) : CID.parse(id)
+}
+
+/**
+ * Writes the 36 bytes of the entry CID that `id` names into `out` at `offset` and returns true;
+ * false (and `out` partly written) when `id` is not an entry CID in the form {@link cidString}
+ * writes. For encoders that put CIDs into a larger buffer (a proof's CAR) without a CID object.
+ *
+ * @example
+ * ```ts
+ * if (!writeEntryCidBytes(id, car, at)) car.set(CID.parse(id).bytes, at)
+ * ```
+ */
+export function writeEntryCidBytes (id: string, out: Uint8Array, offset: number): boolean {
+  if (id.length !== ENTRY_CID_CHARS || id.charCodeAt(0) !== MULTIBASE_BASE32) return false
   let n = 0
   let bits = 0
   let acc = 0
   for (let i = 1; i < id.length; i++) {
     const c = id.charCodeAt(i)
     const v = c < 128 ? BASE32_VALUE[c]! : -1
-    if (v < 0) return CID.parse(id)
+    if (v < 0) return false
     acc = ((acc << 5) | v) & 0xfff
     bits += 5
     if (bits >= 8) {
       bits -= 8
-      raw[n++] = (acc >>> bits) & 0xff
+      out[offset + n++] = (acc >>> bits) & 0xff
     }
   }
   // Padding bits must be zero, as the encoder writes them: else the string is not this CID's form.
-  if (n !== ENTRY_CID_BYTES || (acc & ((1 << bits) - 1)) !== 0 || !isEntryCidBytes(raw)) return CID.parse(id)
-  return entryCidOver(raw)
+  if (n !== ENTRY_CID_BYTES || (acc & ((1 << bits) - 1)) !== 0) return false
+  for (let i = 0; i < ENTRY_CID_PREFIX.length; i++) if (out[offset + i] !== ENTRY_CID_PREFIX[i]) return false
+  return true
 }
 
 const stringSlotBytes: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(CID_SLOTS)

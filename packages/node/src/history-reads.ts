@@ -5,6 +5,7 @@ import { nodeCrypto } from '@govmesh/core/node-crypto'
 import { HistoryDamagedError } from './errors.js'
 import type { HistoryIndex } from './history-index.js'
 import { walkAncestry, walkClosure } from './history-walk.js'
+import { writeProofCarOfIds } from './proof-car.js'
 import { decodeMetaLinks, type MetaLinks } from './meta-record.js'
 
 /**
@@ -93,6 +94,24 @@ interface ProofStep extends MetaLinks {
 export async function proofBlocks (
   dag: Dag, index: HistoryIndex, root: string
 ): Promise<Array<{ cid: CID, bytes: Uint8Array }>> {
+  return (await proofSteps(dag, index, root)).map(({ id, bytes }) => ({ cid: parseEntryCid(id), bytes }))
+}
+
+/**
+ * The CAR of a lineage proof: {@link proofBlocks} written as {@link writeProofCar} would, without a
+ * CID object per block (a proof holds the chains it meets whole, thousands of entries).
+ *
+ * @example
+ * ```ts
+ * const car = await proofCar(node.dag, node.historyIndex, resultCid)
+ * ```
+ */
+export async function proofCar (dag: Dag, index: HistoryIndex, root: string): Promise<Uint8Array> {
+  return writeProofCarOfIds(parseEntryCid(root), await proofSteps(dag, index, root))
+}
+
+/** The proof's entries, oldest first, each with bytes that hash to its id (damage is thrown, never served). */
+async function proofSteps (dag: Dag, index: HistoryIndex, root: string): Promise<Array<{ id: string, bytes: Uint8Array }>> {
   const walked = await walkClosure<ProofStep>(index, {
     fromChain: (e) => {
       if (e.meta === undefined) return undefined
@@ -113,16 +132,14 @@ export async function proofBlocks (
   const unread = steps.filter(s => s.bytes === undefined)
   const stored = await index.bytesOf(unread.map(s => s.id))
   unread.forEach((s, i) => { s.bytes = stored[i] })
-  return steps.map(({ id, bytes, packed }) => {
+  for (const { id, bytes, packed } of steps) {
     if (bytes === undefined) failMissing(id, 'a proof export')
     // A pack's digest, checked when it was read, covers its entries' bytes, checked against their CIDs.
-    if (packed === true) return { cid: parseEntryCid(id), bytes }
-    // The CID the bytes hash to, compared as text: cheaper than parsing the stored id into a CID
-    // (and cidString is cheaper than the CID's own toString, which caches every string it makes).
-    const cid = cidOfBytes(bytes, nodeCrypto)
-    if (cidString(cid) !== id) throw notItsCid(id)
-    return { cid, bytes }
-  })
+    // Otherwise the CID the bytes hash to, compared as text: cheaper than parsing the stored id into a
+    // CID (and cidString is cheaper than the CID's own toString, which caches every string it makes).
+    if (packed !== true && cidString(cidOfBytes(bytes, nodeCrypto)) !== id) throw notItsCid(id)
+  }
+  return steps as Array<ProofStep & { bytes: Uint8Array }>
 }
 
 function decodeLinks (id: string, record: Uint8Array): MetaLinks {

@@ -196,19 +196,21 @@ export async function walkClosure<T> (
     // chain are then found newest first too, and the first of them located reads that chain whole.
     const stack = wanted.reverse()
     wanted = []
+    const follow = (s: Step, p: string): void => {
+      if (seen.has(p)) return
+      seen.add(p)
+      if (r.taken(p) !== undefined) {
+        stack.push(p)
+      } else {
+        // Only what no chain read holds needs its place noted, to be read in the next round.
+        if (p === s.prev) r.noteStep(s)
+        wanted.push(p)
+      }
+    }
     while (stack.length > 0) {
       const s = reader.step(r.got.get(stack.pop()!)!)
-      for (const p of s.prev === null ? s.parents : [s.prev, ...s.parents]) {
-        if (seen.has(p)) continue
-        seen.add(p)
-        if (r.taken(p) !== undefined) {
-          stack.push(p)
-        } else {
-          // Only what no chain read holds needs its place noted, to be read in the next round.
-          if (p === s.prev) r.noteStep(s)
-          wanted.push(p)
-        }
-      }
+      if (s.prev !== null) follow(s, s.prev)
+      for (const p of s.parents) follow(s, p)
     }
   }
   return r.got

@@ -134,14 +134,46 @@ export interface MetaLinks {
   parents: string[]
 }
 
+/** No parents: shared, so a record without any (most of a chain) costs no array. */
+const NO_PARENTS: string[] = []
+Object.freeze(NO_PARENTS)
+/** Big-endian float64 of 8 record bytes, through one scratch view (no DataView per record). */
+const scratch = new DataView(new ArrayBuffer(8))
+function float64At (bytes: Uint8Array, at: number): number {
+  for (let i = 0; i < 8; i++) scratch.setUint8(i, bytes[at + i]!)
+  return scratch.getFloat64(0)
+}
+
 /**
  * The links of a metadata record, without its type and governance context: a proof export
- * decodes a record per entry of the closure, and these are all it needs.
+ * decodes a record per entry of the closure, and these are all it needs. Read in place: a proof
+ * of a long chain decodes thousands, and each allocation of one is garbage within milliseconds.
  */
 export function decodeMetaLinks (id: string, bytes: Uint8Array): MetaLinks {
+  const truncated = (): never => { throw new MetaRecordError(`metadata record of ${id} is truncated`) }
+  if (bytes[0] !== RECORD_VERSION || bytes.length < 62) throw new MetaRecordError(`metadata record of ${id} is malformed`)
   // After the type (u8 length + ASCII): the prev, then the parents.
-  const r = new MetaReader(id, bytes, 58 + (bytes[57] ?? 0))
-  const prev = r.string()
-  const parents = r.list()
-  return { seq: r.dv.getFloat64(33), index: r.dv.getFloat64(49), prev: prev === '' ? null : prev, parents }
+  let at = 58 + bytes[57]!
+  const cidAt = (): string => {
+    const n = bytes[at]
+    if (n === undefined || at + 1 + n > bytes.length) truncated()
+    const s = asciiString(bytes, at + 1, at + 1 + n!)
+    at += 1 + n!
+    return s
+  }
+  const prev = cidAt()
+  if (at + 2 > bytes.length) truncated()
+  const count = (bytes[at]! << 8) | bytes[at + 1]!
+  at += 2
+  let parents = NO_PARENTS
+  if (count > 0) {
+    parents = new Array<string>(count)
+    for (let i = 0; i < count; i++) parents[i] = cidAt()
+  }
+  return { seq: float64At(bytes, 33), index: float64At(bytes, 49), prev: prev === '' ? null : prev, parents }
+}
+
+/** CIDs are ASCII (base32): one char per byte, without a TextDecoder call. */
+function asciiString (bytes: Uint8Array, start: number, end: number): string {
+  return start === end ? '' : String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[])
 }

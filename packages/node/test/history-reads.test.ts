@@ -17,7 +17,7 @@ import { nodeCrypto } from '@govmesh/core/node-crypto'
 import { HistoryDamagedError } from '../src/errors.js'
 import { memoryIndex, storeIndex, type HistoryIndex } from '../src/history-index.js'
 import { logEntries } from '../src/history-queries.js'
-import { ancestryEntries, proofBlocks } from '../src/history-reads.js'
+import { ancestryEntries, proofBlocks, proofCar } from '../src/history-reads.js'
 import { LevelHistory } from '../src/level-history.js'
 import { exportProofCar, readProofCar, writeProofCar } from '../src/proof-car.js'
 import { Store } from '../src/store.js'
@@ -115,6 +115,8 @@ describe('history reads from level', () => {
       const blocks = await proofBlocks(b.disk, b.index, r.id)
       const car = writeProofCar(r.cid, blocks)
       expect(car).toEqual(exportProofCar(b.memory, r.id))
+      // What the API serves: the same bytes, written from the ids without a CID object per block.
+      expect(await proofCar(b.disk, b.index, r.id)).toEqual(car)
       const read = await readProofCar(car)
       expect(verifyProof({ root: read.root, blocks: read.blocks, genesis, expect: r.cid, crypto: nodeCrypto }))
         .toMatchObject({ valid: true })
@@ -210,6 +212,7 @@ describe('history reads from level', () => {
     try {
       const damaged = `chain pack ${key} does not hash to its digest`
       await expect(proofBlocks(disk, index, top.id)).rejects.toThrow(damaged)
+      await expect(proofCar(disk, index, top.id)).rejects.toThrow(damaged)
       await expect(ancestryEntries(disk, index, victim.id, { limit: 5 })).rejects.toThrow(damaged)
       expect(() => store.entrySync(victim.id, { author: toHex(victim.entry.author), seq: victim.entry.seq }))
         .toThrow(damaged)
@@ -241,6 +244,7 @@ describe('history reads from level', () => {
     await expect(ancestryEntries(b.disk, b.index, top.id, { limit: 100 })).rejects
       .toThrow(`stored entry ${victim.id} is damaged: its bytes do not hash to its CID`)
     await expect(proofBlocks(b.disk, b.index, top.id)).rejects.toThrow(garbled)
+    await expect(proofCar(b.disk, b.index, top.id)).rejects.toThrow(`stored entry ${victim.id} is damaged`)
     const author = toHex(victim.entry.author)
     await expect(logEntries(b.disk, b.index, { author, limit: 50 })).rejects.toThrow(garbled)
     // Entries above the damage are still served.

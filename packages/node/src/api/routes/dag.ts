@@ -3,9 +3,8 @@ import { CID, nextPosition } from '@govmesh/core'
 import { API_DEFAULT_ANCESTRY, API_DEFAULT_PAGE } from '../../constants.js'
 import { entryView, isRevokedEntry, viewOfEntry } from '../../entry-view.js'
 import { logEntries } from '../../history-queries.js'
-import { ancestryEntries, proofBlocks } from '../../history-reads.js'
+import { ancestryEntries, proofCar } from '../../history-reads.js'
 import { keyOfPeer } from '../../peers.js'
-import { writeProofCar } from '../../proof-car.js'
 import { noEntry, sendError, type RouteDeps } from '../context.js'
 import { AncestryQuery, CidParams, DagLogQuery, EntryFormatQuery, NextPositionQuery } from '../schemas.js'
 
@@ -18,7 +17,7 @@ export function dagRoutes (app: FastifyInstance, { ctx }: RouteDeps): void {
   app.get<{ Params: { cid: string } }>('/v1/dag/export/:cid', async (req, reply) => {
     const { cid } = req.params
     if (!dag.has(cid)) return noEntry(reply, cid)
-    const car = writeProofCar(CID.parse(cid), await proofBlocks(dag, ctx.historyIndex, cid))
+    const car = await proofCar(dag, ctx.historyIndex, cid)
     return reply.type('application/vnd.ipld.car').send(Buffer.from(car.buffer, car.byteOffset, car.byteLength))
   })
 
