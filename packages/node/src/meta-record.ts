@@ -150,28 +150,28 @@ function float64At (bytes: Uint8Array, at: number): number {
  * of a long chain decodes thousands, and each allocation of one is garbage within milliseconds.
  */
 export function decodeMetaLinks (id: string, bytes: Uint8Array): MetaLinks {
-  const truncated = (): never => { throw new MetaRecordError(`metadata record of ${id} is truncated`) }
   if (bytes[0] !== RECORD_VERSION || bytes.length < 62) throw new MetaRecordError(`metadata record of ${id} is malformed`)
-  // After the type (u8 length + ASCII): the prev, then the parents.
+  // After the type (u8 length + ASCII): the prev, then the parents (u16 count, then u8 length + ASCII each).
   let at = 58 + bytes[57]!
-  const cidAt = (): string => {
-    const n = bytes[at]
-    if (n === undefined || at + 1 + n > bytes.length) truncated()
-    const s = asciiString(bytes, at + 1, at + 1 + n!)
-    at += 1 + n!
-    return s
-  }
-  const prev = cidAt()
-  if (at + 2 > bytes.length) truncated()
+  const prevLength = bytes[at]
+  if (prevLength === undefined || at + 1 + prevLength > bytes.length) throw truncatedMeta(id)
+  const prev = asciiString(bytes, at + 1, at += 1 + prevLength)
+  if (at + 2 > bytes.length) throw truncatedMeta(id)
   const count = (bytes[at]! << 8) | bytes[at + 1]!
   at += 2
   let parents = NO_PARENTS
   if (count > 0) {
     parents = new Array<string>(count)
-    for (let i = 0; i < count; i++) parents[i] = cidAt()
+    for (let i = 0; i < count; i++) {
+      const n = bytes[at]
+      if (n === undefined || at + 1 + n > bytes.length) throw truncatedMeta(id)
+      parents[i] = asciiString(bytes, at + 1, at += 1 + n)
+    }
   }
   return { seq: float64At(bytes, 33), index: float64At(bytes, 49), prev: prev === '' ? null : prev, parents }
 }
+
+const truncatedMeta = (id: string): MetaRecordError => new MetaRecordError(`metadata record of ${id} is truncated`)
 
 /** CIDs are ASCII (base32): one char per byte, without a TextDecoder call. */
 function asciiString (bytes: Uint8Array, start: number, end: number): string {
