@@ -131,8 +131,9 @@ async function deepCheck (opened: InspectedStore, json: boolean): Promise<DeepCh
 }
 
 /**
- * Every chain record (schema 4, packed or not since schema 5) against the replay: the entry the author/seq index names there,
- * exactly its bytes, and its metadata record as re-derived; one per author/seq index key.
+ * Every chain record (schema 4, packed or not since schema 5) against the replay: the entry the
+ * author/seq index names there, exactly its bytes, and its metadata record as re-derived; one per
+ * author/seq index key.
  */
 async function checkChainRecords (store: InspectedStore['store'], d: Dag, indexed: number): Promise<string[]> {
   const problems: string[] = []

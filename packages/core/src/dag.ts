@@ -339,12 +339,15 @@ export class Dag {
     // The id is the hash of the bytes, so bytes already held were judged already: one hash, not a
     // second decode and signature check, for the copies gossip and sync deliver again (soon after
     // the first, so memory knows them; older copies are found after decoding, below).
+    let cid: CID | undefined
     if (input instanceof Uint8Array && input.length <= MAX_ENTRY_BYTES) {
-      const known = this.knownStatus(cidString(cidOfBytes(input, this.crypto)), true)
+      cid = cidOfBytes(input, this.crypto)
+      const known = this.knownStatus(cidString(cid), true)
       if (known !== undefined) return known
     }
+    // The bytes were hashed just above: the decoder need not hash them again.
     const signed = input instanceof Uint8Array
-      ? decodeEntry(input, { crypto: this.crypto, verify: opts.verified !== true })
+      ? decodeEntry(input, { crypto: this.crypto, verify: opts.verified !== true, cid })
       : input
     if (!(input instanceof Uint8Array) && opts.verified !== true && !verifyEntrySignature(signed.entry, this.crypto)) {
       throw new BadSignatureError('signature does not verify for the author key')

@@ -189,7 +189,13 @@ export function encodeEntry (entry: Entry): Uint8Array {
  * ```
  */
 export function decodeEntry (
-  bytes: Uint8Array, opts: { crypto?: CryptoProvider, verify?: boolean, maxBytes?: number } = {}
+  bytes: Uint8Array, opts: {
+    crypto?: CryptoProvider
+    verify?: boolean
+    maxBytes?: number
+    /** The CID of exactly `bytes`, when the caller hashed them already (not checked: it is hashed otherwise). */
+    cid?: CID
+  } = {}
 ): SignedEntry {
   if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('bytes: expected Uint8Array')
   const max = opts.maxBytes ?? MAX_ENTRY_BYTES
@@ -220,7 +226,7 @@ export function decodeEntry (
   ) {
     throw new BadSignatureError('signature does not verify for the author key')
   }
-  const cid = cidOfBytes(bytes, crypto)
+  const cid = opts.cid ?? cidOfBytes(bytes, crypto)
   return { cid, id: cidString(cid), bytes, entry }
 }
 

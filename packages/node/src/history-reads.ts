@@ -111,7 +111,9 @@ export async function proofCar (dag: Dag, index: HistoryIndex, root: string): Pr
 }
 
 /** The proof's entries, oldest first, each with bytes that hash to its id (damage is thrown, never served). */
-async function proofSteps (dag: Dag, index: HistoryIndex, root: string): Promise<Array<{ id: string, bytes: Uint8Array }>> {
+async function proofSteps (
+  dag: Dag, index: HistoryIndex, root: string
+): Promise<Array<{ id: string, bytes: Uint8Array }>> {
   const walked = await walkClosure<ProofStep>(index, {
     fromChain: (e) => {
       if (e.meta === undefined) return undefined

@@ -150,7 +150,9 @@ function float64At (bytes: Uint8Array, at: number): number {
  * of a long chain decodes thousands, and each allocation of one is garbage within milliseconds.
  */
 export function decodeMetaLinks (id: string, bytes: Uint8Array): MetaLinks {
-  if (bytes[0] !== RECORD_VERSION || bytes.length < 62) throw new MetaRecordError(`metadata record of ${id} is malformed`)
+  if (bytes[0] !== RECORD_VERSION || bytes.length < 62) {
+    throw new MetaRecordError(`metadata record of ${id} is malformed`)
+  }
   // After the type (u8 length + ASCII): the prev, then the parents (u16 count, then u8 length + ASCII each).
   let at = 58 + bytes[57]!
   const prevLength = bytes[at]

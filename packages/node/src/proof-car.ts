@@ -45,7 +45,9 @@ export function writeProofCar (root: CID, blocks: ReadonlyArray<{ cid: CID, byte
  * const car = writeProofCarOfIds(rootCid, [{ id: genesis.id, bytes: genesis.bytes }])
  * ```
  */
-export function writeProofCarOfIds (root: CID, blocks: ReadonlyArray<{ id: string, bytes: Uint8Array }>): Uint8Array {
+export function writeProofCarOfIds (
+  root: CID, blocks: ReadonlyArray<{ id: string, bytes: Uint8Array }>
+): Uint8Array {
   const header = encodeCanonical({ roots: [root], version: 1 })
   let size = varintLength(header.length) + header.length
   for (const b of blocks) {

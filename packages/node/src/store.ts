@@ -235,6 +235,12 @@ export class Store {
   private readonly db: Db
   private nextOrder = 0
   private readonly packs = new BoundedMap<string, Uint8Array[]>(PACK_CACHE)
+  /**
+   * Ids held under `p!` (read at open, then kept with every write): an accepted entry deletes its
+   * `p!` key only if it has one, instead of writing a tombstone for every entry (LevelDB writes a
+   * deletion of an absent key like any other, and compacts it later). Bounded by the DAG's pending area.
+   */
+  private readonly pendingIds = new Set<string>()
   private record: IntegrityRecord = { entries: 0, authors: new Map() }
   /** Set when this open found an older schema (the node logs it and finishes the migration). */
   migratedFrom: number | undefined
@@ -339,6 +345,7 @@ export class Store {
     for await (const key of db.keys({ gte: 'o!', lt: 'o"', reverse: true, limit: 1 })) {
       this.nextOrder = parseInt(key.slice(2), 16) + 1
     }
+    for await (const key of db.keys({ gte: 'p!', lt: 'p"' })) this.pendingIds.add(key.slice(2))
     // Checked whole first (above): nothing is written to a damaged store.
     if (schema === '3') await this.migrateToChains()
     // Schema 4 holds only chain records, which schema 5 reads as they are.
@@ -586,7 +593,7 @@ export class Store {
       ops.push({ type: 'put', key: metaKey(e.id), value: e.meta })
       ops.push({ type: 'put', key: `o!${pad(this.nextOrder++)}`, value: id })
       for (const d of e.deps) ops.push({ type: 'put', key: `c!${d}!${e.id}`, value: empty })
-      ops.push({ type: 'del', key: `p!${e.id}` })
+      if (this.pendingIds.delete(e.id)) ops.push({ type: 'del', key: `p!${e.id}` })
     }
     if (opts.extraOps !== undefined) ops.push(...opts.extraOps)
     await this.commits.submit({ ops, accepted: entries, sync: opts.sync === true })
@@ -862,11 +869,13 @@ export class Store {
 
   /** Keeps an entry that waits for parents (in order with the other writes). */
   async putPending (id: string, bytes: Uint8Array): Promise<void> {
+    this.pendingIds.add(id)
     await this.commits.submit({ ops: [{ type: 'put', key: `p!${id}`, value: bytes }], accepted: [], sync: false })
   }
 
   async deletePending (ids: string[]): Promise<void> {
     if (ids.length === 0) return
+    for (const id of ids) this.pendingIds.delete(id)
     const ops = ids.map(id => ({ type: 'del' as const, key: `p!${id}` }))
     await this.commits.submit({ ops, accepted: [], sync: false })
   }

@@ -17,7 +17,8 @@ describe('metadata records', () => {
     for (const m of [meta([], cid(1)), meta([cid(2), cid(3)], cid(1)), meta([cid(4)], null), meta([], null)]) {
       const record = encodeMetaRecord(m)
       const full = decodeMetaRecord(m.id, record)
-      expect(decodeMetaLinks(m.id, record)).toEqual({ seq: full.seq, index: full.index, prev: full.prev, parents: full.parents })
+      const links = { seq: full.seq, index: full.index, prev: full.prev, parents: full.parents }
+      expect(decodeMetaLinks(m.id, record)).toEqual(links)
       expect(full).toMatchObject({ seq: 7, index: 2 ** 40 + 3, prev: m.prev, parents: m.parents, time: m.time })
     }
   })

@@ -170,3 +170,36 @@ describe('the store integrity record', () => {
     expect(err.message).not.toContain('\n')
   })
 })
+
+describe('pending entries in the store', () => {
+  it('an accepted entry deletes its p! key only if it had one, also one written before a restart', async () => {
+    const path = freshDir()
+    const [waited, fresh, later] = entries(AUTHOR_A, 1, 3)
+    let store = await Store.open({ path, meshId: 'mesh-1' })
+    await store.putPending(waited!.id, waited!.bytes)
+    await store.putPending(later!.id, later!.bytes)
+    const db = (store as unknown as { db: { batch: (ops: Array<{ type: string, key: string }>) => Promise<void> } }).db
+    const batches: Array<Array<{ type: string, key: string }>> = []
+    const batch = db.batch.bind(db)
+    db.batch = async (ops, ...rest: unknown[]) => {
+      batches.push(ops)
+      await (batch as (...a: unknown[]) => Promise<void>)(ops, ...rest)
+    }
+    await store.putAccepted([waited!, fresh!])
+    expect(batches.flat().filter(o => o.type === 'del').map(o => o.key)).toEqual([`p!${waited!.id}`])
+    await store.close()
+
+    store = await Store.open({ path, meshId: 'mesh-1' })
+    try {
+      const pendingBefore: Uint8Array[] = []
+      for await (const bytes of store.pending()) pendingBefore.push(bytes)
+      expect(pendingBefore).toHaveLength(1)
+      await store.putAccepted([later!])
+      const left: Uint8Array[] = []
+      for await (const bytes of store.pending()) left.push(bytes)
+      expect(left).toEqual([])
+    } finally {
+      await store.close()
+    }
+  })
+})
