@@ -34,7 +34,8 @@ const SUITES: Record<string, { run: Suite, describe: (r: Figures) => string[] }>
       `fresh node syncs ${r.entries} entries   ${r.syncEntriesPerSec}/s in ${r.seconds}s`,
       `raw node:crypto verify (same run)   ${r.rawVerifyPerSec}/s`,
       `sync / raw verify                   ${r.syncToVerifyRatio}x with ${r.verifyThreads} verify worker(s) (target >= 1.5x)`,
-      `same, main thread only              ${r.syncEntriesPerSecOneThread}/s, ${r.syncToVerifyRatioOneThread}x (target >= 0.9x)`
+      `same, main thread only              ${r.syncEntriesPerSecOneThread}/s, ${r.syncToVerifyRatioOneThread}x (target >= 0.9x)`,
+      `sealed history (batches of ${r.sealedBatch})   ${r.syncSealedEntriesPerSec}/s, ${r.syncSealedToVerifyRatio}x raw verify`
     ]
   },
   append: {
