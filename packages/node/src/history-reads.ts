@@ -118,9 +118,11 @@ async function proofSteps (
     fromChain: (e) => {
       if (e.meta === undefined) return undefined
       // Built field by field: a spread of the decoded links costs more than the decoding (profiled).
-      const l = decodeLinks(e.id, e.meta)
-      const { seq, index, prev, parents } = l
-      return { id: e.id, author: e.author, seq, index, prev, parents, bytes: e.bytes, packed: e.packed }
+      const l = decodeLinks(e.id, e.meta, links)
+      return {
+        id: e.id, author: e.author, seq: l.seq, index: l.index, prev: l.prev, parents: l.parents, bytes: e.bytes,
+        packed: e.packed
+      }
     },
     read: async (ids) => {
       const metas = await index.metasOf(ids)
@@ -144,9 +146,12 @@ async function proofSteps (
   return steps as Array<ProofStep & { bytes: Uint8Array }>
 }
 
-function decodeLinks (id: string, record: Uint8Array): MetaLinks {
+/** Where the proof walk decodes each record's links before it copies them into its step (no object per record). */
+const links: MetaLinks = { seq: 0, index: 0, prev: null, parents: [] }
+
+function decodeLinks (id: string, record: Uint8Array, into: MetaLinks): MetaLinks {
   try {
-    return decodeMetaLinks(id, record)
+    return decodeMetaLinks(id, record, into)
   } catch (err) {
     throw new HistoryDamagedError(`stored entry ${id} is damaged: ${(err as Error).message}`)
   }

@@ -148,8 +148,9 @@ function float64At (bytes: Uint8Array, at: number): number {
  * The links of a metadata record, without its type and governance context: a proof export
  * decodes a record per entry of the closure, and these are all it needs. Read in place: a proof
  * of a long chain decodes thousands, and each allocation of one is garbage within milliseconds.
+ * `into`: written and returned instead of a new object (valid until the caller's next decode).
  */
-export function decodeMetaLinks (id: string, bytes: Uint8Array): MetaLinks {
+export function decodeMetaLinks (id: string, bytes: Uint8Array, into?: MetaLinks): MetaLinks {
   if (bytes[0] !== RECORD_VERSION || bytes.length < 62) {
     throw new MetaRecordError(`metadata record of ${id} is malformed`)
   }
@@ -170,7 +171,12 @@ export function decodeMetaLinks (id: string, bytes: Uint8Array): MetaLinks {
       parents[i] = asciiString(bytes, at + 1, at += 1 + n)
     }
   }
-  return { seq: float64At(bytes, 33), index: float64At(bytes, 49), prev: prev === '' ? null : prev, parents }
+  const out = into ?? { seq: 0, index: 0, prev: null, parents }
+  out.seq = float64At(bytes, 33)
+  out.index = float64At(bytes, 49)
+  out.prev = prev === '' ? null : prev
+  out.parents = parents
+  return out
 }
 
 const truncatedMeta = (id: string): MetaRecordError => new MetaRecordError(`metadata record of ${id} is truncated`)

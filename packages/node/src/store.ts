@@ -12,7 +12,7 @@ import {
   CHECKPOINT_KEY, decodeCheckpointState, decodeEvidence, EVIDENCE_PREFIX, KEPT_PREFIX, toDagCheckpoint,
   type CheckpointState
 } from './checkpoint-record.js'
-import { decodeChainRecord, encodeChainRecord, type ChainRecord } from './chain-record.js'
+import { decodeChainEntry, decodeChainRecord, encodeChainRecord, type ChainRecord } from './chain-record.js'
 import { decodeChainPack, encodeChainPack, PACK_RECORDS, packOf } from './chain-pack.js'
 import { decodeMetaRecord, metaRecordLocation } from './meta-record.js'
 import { authorKey, chainKey, entryKey, metaKey, packKey, pad } from './store-keys.js'
@@ -94,7 +94,7 @@ export interface ChainEntry extends ChainRecord {
    * Read from a chain pack, whose digest was checked by this read and whose entries' bytes were
    * checked against their CIDs when it was written: `bytes` hash to `id`.
    */
-  packed?: true
+  packed?: true | undefined
 }
 
 /** Where an accepted entry's chain record would be. */
@@ -754,9 +754,7 @@ export class Store {
       for (; seq >= low; seq--) {
         const record = pack === undefined ? this.readSync(chainKey(author, seq)) : pack[seq - 1 - block * PACK_RECORDS]
         if (record === undefined) continue
-        const entry = this.chainEntry(author, record)
-        if (pack !== undefined) entry.packed = true
-        out.push(entry)
+        out.push(this.chainEntry(author, record, pack === undefined ? undefined : true))
       }
     }
     return out
@@ -795,10 +793,12 @@ export class Store {
     }
   }
 
-  private chainEntry (author: string, record: Uint8Array): ChainEntry {
-    const r = this.decodeChain(`a chain record of ${author}`, record) as ChainEntry
-    r.author = author
-    return r
+  private chainEntry (author: string, record: Uint8Array, packed: true | undefined): ChainEntry {
+    try {
+      return decodeChainEntry(record, author, packed, () => `of ${author}`)
+    } catch (err) {
+      throw new StoreDamagedError(this.path, (err as Error).message)
+    }
   }
 
   private decodeChain (key: string, record: Uint8Array): ChainRecord {
