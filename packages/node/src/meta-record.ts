@@ -181,7 +181,7 @@ export function decodeMetaLinks (id: string, bytes: Uint8Array, into?: MetaLinks
 
 const truncatedMeta = (id: string): MetaRecordError => new MetaRecordError(`metadata record of ${id} is truncated`)
 
-/** CIDs are ASCII (base32): one char per byte, without a TextDecoder call. */
+/** CIDs are ASCII (base32); TextDecoder's fast path is the cheapest way to a string here (measured). */
 function asciiString (bytes: Uint8Array, start: number, end: number): string {
-  return start === end ? '' : String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[])
+  return start === end ? '' : text.decode(bytes.subarray(start, end))
 }
