@@ -47,27 +47,26 @@ export function encodeChainRecord (id: string, bytes: Uint8Array, meta?: Uint8Ar
 
 /** Decodes a record read at `key` (named in the error); the parts are views of `record`. */
 export function decodeChainRecord (key: string, record: Uint8Array): ChainRecord {
-  return decodeChainEntry(record, undefined, undefined, key)
+  const r = decodeChainEntry(record, undefined, undefined)
+  if (typeof r === 'string') throw new ChainRecordError(`chain record ${key} is ${r}`)
+  return r
 }
 
 /**
  * A record as the entry of `author`'s chain it holds, built in one object with every field (a field
- * added later costs an allocation per record, and a chain read decodes thousands). `where` names the
- * record in errors (a function: its text is built only for an error).
+ * added later costs an allocation per record, and a chain read decodes thousands), or what is wrong
+ * with it (`malformed`, `truncated`) for the caller to name the record in its error.
  */
 export function decodeChainEntry<A extends string | undefined> (
-  record: Uint8Array, author: A, packed: true | undefined, where: string | (() => string)
-): ChainRecord & { author: A, packed: true | undefined } {
+  record: Uint8Array, author: A, packed: true | undefined
+): (ChainRecord & { author: A, packed: true | undefined }) | 'malformed' | 'truncated' {
   const cidLength = record[1]
-  const key = (): string => typeof where === 'string' ? where : where()
-  if (record[0] !== RECORD_VERSION || cidLength === undefined || record.length < 4 + cidLength) {
-    throw new ChainRecordError(`chain record ${key()} is malformed`)
-  }
+  if (record[0] !== RECORD_VERSION || cidLength === undefined || record.length < 4 + cidLength) return 'malformed'
   const id = text.decode(record.subarray(2, 2 + cidLength))
   let at = 2 + cidLength
   const metaLength = (record[at]! << 8) | record[at + 1]!
   at += 2
-  if (at + metaLength > record.length) throw new ChainRecordError(`chain record ${key()} is truncated`)
+  if (at + metaLength > record.length) return 'truncated'
   const meta = metaLength === 0 ? undefined : record.subarray(at, at + metaLength)
   return { id, meta, bytes: record.subarray(at + metaLength), author, packed }
 }

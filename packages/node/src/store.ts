@@ -794,11 +794,9 @@ export class Store {
   }
 
   private chainEntry (author: string, record: Uint8Array, packed: true | undefined): ChainEntry {
-    try {
-      return decodeChainEntry(record, author, packed, () => `of ${author}`)
-    } catch (err) {
-      throw new StoreDamagedError(this.path, (err as Error).message)
-    }
+    const entry = decodeChainEntry(record, author, packed)
+    if (typeof entry === 'string') throw new StoreDamagedError(this.path, `a chain record of ${author} is ${entry}`)
+    return entry
   }
 
   private decodeChain (key: string, record: Uint8Array): ChainRecord {
