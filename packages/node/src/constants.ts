@@ -20,8 +20,13 @@ export const DEFAULT_MAX_CONNECTIONS = 64
 export const DEFAULT_TARGET_PEERS = 8
 /** Delay of the first heartbeat after start (the policy's timing applies afterwards, PROTOCOL §19.1). */
 export const FIRST_HEARTBEAT_DELAY_MS = 50
-/** A member connected: heartbeat again this long after (past a gossipsub heartbeat, when it is in the mesh). */
-export const CONNECT_REANNOUNCE_MS = 1_500
+/**
+ * A node's first member connected (it joined): it heartbeats again this long after, each time past
+ * more gossipsub heartbeats. The first repeat comes once the peer is in its gossip mesh; the later
+ * ones reach members whose meshes were still forming while the mesh grew (a large testnet starting),
+ * which otherwise first heard the joiner at its keep-alive, `staleMs / 2` later (75 s at 50 nodes).
+ */
+export const CONNECT_REANNOUNCE_MS: readonly number[] = [1_500, 5_000, 15_000]
 /** Most listen addresses a heartbeat advertises. */
 export const HEARTBEAT_MAX_ADDRS = 16
 

@@ -99,8 +99,9 @@ export class HeartbeatService implements Startable {
       this.announce()
       // Our peers learn of us from that announcement; we learn of them from this one peer (§19.4).
       void this.pullLatest(peer)
-      // Gossip published before the new peer joins our gossip mesh may miss it: say it again once it has.
-      setTimeout(() => { this.announce() }, CONNECT_REANNOUNCE_MS).unref()
+      // Gossip published before the new peer joins our gossip mesh may miss it: say it again once it
+      // has, and again while the meshes of the members around settle.
+      for (const ms of CONNECT_REANNOUNCE_MS) setTimeout(() => { this.announce() }, ms).unref()
     })
     this.arm(Date.now() + FIRST_HEARTBEAT_DELAY_MS)
   }
