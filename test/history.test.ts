@@ -36,6 +36,22 @@ async function editStore (dir: string, edit: (db: Level<string, Uint8Array>) => 
   try { await edit(db) } finally { await db.close() }
 }
 
+/**
+ * `dag verify --json` on a copy of `dir` with the last byte of the value at `key` flipped: what
+ * damage on disk leaves.
+ */
+async function verifyWithFlippedByte (dir: string, copy: string, key: string): Promise<VerifyJson> {
+  cpSync(dir, copy, { recursive: true })
+  await editStore(copy, async (db) => {
+    const value = (await db.get(key)).slice()
+    value[value.length - 1]! ^= 1
+    await db.put(key, value)
+  })
+  const r = await govmesh(['dag', 'verify', '--data-dir', copy, '--json'])
+  expect(r.code).not.toBe(0)
+  return JSON.parse(r.stdout) as VerifyJson
+}
+
 describe('history on disk', () => {
   const mesh = new TestMesh()
   const writers = historyWriters(WRITERS)
@@ -143,20 +159,11 @@ describe('history on disk', () => {
   }, 60_000)
 
   it('a chain record holding other bytes is damage: dag verify names it', async () => {
-    const copy = join(mesh.root, 'garbled')
-    cpSync(small.dir, copy, { recursive: true })
     const author = Buffer.from(writers[1]!.publicKey).toString('hex')
-    // Seq 98 of a chain of 100: in the newest block, which is not complete, so not packed.
+    // Seq 98 of a chain of 100: in the newest block, which is not complete, so not packed. The
+    // record's last byte is the entry's last byte (its signature's).
     const key = `h!${author}!${(98).toString(16).padStart(12, '0')}`
-    await editStore(copy, async (db) => {
-      const record = (await db.get(key)).slice()
-      // The record's last byte is the entry's last byte (its signature's).
-      record[record.length - 1]! ^= 1
-      await db.put(key, record)
-    })
-    const r = await govmesh(['dag', 'verify', '--data-dir', copy, '--json'])
-    expect(r.code).not.toBe(0)
-    const verify = JSON.parse(r.stdout) as VerifyJson
+    const verify = await verifyWithFlippedByte(small.dir, join(mesh.root, 'garbled'), key)
     expect(verify.ok).toBe(false)
     // Its entry is refused by the replay (and those after it wait): chain records disagree with the
     // replay, the first three in key order named (by the writers' random keys: another writer's records
@@ -166,19 +173,10 @@ describe('history on disk', () => {
   }, 60_000)
 
   it('a flipped byte in a chain pack is damage: dag verify names the pack', async () => {
-    const copy = join(mesh.root, 'garbled-pack')
-    cpSync(small.dir, copy, { recursive: true })
     const author = Buffer.from(writers[1]!.publicKey).toString('hex')
     // Seqs 17-32 of the writer: a complete block, packed.
     const key = `g!${author}!${(1).toString(16).padStart(12, '0')}`
-    await editStore(copy, async (db) => {
-      const pack = (await db.get(key)).slice()
-      pack[pack.length - 1]! ^= 1
-      await db.put(key, pack)
-    })
-    const r = await govmesh(['dag', 'verify', '--data-dir', copy, '--json'])
-    expect(r.code).not.toBe(0)
-    const verify = JSON.parse(r.stdout) as VerifyJson
+    const verify = await verifyWithFlippedByte(small.dir, join(mesh.root, 'garbled-pack'), key)
     expect(verify.ok).toBe(false)
     expect(verify.problems.join('\n')).toContain(`chain pack ${key} does not hash to its digest`)
   }, 60_000)

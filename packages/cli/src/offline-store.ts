@@ -5,14 +5,11 @@ import { join } from 'node:path'
 import { createDag, decodeKeyFile, equalBytes, GovmeshError, toHex, type Dag } from '@govmesh/core'
 import { nodeCrypto } from '@govmesh/core/node-crypto'
 import {
-  compareCheckpoints, compareMeta, decodeMetaRecord, SCHEMA_VERSION, seqSpan, Store, StoreDamagedError,
+  CHAIN_SCHEMA, compareCheckpoints, compareMeta, decodeMetaRecord, SCHEMA_VERSION, seqSpan, Store, StoreDamagedError,
   writeRefillMarker,
   type InspectedStore, type IntegrityReport
 } from '@govmesh/node'
 import { CliError } from './output.js'
-
-/** The first store schema with chain records (`h!`, and since schema 5 chain packs `g!`). */
-const CHAIN_RECORDS_SCHEMA = 4
 
 /** The one-line way out of a damaged store, named by `dag verify` and by `start`'s refusal. */
 export function rebuildHint (dataDir: string): string {
@@ -121,7 +118,7 @@ async function deepCheck (opened: InspectedStore, json: boolean): Promise<DeepCh
     }
     indexProblems.end()
     metaProblems.end()
-    if (opened.schema >= CHAIN_RECORDS_SCHEMA) problems.push(...await checkChainRecords(store, d, chainEntries))
+    if (opened.schema >= CHAIN_SCHEMA) problems.push(...await checkChainRecords(store, d, chainEntries))
     // The checkpoint the node resumes from must be what a replay from scratch derives.
     if (checkpoint !== undefined) problems.push(...compareCheckpoints(checkpoint, d.checkpoint()))
   } catch (err) {
@@ -166,7 +163,7 @@ export function renderVerify (r: VerifyResult, dataDir: string): string {
       ? ' (schema 1 store: no integrity record yet, it is written at the next start)'
       : r.schema !== null && r.schema < 3
         ? ` (schema ${r.schema} store: no checkpoint yet, it is written at the next start)`
-        : r.schema !== null && r.schema < CHAIN_RECORDS_SCHEMA
+        : r.schema !== null && r.schema < CHAIN_SCHEMA
           ? ` (schema ${r.schema} store: entries are moved to chain records at the next start)`
           : r.schema !== null && r.schema < SCHEMA_VERSION
             ? ` (schema ${r.schema} store: its schema is raised to ${SCHEMA_VERSION} at the next start)`

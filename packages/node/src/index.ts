@@ -22,7 +22,7 @@ export {
 } from './logger.js'
 export { VerifyPool, type VerifiedBatch } from './verify-pool.js'
 export { GroupCommit, type GroupCommitStats } from './group-commit.js'
-export { Store, SCHEMA_VERSION, type InspectedStore, type StoredEntry } from './store.js'
+export { CHAIN_SCHEMA, Store, SCHEMA_VERSION, type InspectedStore, type StoredEntry } from './store.js'
 export { StoreDamagedError, StoreLockedError, StoreMismatchError } from './store.js'
 export { compareCheckpoints, compareMeta } from './checkpoint-check.js'
 export { decodeMetaRecord } from './meta-record.js'

@@ -36,8 +36,11 @@ import {
  * raised at open (its records stay as they are, blocks completed from then on are packed).
  */
 export const SCHEMA_VERSION = 5
-/** The first schema that keeps entries in chain records (older ones are migrated to them). */
-const CHAIN_SCHEMA = 4
+/**
+ * The first schema that keeps entries in chain records (`h!`; since schema 5 also chain packs, `g!`);
+ * older ones are migrated to them.
+ */
+export const CHAIN_SCHEMA = 4
 const SCHEMAS = new Set(['1', '2', '3', '4', String(SCHEMA_VERSION)])
 /** Chain packs held decoded (about 9 KB each): sync serving reads many chains' recent blocks in turn. */
 const PACK_CACHE = 128
