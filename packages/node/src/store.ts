@@ -17,6 +17,7 @@ import { decodeChainPack, encodeChainPack, PACK_RECORDS, packOf } from './chain-
 import { decodeMetaRecord, metaRecordLocation } from './meta-record.js'
 import { authorKey, chainKey, entryKey, metaKey, packKey, pad } from './store-keys.js'
 import { moveToChainRecords } from './store-migration.js'
+import { writeLevelBatch, type LevelOp } from './level-batch.js'
 import { checkLevelTables, describeLogDamage, describeTableDamage, scanLevelLogs, type LogScan } from './leveldb-log.js'
 import {
   decodeIntegrityRecord, describeLoss, encodeIntegrityRecord, INTEGRITY_KEY, integrityReport, scanAuthorIndex,
@@ -122,7 +123,7 @@ export interface StoredEntry {
 }
 
 /** One level write; {@link Store.putAccepted} takes extra ones to commit in the same batch. */
-export type StoreOp = { type: 'put', key: string, value: Uint8Array } | { type: 'del', key: string }
+export type StoreOp = LevelOp
 
 /** What {@link Store.readCheckpoint} found. */
 export interface StoredCheckpoint {
@@ -609,7 +610,7 @@ export class Store {
     const before = { entries: this.record.entries, authors: new Map(this.record.authors) }
     if (accepted.length > 0) ops.push(...this.packOps(accepted, ops), ...this.recordOps(accepted))
     try {
-      await this.db.batch(ops, { sync })
+      await writeLevelBatch(this.db, ops, sync)
     } catch (err) {
       // Not written: the record must not vouch for these entries in a later batch.
       this.record = before

@@ -178,12 +178,14 @@ describe('pending entries in the store', () => {
     let store = await Store.open({ path, meshId: 'mesh-1' })
     await store.putPending(waited!.id, waited!.bytes)
     await store.putPending(later!.id, later!.bytes)
-    const db = (store as unknown as { db: { batch: (ops: Array<{ type: string, key: string }>) => Promise<void> } }).db
-    const batches: Array<Array<{ type: string, key: string }>> = []
-    const batch = db.batch.bind(db)
-    db.batch = async (ops, ...rest: unknown[]) => {
+    // The store's writes reach classic-level's _batch (directly, or through level's batch()).
+    type Ops = Array<{ type: string, key: string }>
+    const db = (store as unknown as { db: { _batch: (ops: Ops, ...rest: unknown[]) => Promise<void> } }).db
+    const batches: Ops[] = []
+    const batch = db._batch.bind(db)
+    db._batch = async (ops, ...rest) => {
       batches.push(ops)
-      await (batch as (...a: unknown[]) => Promise<void>)(ops, ...rest)
+      await batch(ops, ...rest)
     }
     await store.putAccepted([waited!, fresh!])
     expect(batches.flat().filter(o => o.type === 'del').map(o => o.key)).toEqual([`p!${waited!.id}`])
