@@ -134,6 +134,10 @@ export async function benchTrust (trials = 30): Promise<TrustFigures> {
       ))
     }
 
+    // The exec phases need no event stream: each watcher cost its node an event per entry and the
+    // bench process a parse, CPU the five nodes share on this machine.
+    for (const w of watchers) w.stop()
+
     // One-hop governed exec round trips (node 1 → node 2, both zone a).
     const rtt: number[] = []
     const target = mesh.nodes[1]!
