@@ -21,7 +21,17 @@ export interface AppendFigures {
   liveLagP50Ms: number
   sequentialEntries: number
   concurrentEntries: number
+  /**
+   * The API's floor in the same run: one writer posting, awaiting each, a body A refuses before
+   * any entry work (400), over the same client and connection; then 16 such writers at once.
+   */
+  refusedPostPerSec: number
+  refusedPostConcurrentPerSec: number
 }
+
+/** A body `POST /v1/entries` refuses at once: its only field is unknown. */
+const REFUSED_BODY = '{"bench":1}'
+const REFUSED_POSTS = 3000
 
 const CONCURRENT_WRITERS = 16
 
@@ -60,6 +70,19 @@ async function postAll (
   }
 }
 
+/** Seconds for REFUSED_POSTS refused posts to A from `writers` writers at once. */
+async function timeRefused (agent: Agent, node: NodeHandle, writers: number): Promise<number> {
+  const each = REFUSED_POSTS / writers
+  const t0 = performance.now()
+  await Promise.all(Array.from({ length: writers }, async () => {
+    for (let i = 0; i < each; i++) {
+      const { status } = await postJson(agent, node.api!, '/v1/entries', node.token!, REFUSED_BODY)
+      if (status !== 400) throw new Error(`refused post answered HTTP ${status}`)
+    }
+  }))
+  return (performance.now() - t0) / 1000
+}
+
 /**
  * Appends through the users' path on real node processes: signed entries POSTed to
  * `/v1/entries` of node A (connected to node B), one writer awaiting each, then 16 at once;
@@ -84,6 +107,9 @@ export async function benchAppend (sequential = 3000, perConcurrentWriter = 500)
     await postAll(agent, a, warm)
     await waitFor('warm-up entries at B', () => warm.every(w => watcher.seen.has(w.id)) ? true : undefined, 30_000, 5)
 
+    const refusedSeconds = await timeRefused(agent, a, 1)
+    const refusedConcurrentSeconds = await timeRefused(agent, a, CONCURRENT_WRITERS)
+
     const seqBodies = solo.bodies(sequential)
     const acked = new Map<string, number>()
     const t0 = performance.now()
@@ -106,7 +132,9 @@ export async function benchAppend (sequential = 3000, perConcurrentWriter = 500)
       liveLagP99Ms: Number(percentile(lags, 99).toFixed(2)),
       liveLagP50Ms: Number(percentile(lags, 50).toFixed(2)),
       sequentialEntries: sequential,
-      concurrentEntries: CONCURRENT_WRITERS * perConcurrentWriter
+      concurrentEntries: CONCURRENT_WRITERS * perConcurrentWriter,
+      refusedPostPerSec: Math.round(REFUSED_POSTS / refusedSeconds),
+      refusedPostConcurrentPerSec: Math.round(REFUSED_POSTS / refusedConcurrentSeconds)
     }
   } finally {
     watcher.stop()
