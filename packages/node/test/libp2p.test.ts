@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import { TopicValidatorResult } from '@libp2p/interface'
-import { createMeshLibp2p, peerIdFromSeed } from '../src/libp2p.js'
+import { createMeshLibp2p, IDONTWANT_MIN_BYTES, peerIdFromSeed } from '../src/libp2p.js'
 import type { MeshLibp2p } from '../src/libp2p.js'
 import { FramedStream, FrameTooLargeError, ReadTimeoutError } from '../src/framing.js'
 
@@ -103,6 +103,24 @@ describe('mesh libp2p transport', () => {
     await waitFor(() => received[0]?.includes('hello') === true && received[1]?.includes('hello') === true,
       'hello at nodes 1 and 2')
     expect(received[2]).not.toContain('hello') // emitSelf: false
+  })
+
+  it('asks its mesh peers not to send only messages of at least IDONTWANT_MIN_BYTES (16 KiB)', async () => {
+    // Node 2 hears node 3 only through node 1, which tells its other mesh peers (node 2) IDONTWANT
+    // when a message is large enough, before forwarding it: node 2 records each such notice.
+    type Notices = Map<string, Map<string, number>>
+    const notices = (node(1).services.pubsub as unknown as { idontwants: Notices }).idontwants
+    const fromNode1 = (): number => notices.get(node(0).peerId.toString())?.size ?? 0
+    const before = fromNode1()
+    const small = `small:${'s'.repeat(4 * 1024)}`
+    const large = `large:${'l'.repeat(IDONTWANT_MIN_BYTES)}`
+    await node(2).services.pubsub.publish(TOPIC, enc.encode(small))
+    await node(2).services.pubsub.publish(TOPIC, enc.encode(large))
+    await waitFor(() => received[1]?.includes(large) === true && fromNode1() > before, 'the large message at node 2')
+    expect(received[1]).toContain(small)
+    // One notice: the large message's. A 4 KiB entries message (gossipsub's default threshold is 512 bytes)
+    // costs no control message.
+    expect(fromNode1() - before).toBe(1)
   })
 
   it('drops a message its topic validator rejects', async () => {
