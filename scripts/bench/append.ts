@@ -70,9 +70,9 @@ async function postAll (
   }
 }
 
-/** Seconds for REFUSED_POSTS refused posts to A from `writers` writers at once. */
-async function timeRefused (agent: Agent, node: NodeHandle, writers: number): Promise<number> {
-  const each = REFUSED_POSTS / writers
+/** Posts a second A refuses, REFUSED_POSTS of them from `writers` writers at once. */
+async function refusedPostRate (agent: Agent, node: NodeHandle, writers: number): Promise<number> {
+  const each = Math.ceil(REFUSED_POSTS / writers)
   const t0 = performance.now()
   await Promise.all(Array.from({ length: writers }, async () => {
     for (let i = 0; i < each; i++) {
@@ -80,7 +80,7 @@ async function timeRefused (agent: Agent, node: NodeHandle, writers: number): Pr
       if (status !== 400) throw new Error(`refused post answered HTTP ${status}`)
     }
   }))
-  return (performance.now() - t0) / 1000
+  return Math.round(each * writers / ((performance.now() - t0) / 1000))
 }
 
 /**
@@ -107,8 +107,8 @@ export async function benchAppend (sequential = 3000, perConcurrentWriter = 500)
     await postAll(agent, a, warm)
     await waitFor('warm-up entries at B', () => warm.every(w => watcher.seen.has(w.id)) ? true : undefined, 30_000, 5)
 
-    const refusedSeconds = await timeRefused(agent, a, 1)
-    const refusedConcurrentSeconds = await timeRefused(agent, a, CONCURRENT_WRITERS)
+    const refusedPostPerSec = await refusedPostRate(agent, a, 1)
+    const refusedPostConcurrentPerSec = await refusedPostRate(agent, a, CONCURRENT_WRITERS)
 
     const seqBodies = solo.bodies(sequential)
     const acked = new Map<string, number>()
@@ -133,8 +133,8 @@ export async function benchAppend (sequential = 3000, perConcurrentWriter = 500)
       liveLagP50Ms: Number(percentile(lags, 50).toFixed(2)),
       sequentialEntries: sequential,
       concurrentEntries: CONCURRENT_WRITERS * perConcurrentWriter,
-      refusedPostPerSec: Math.round(REFUSED_POSTS / refusedSeconds),
-      refusedPostConcurrentPerSec: Math.round(REFUSED_POSTS / refusedConcurrentSeconds)
+      refusedPostPerSec,
+      refusedPostConcurrentPerSec
     }
   } finally {
     watcher.stop()

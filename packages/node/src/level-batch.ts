@@ -12,8 +12,8 @@ interface DirectBatch {
  * Writes one level batch of operations the store has already encoded. abstract-level's `batch()`
  * prepares every operation before handing the array to classic-level: an object spread, key and
  * value assertions, encoding look-ups, prefixing and the write event, for hooks, sublevels and
- * encodings the store does not use. In a node's profile that preparation was 7–8 % of all CPU,
- * more than signature checks. The store's operations are exactly what classic-level's `_batch`
+ * encodings the store does not use. In a node's profile under exec load that preparation was 7–12 %
+ * of all CPU, more than its signature checks. The store's operations are exactly what classic-level's `_batch`
  * takes (a `type`, a string key, a Uint8Array value), so an open database gets them directly;
  * one that is not open (closing, closed) goes through `batch()` for its errors.
  *
